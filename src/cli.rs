@@ -1,0 +1,219 @@
+//! Argument definitions only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use orgtrail::findings::Severity;
+use orgtrail::report::Format;
+
+/// The 17 regions every commercial AWS account has enabled by default (opt-in regions excluded).
+pub const DEFAULT_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-south-1",
+    "sa-east-1",
+];
+
+#[derive(Parser, Debug)]
+#[command(name = "orgtrail", version, about = "Audit AWS CloudTrail across an AWS Organization and write the evidence")]
+pub struct Cli {
+    /// More log output (-v: per-account progress, -vv: SDK debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on standard error.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Audit the organization: writes inventory.json and the reports into --out.
+    Scan(ScanArgs),
+    /// Re-evaluate a saved inventory offline and write the reports.
+    Report(ReportArgs),
+    /// Print the rule catalogue with its framework mappings.
+    Rules(RulesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Role assumed in each member account.
+    #[arg(long, default_value = "OrganizationAccountAccessRole", value_name = "NAME")]
+    pub role_name: String,
+    /// External ID the audit role's trust policy asks for.
+    #[arg(long, env = "ORGTRAIL_EXTERNAL_ID", hide_env_values = true)]
+    pub external_id: Option<String>,
+    /// Session name, as it will show in the members' CloudTrail.
+    #[arg(long, default_value = "orgtrail")]
+    pub session_name: String,
+    /// Regions to audit, comma-separated [default: the 17 default-enabled commercial regions].
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...", value_parser = region)]
+    pub regions: Vec<String>,
+    /// Audit only these account ids.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...", value_parser = account_id)]
+    pub accounts: Vec<String>,
+    /// List these accounts as excluded instead of auditing them.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...", value_parser = account_id)]
+    pub exclude_accounts: Vec<String>,
+    /// Audit only accounts under these OUs or roots (any depth).
+    #[arg(long, value_delimiter = ',', value_name = "OU,...", value_parser = organizational_unit)]
+    pub ou: Vec<String>,
+    /// Accounts collected at the same time.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Seconds one account may take, retries included, before it is reported as an ERROR.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub account_timeout: u64,
+    /// Attempts per AWS call, the first included (standard retry mode, with back-off).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// An inventory.json written by `orgtrail scan`.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    /// Report formats, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "html,csv,md,json", value_name = "FORMAT,...")]
+    pub format: Vec<Format>,
+    /// Directory the files are written into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Exit with code 4 when a finding at or above this severity fails.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FailOn {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<FailOn> for Severity {
+    fn from(value: FailOn) -> Self {
+        match value {
+            FailOn::Informational => Severity::Informational,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+            FailOn::Critical => Severity::Critical,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: RulesFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RulesFormat {
+    Json,
+    Md,
+}
+
+fn account_id(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(value.to_string())
+    } else {
+        Err("an AWS account id is exactly 12 digits, e.g. 123456789012".to_string())
+    }
+}
+
+/// Shape of a region name (`eu-west-1`, `us-gov-west-1`, `ap-southeast-5`); whether the account
+/// has it enabled is for AWS to say.
+fn region(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let parts: Vec<&str> = value.split('-').collect();
+    let shaped = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    if shaped {
+        Ok(value.to_string())
+    } else {
+        Err("not a region name; expected something like us-east-1 or eu-west-2".to_string())
+    }
+}
+
+fn organizational_unit(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let valid = |rest: &str| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    match (value.strip_prefix("ou-"), value.strip_prefix("r-")) {
+        (Some(rest), _) if valid(rest) && rest.contains('-') => Ok(value.to_string()),
+        (_, Some(rest)) if valid(rest) => Ok(value.to_string()),
+        _ => Err("expected an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_are_twelve_digits() {
+        assert!(account_id("123456789012").is_ok());
+        assert!(account_id("12345678901").is_err());
+        assert!(account_id("12345678901a").is_err());
+    }
+
+    #[test]
+    fn region_names_are_checked_for_shape() {
+        for good in ["us-east-1", "eu-west-2", "us-gov-west-1", "ap-southeast-5"] {
+            assert!(region(good).is_ok(), "{good}");
+        }
+        for bad in ["useast1", "us-east", "US-EAST-1", "us-east-1a", ""] {
+            assert!(region(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn organizational_units_and_roots_are_accepted() {
+        assert!(organizational_unit("ou-ab12-cdef3456").is_ok());
+        assert!(organizational_unit("r-ab12").is_ok());
+        assert!(organizational_unit("Workloads").is_err());
+    }
+
+    #[test]
+    fn default_regions_are_seventeen_valid_names() {
+        assert_eq!(DEFAULT_REGIONS.len(), 17);
+        assert!(DEFAULT_REGIONS.iter().all(|r| region(r).is_ok()));
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,233 @@
+//! Inventory × catalogue → report. Pure: no I/O, no clock but the one passed in.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+
+use crate::findings::{
+    AccountEntry, Evidence, Finding, Report, Status, Summary, Tally, REPORT_SCHEMA,
+};
+use crate::model::{AccountInventory, Audit, Inventory};
+use crate::rules::{AccountTrails, Rule};
+
+pub fn evaluate(inventory: &Inventory, rules: &[Rule], generated_at: DateTime<Utc>) -> Report {
+    let findings: Vec<Finding> = inventory
+        .accounts
+        .par_iter()
+        .flat_map_iter(|account| account_findings(account, rules, inventory.collected_at))
+        .collect();
+    let accounts: Vec<AccountEntry> = inventory
+        .accounts
+        .iter()
+        .map(|a| AccountEntry {
+            account: a.account.clone(),
+            audit: a.audit.clone(),
+        })
+        .collect();
+    let summary = summarise(&accounts, &findings, rules);
+    Report {
+        schema: REPORT_SCHEMA.to_string(),
+        generated_at,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        collected_at: inventory.collected_at,
+        caller_arn: inventory.caller_arn.clone(),
+        organization: inventory.organization.clone(),
+        regions: inventory.regions.clone(),
+        accounts,
+        findings,
+        summary,
+    }
+}
+
+/// Security Hub's way of naming a whole account as the resource of a finding.
+fn account_resource(account_id: &str) -> String {
+    format!("AWS::::Account:{account_id}")
+}
+
+fn account_findings(
+    inventory: &AccountInventory,
+    rules: &[Rule],
+    collected_at: DateTime<Utc>,
+) -> Vec<Finding> {
+    let account = &inventory.account;
+    let finding = |rule: &Rule, status, evidence, remediation: Option<String>| Finding {
+        account_id: account.id.clone(),
+        account_name: account.name.clone(),
+        region: None,
+        resource: account_resource(&account.id),
+        rule_id: rule.meta.id.clone(),
+        title: rule.meta.title.clone(),
+        status,
+        severity: rule.meta.severity,
+        controls: rule.meta.controls.clone(),
+        evidence,
+        remediation: remediation.unwrap_or_else(|| rule.meta.remediation.clone()),
+    };
+    match &inventory.audit {
+        // A closed or suspended account is listed in the report's accounts, not judged.
+        Audit::Skipped { .. } => Vec::new(),
+        Audit::Error { error } => rules
+            .iter()
+            .map(|rule| {
+                let evidence = Evidence {
+                    summary: format!("Not audited: {error}"),
+                    ..Evidence::default()
+                };
+                finding(rule, Status::Error, evidence, None)
+            })
+            .collect(),
+        Audit::Audited => {
+            let view = AccountTrails {
+                account_id: &account.id,
+                trails: &inventory.trails,
+                collected_at,
+            };
+            rules
+                .iter()
+                .map(|rule| {
+                    let verdict = (rule.check)(&view);
+                    let status = if verdict.passed {
+                        Status::Pass
+                    } else {
+                        Status::Fail
+                    };
+                    finding(rule, status, verdict.evidence, verdict.fix)
+                })
+                .collect()
+        }
+    }
+}
+
+fn summarise(accounts: &[AccountEntry], findings: &[Finding], rules: &[Rule]) -> Summary {
+    let mut by_rule: Vec<Tally> = rules
+        .iter()
+        .map(|r| Tally {
+            key: r.meta.id.clone(),
+            title: r.meta.title.clone(),
+            ..Tally::default()
+        })
+        .collect();
+    let mut by_framework: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut total = Tally::default();
+    for finding in findings {
+        total.add(finding.status);
+        if let Some(tally) = by_rule.iter_mut().find(|t| t.key == finding.rule_id) {
+            tally.add(finding.status);
+        }
+        // A finding counts once per framework, however many of its controls it maps to.
+        let mut frameworks: Vec<&str> = finding.controls.iter().map(|c| c.framework.as_str()).collect();
+        frameworks.sort_unstable();
+        frameworks.dedup();
+        for framework in frameworks {
+            by_framework
+                .entry(framework)
+                .or_insert_with(|| Tally {
+                    key: framework.to_string(),
+                    title: framework.to_string(),
+                    ..Tally::default()
+                })
+                .add(finding.status);
+        }
+    }
+    let count = |wanted: fn(&Audit) -> bool| accounts.iter().filter(|a| wanted(&a.audit)).count();
+    Summary {
+        accounts_total: accounts.len(),
+        accounts_audited: count(|a| matches!(a, Audit::Audited)),
+        accounts_skipped: count(|a| matches!(a, Audit::Skipped { .. })),
+        accounts_errored: count(|a| matches!(a, Audit::Error { .. })),
+        findings_passed: total.passed,
+        findings_failed: total.failed,
+        findings_errored: total.errored,
+        rules: by_rule,
+        frameworks: by_framework.into_values().collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Account, Organization, INVENTORY_SCHEMA};
+    use crate::rules::catalogue;
+
+    fn account(id: &str, audit: Audit) -> AccountInventory {
+        AccountInventory {
+            account: Account {
+                id: id.into(),
+                name: format!("account {id}"),
+                email: format!("{id}@example.com"),
+                status: if matches!(audit, Audit::Skipped { .. }) {
+                    "SUSPENDED".into()
+                } else {
+                    "ACTIVE".into()
+                },
+            },
+            audit,
+            trails: vec![],
+        }
+    }
+
+    fn inventory(accounts: Vec<AccountInventory>) -> Inventory {
+        Inventory {
+            schema: INVENTORY_SCHEMA.into(),
+            tool_version: "test".into(),
+            collected_at: Utc::now(),
+            caller_arn: "arn:aws:iam::111111111111:user/auditor".into(),
+            organization: Organization {
+                id: Some("o-test".into()),
+                management_account_id: "111111111111".into(),
+            },
+            regions: vec!["us-east-1".into()],
+            accounts,
+        }
+    }
+
+    #[test]
+    fn an_account_that_could_not_be_audited_gets_an_error_finding_for_every_rule() {
+        let inv = inventory(vec![account(
+            "222222222222",
+            Audit::Error {
+                error: "sts:AssumeRole denied (AccessDenied)".into(),
+            },
+        )]);
+        let report = evaluate(&inv, catalogue(), Utc::now());
+        assert_eq!(report.findings.len(), catalogue().len());
+        for finding in &report.findings {
+            assert_eq!(finding.status, Status::Error);
+            assert!(finding.evidence.summary.contains("AccessDenied"));
+        }
+        assert_eq!(report.summary.accounts_errored, 1);
+    }
+
+    #[test]
+    fn a_closed_account_is_listed_but_not_judged() {
+        let inv = inventory(vec![account(
+            "333333333333",
+            Audit::Skipped {
+                reason: "account is SUSPENDED".into(),
+            },
+        )]);
+        let report = evaluate(&inv, catalogue(), Utc::now());
+        assert!(report.findings.is_empty());
+        assert_eq!(report.accounts.len(), 1);
+        assert_eq!(report.summary.accounts_skipped, 1);
+    }
+
+    #[test]
+    fn framework_tallies_count_a_finding_once_per_framework() {
+        let inv = inventory(vec![account("444444444444", Audit::Audited)]);
+        let report = evaluate(&inv, catalogue(), Utc::now());
+        let pci = report
+            .summary
+            .frameworks
+            .iter()
+            .find(|t| t.key == "pci-dss-4.0")
+            .unwrap();
+        // No trails: the two rules mapped to PCI DSS both fail, each counted once.
+        let pci_rules = catalogue()
+            .iter()
+            .filter(|r| r.meta.controls.iter().any(|c| c.framework == "pci-dss-4.0"))
+            .count();
+        assert_eq!((pci.passed, pci.failed), (0, pci_rules));
+    }
+}

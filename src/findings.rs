@@ -1,0 +1,153 @@
+//! The report model: findings and the summary every renderer reads.
+//!
+//! `report.json` is this model serialised; its shape is a contract other tools read
+//! (`schema: orgtrail/report/v1`), so fields are added, never renamed.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Account, Audit, Organization};
+
+pub const REPORT_SCHEMA: &str = "orgtrail/report/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub generated_at: DateTime<Utc>,
+    pub tool_version: String,
+    pub collected_at: DateTime<Utc>,
+    pub caller_arn: String,
+    pub organization: Organization,
+    pub regions: Vec<String>,
+    pub accounts: Vec<AccountEntry>,
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountEntry {
+    #[serde(flatten)]
+    pub account: Account,
+    pub audit: Audit,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub account_id: String,
+    pub account_name: String,
+    /// `None` for account-wide findings.
+    pub region: Option<String>,
+    pub resource: String,
+    pub rule_id: String,
+    pub title: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub controls: Vec<Control>,
+    pub evidence: Evidence,
+    pub remediation: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Pass,
+    Fail,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Error => "ERROR",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Informational => "informational",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Control {
+    pub framework: String,
+    pub id: String,
+}
+
+/// Why a rule decided as it did: every trail it looked at, and what it saw in each.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub summary: String,
+    #[serde(default)]
+    pub trails: Vec<TrailEvidence>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailEvidence {
+    pub arn: String,
+    pub name: String,
+    pub home_region: String,
+    /// Whether this trail on its own satisfies the rule.
+    pub meets_rule: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub accounts_total: usize,
+    pub accounts_audited: usize,
+    pub accounts_skipped: usize,
+    pub accounts_errored: usize,
+    pub findings_passed: usize,
+    pub findings_failed: usize,
+    pub findings_errored: usize,
+    pub rules: Vec<Tally>,
+    pub frameworks: Vec<Tally>,
+}
+
+/// PASS/FAIL/ERROR counts for one rule or one framework across the organization.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    pub key: String,
+    pub title: String,
+    pub passed: usize,
+    pub failed: usize,
+    pub errored: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, status: Status) {
+        match status {
+            Status::Pass => self.passed += 1,
+            Status::Fail => self.failed += 1,
+            Status::Error => self.errored += 1,
+        }
+    }
+
+    /// Share of decided findings that passed, in percent; `None` when nothing was decided.
+    pub fn pass_rate(&self) -> Option<f64> {
+        let decided = self.passed + self.failed;
+        (decided > 0).then(|| 100.0 * self.passed as f64 / decided as f64)
+    }
+}

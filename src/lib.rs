@@ -1,0 +1,69 @@
+//! orgtrail: audit AWS CloudTrail across an AWS Organization.
+//!
+//! The pipeline, one module per stage: [`discover`] (Organizations → accounts), [`assume`]
+//! (STS → credentials), [`collect`] (CloudTrail → [`model::Inventory`]), [`evaluate`]
+//! (inventory × [`rules`] → [`findings::Report`]) and [`report`] (report → files).
+
+pub mod assume;
+pub mod aws;
+pub mod collect;
+pub mod discover;
+pub mod evaluate;
+pub mod findings;
+pub mod model;
+pub mod report;
+pub mod rules;
+
+use chrono::Utc;
+
+use crate::assume::caller_identity;
+use crate::collect::{CollectOptions, Plan};
+use crate::discover::{discover, DiscoverError, Scope};
+use crate::model::{AccountInventory, Inventory, INVENTORY_SCHEMA};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("could not identify the caller: {0}\nCheck the AWS credentials (environment, profile or SSO session) and, when testing, AWS_ENDPOINT_URL")]
+    Caller(String),
+    #[error(transparent)]
+    Discover(#[from] DiscoverError),
+}
+
+/// Discover, assume and collect: everything AWS says about the organization's trails.
+pub async fn scan(
+    sdk: &aws_config::SdkConfig,
+    scope: &Scope,
+    options: &CollectOptions,
+    on_account_done: impl Fn(&AccountInventory),
+) -> Result<Inventory, ScanError> {
+    let collected_at = Utc::now();
+    let sts = aws_sdk_sts::Client::new(sdk);
+    let caller = caller_identity(&sts).await.map_err(ScanError::Caller)?;
+    let organizations = aws_sdk_organizations::Client::new(sdk);
+    let discovery = discover(&organizations, scope).await?;
+
+    let plans = discovery
+        .accounts
+        .into_iter()
+        .map(|account| {
+            if scope.exclude.contains(&account.id) {
+                Plan::Skip(account, "excluded by --exclude-accounts".to_string())
+            } else if !account.is_auditable() {
+                let reason = format!("account is {} in Organizations", account.status);
+                Plan::Skip(account, reason)
+            } else {
+                Plan::Audit(account)
+            }
+        })
+        .collect();
+    let accounts = collect::collect(sdk, &caller, plans, options, on_account_done).await;
+    Ok(Inventory {
+        schema: INVENTORY_SCHEMA.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        collected_at,
+        caller_arn: caller.arn,
+        organization: discovery.organization,
+        regions: options.regions.clone(),
+        accounts,
+    })
+}

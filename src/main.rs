@@ -1,0 +1,256 @@
+//! The command-line edge: parse, set up logging, run a stage, turn every error into one clear
+//! message and an exit code.
+
+mod cli;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use chrono::Utc;
+use clap::Parser;
+use tracing::{info, warn};
+
+use cli::{Cli, Command, OutputArgs, ReportArgs, RulesArgs, RulesFormat, ScanArgs};
+use orgtrail::assume::AuditRole;
+use orgtrail::aws::{load_sdk_config, SdkSettings};
+use orgtrail::collect::CollectOptions;
+use orgtrail::discover::Scope;
+use orgtrail::evaluate::evaluate;
+use orgtrail::findings::{Report, Severity, Status};
+use orgtrail::model::{AccountInventory, Audit, Inventory, INVENTORY_SCHEMA};
+use orgtrail::report;
+use orgtrail::rules::{catalogue, RuleMeta};
+
+/// Exit codes, documented in the README.
+mod exit {
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const ACCOUNTS_NOT_AUDITED: u8 = 3;
+    pub const FINDINGS_FAILED: u8 = 4;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// A user's mistake (exit 2) or a failure of the run itself (exit 1).
+enum Failure {
+    Usage(anyhow::Error),
+    Run(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Failure::Run(error)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose, cli.quiet);
+    let outcome = match cli.command {
+        Command::Scan(args) => run_async(scan(args)),
+        Command::Report(args) => report_from_inventory(args),
+        Command::Rules(args) => print_rules(args),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure::Usage(error)) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(exit::USAGE)
+        }
+        Err(Failure::Run(error)) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(exit::FAILED)
+        }
+    }
+}
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn,orgtrail=info",
+        (false, 1) => "warn,orgtrail=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ORGTRAIL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn run_async(work: impl std::future::Future<Output = Result<u8, Failure>>) -> Result<u8, Failure> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        tokio::select! {
+            outcome = work => outcome,
+            _ = tokio::signal::ctrl_c() => {
+                // Reports are written only once complete, so leaving now keeps the previous ones.
+                eprintln!("interrupted: nothing was written; reports already in --out are unchanged");
+                Ok(exit::INTERRUPTED)
+            }
+        }
+    })
+}
+
+async fn scan(args: ScanArgs) -> Result<u8, Failure> {
+    check_output_dir(&args.output.out)?;
+    let regions = if args.regions.is_empty() {
+        cli::DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect()
+    } else {
+        dedup(args.regions)
+    };
+    let scope = Scope {
+        accounts: args.accounts.into_iter().collect(),
+        exclude: args.exclude_accounts.into_iter().collect(),
+        organizational_units: dedup(args.ou),
+    };
+    let options = CollectOptions {
+        regions,
+        role: AuditRole {
+            role_name: args.role_name,
+            external_id: args.external_id,
+            session_name: args.session_name,
+        },
+        concurrency: usize::from(args.concurrency),
+        account_timeout: Duration::from_secs(args.account_timeout),
+    };
+    let sdk = load_sdk_config(&SdkSettings {
+        max_attempts: args.max_attempts,
+        attempt_timeout: Duration::from_secs(30),
+    })
+    .await;
+
+    let started = std::time::Instant::now();
+    let inventory = orgtrail::scan(&sdk, &scope, &options, log_account)
+        .await
+        .map_err(|e| Failure::Run(anyhow!(e)))?;
+    info!(
+        "collected {} accounts in {:.1}s",
+        inventory.accounts.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let inventory_json = serde_json::to_vec_pretty(&inventory).context("serialising the inventory")?;
+    write_reports(&inventory, &args.output, Some(inventory_json))
+}
+
+fn log_account(account: &AccountInventory) {
+    let who = format!("{} ({})", account.account.id, account.account.name);
+    match &account.audit {
+        Audit::Audited => tracing::debug!("{who}: audited, {} trail(s)", account.trails.len()),
+        Audit::Skipped { reason } => info!("{who}: not audited: {reason}"),
+        Audit::Error { error } => warn!("{who}: could not be audited: {error}"),
+    }
+}
+
+fn report_from_inventory(args: ReportArgs) -> Result<u8, Failure> {
+    let inventory = read_inventory(&args.inventory).map_err(Failure::Usage)?;
+    check_output_dir(&args.output.out)?;
+    write_reports(&inventory, &args.output, None)
+}
+
+fn read_inventory(path: &Path) -> Result<Inventory> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read the inventory {}; pass the inventory.json that `orgtrail scan` wrote",
+            path.display()
+        )
+    })?;
+    let inventory: Inventory = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not an orgtrail inventory; pass the inventory.json that `orgtrail scan` wrote",
+            path.display()
+        )
+    })?;
+    if inventory.schema != INVENTORY_SCHEMA {
+        return Err(anyhow!(
+            "{} has schema '{}', this orgtrail reads '{INVENTORY_SCHEMA}'",
+            path.display(),
+            inventory.schema
+        ));
+    }
+    Ok(inventory)
+}
+
+/// Fail before a long scan, not after it, when the reports could not be written.
+fn check_output_dir(dir: &Path) -> Result<(), Failure> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Failure::Usage(anyhow!(
+            "--out {} is a file; name a directory (it is created if missing)",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir)
+        .and_then(|_| tempfile::tempfile_in(dir).map(drop))
+        .map_err(|e| {
+            Failure::Usage(anyhow!(
+                "--out {} is not writable ({e}); choose a directory you can write to",
+                dir.display()
+            ))
+        })
+}
+
+fn write_reports(inventory: &Inventory, output: &OutputArgs, inventory_json: Option<Vec<u8>>) -> Result<u8, Failure> {
+    let report = evaluate(inventory, catalogue(), Utc::now());
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
+    if let Some(json) = inventory_json {
+        files.push(("inventory.json", json));
+    }
+    for format in dedup(output.format.clone()) {
+        files.push((format.file_name(), report::render(&report, format).map_err(|e| anyhow!(e))?));
+    }
+    let written = report::write_files(&output.out, &files).map_err(|e| anyhow!(e))?;
+    for path in &written {
+        info!("wrote {}", path.display());
+    }
+    print_summary(&report);
+    Ok(exit_code(&report, output.fail_on.map(Severity::from)))
+}
+
+fn print_summary(report: &Report) {
+    let s = &report.summary;
+    info!(
+        "{} accounts: {} audited, {} could not be audited, {} not audited; findings: {} passed, {} failed, {} errors",
+        s.accounts_total,
+        s.accounts_audited,
+        s.accounts_errored,
+        s.accounts_skipped,
+        s.findings_passed,
+        s.findings_failed,
+        s.findings_errored
+    );
+}
+
+fn exit_code(report: &Report, fail_on: Option<Severity>) -> u8 {
+    if report.summary.accounts_errored > 0 {
+        return exit::ACCOUNTS_NOT_AUDITED;
+    }
+    let failing = |threshold: Severity| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.status == Status::Fail && f.severity >= threshold)
+    };
+    match fail_on {
+        Some(threshold) if failing(threshold) => exit::FINDINGS_FAILED,
+        _ => 0,
+    }
+}
+
+fn print_rules(args: RulesArgs) -> Result<u8, Failure> {
+    let rules: Vec<&RuleMeta> = catalogue().iter().map(|r| &r.meta).collect();
+    let text = match args.format {
+        RulesFormat::Json => serde_json::to_string_pretty(&rules).context("serialising the catalogue")?,
+        RulesFormat::Md => report::catalogue_markdown(&rules),
+    };
+    println!("{text}");
+    Ok(0)
+}
+
+fn dedup<T: Ord + Clone>(items: Vec<T>) -> Vec<T> {
+    let mut seen = BTreeSet::new();
+    items.into_iter().filter(|i| seen.insert(i.clone())).collect()
+}

@@ -1,0 +1,152 @@
+//! The inventory: what AWS said, nothing judged.
+//!
+//! `scan` writes it as `inventory.json`; `report` reads it back, so every type here is plain serde
+//! data and the only thing rules ever look at.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const INVENTORY_SCHEMA: &str = "orgtrail/inventory/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub schema: String,
+    pub tool_version: String,
+    pub collected_at: DateTime<Utc>,
+    pub caller_arn: String,
+    pub organization: Organization,
+    /// The regions the audit covers; rules judge coverage against exactly these.
+    pub regions: Vec<String>,
+    pub accounts: Vec<AccountInventory>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: Option<String>,
+    pub management_account_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// As Organizations says it: ACTIVE, SUSPENDED, PENDING_CLOSURE.
+    pub status: String,
+}
+
+impl Account {
+    /// Organizations only lets an ACTIVE account be worked in; the rest are listed, not audited.
+    pub fn is_auditable(&self) -> bool {
+        self.status == "ACTIVE"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountInventory {
+    pub account: Account,
+    pub audit: Audit,
+    #[serde(default)]
+    pub trails: Vec<Trail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum Audit {
+    Audited,
+    Skipped { reason: String },
+    Error { error: String },
+}
+
+/// One trail as `DescribeTrails`, `GetTrailStatus` and `GetEventSelectors` returned it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    pub is_multi_region: bool,
+    pub is_organization_trail: bool,
+    pub include_global_service_events: bool,
+    pub log_file_validation_enabled: bool,
+    pub s3_bucket_name: Option<String>,
+    pub s3_key_prefix: Option<String>,
+    pub sns_topic_arn: Option<String>,
+    pub kms_key_id: Option<String>,
+    pub cloudwatch_logs_log_group_arn: Option<String>,
+    pub cloudwatch_logs_role_arn: Option<String>,
+    pub has_insight_selectors: bool,
+    pub status: TrailStatus,
+    pub event_selectors: EventSelectors,
+}
+
+impl Trail {
+    pub fn is_logging(&self) -> bool {
+        self.status.is_logging
+    }
+
+    /// Whether the trail records events that happen in `region`.
+    pub fn covers(&self, region: &str) -> bool {
+        self.is_multi_region || self.home_region == region
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrailStatus {
+    pub is_logging: bool,
+    pub latest_delivery_time: Option<DateTime<Utc>>,
+    pub latest_delivery_error: Option<String>,
+    pub latest_cloudwatch_logs_delivery_time: Option<DateTime<Utc>>,
+    pub latest_cloudwatch_logs_delivery_error: Option<String>,
+    pub start_logging_time: Option<DateTime<Utc>>,
+    pub stop_logging_time: Option<DateTime<Utc>>,
+}
+
+/// A trail has either basic or advanced selectors, never both (AWS keeps them exclusive).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventSelectors {
+    #[serde(default)]
+    pub basic: Vec<EventSelector>,
+    #[serde(default)]
+    pub advanced: Vec<AdvancedEventSelector>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventSelector {
+    /// ReadOnly, WriteOnly or All.
+    pub read_write_type: String,
+    pub include_management_events: bool,
+    #[serde(default)]
+    pub data_resources: Vec<DataResource>,
+    #[serde(default)]
+    pub exclude_management_event_sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataResource {
+    pub resource_type: String,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdvancedEventSelector {
+    pub name: Option<String>,
+    pub field_selectors: Vec<FieldSelector>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FieldSelector {
+    pub field: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub equals: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_equals: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starts_with: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_starts_with: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ends_with: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_ends_with: Vec<String>,
+}

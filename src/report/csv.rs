@@ -1,0 +1,117 @@
+//! findings.csv: RFC 4180, UTF-8, one row per finding plus one per account that was not
+//! audited, so a pivot table over it sees every account the organization lists.
+
+use std::collections::HashMap;
+
+use crate::findings::Report;
+use crate::model::Audit;
+
+pub const COLUMNS: [&str; 13] = [
+    "account_id",
+    "account_name",
+    "account_status",
+    "region",
+    "resource",
+    "rule_id",
+    "title",
+    "status",
+    "severity",
+    "controls",
+    "evidence",
+    "remediation",
+    "collected_at",
+];
+
+pub fn render(report: &Report) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    writer.write_record(COLUMNS)?;
+    let collected_at = report.collected_at.to_rfc3339();
+    let statuses: HashMap<&str, &str> = report
+        .accounts
+        .iter()
+        .map(|a| (a.account.id.as_str(), a.account.status.as_str()))
+        .collect();
+    for finding in &report.findings {
+        let account_status = statuses.get(finding.account_id.as_str()).copied().unwrap_or_default();
+        let controls: Vec<String> = finding
+            .controls
+            .iter()
+            .map(|c| format!("{} {}", c.framework, c.id))
+            .collect();
+        let mut evidence = finding.evidence.summary.clone();
+        for warning in &finding.evidence.warnings {
+            evidence.push_str("\nWARNING: ");
+            evidence.push_str(warning);
+        }
+        write_row(
+            &mut writer,
+            [
+                &finding.account_id,
+                &finding.account_name,
+                account_status,
+                finding.region.as_deref().unwrap_or(""),
+                &finding.resource,
+                &finding.rule_id,
+                &finding.title,
+                finding.status.as_str(),
+                finding.severity.as_str(),
+                &controls.join("; "),
+                &evidence,
+                &finding.remediation,
+                &collected_at,
+            ],
+        )?;
+    }
+    for entry in &report.accounts {
+        if let Audit::Skipped { reason } = &entry.audit {
+            write_row(
+                &mut writer,
+                [
+                    &entry.account.id,
+                    &entry.account.name,
+                    &entry.account.status,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "NOT_AUDITED",
+                    "",
+                    "",
+                    reason,
+                    "",
+                    &collected_at,
+                ],
+            )?;
+        }
+    }
+    writer.into_inner().map_err(|e| e.into_error().into())
+}
+
+fn write_row(writer: &mut csv::Writer<Vec<u8>>, cells: [&str; COLUMNS.len()]) -> csv::Result<()> {
+    writer.write_record(cells.iter().map(|cell| neutralise_formula(cell).into_owned()))
+}
+
+/// A spreadsheet runs a cell starting with `=`, `+`, `-`, `@` (or a tab or carriage return that
+/// hides one) as a formula; a leading apostrophe makes it text (OWASP CSV injection guidance).
+pub fn neutralise_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_starts_are_neutralised_and_plain_text_is_untouched() {
+        for hostile in ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\t=1"] {
+            assert!(neutralise_formula(hostile).starts_with('\''), "{hostile}");
+        }
+        assert_eq!(neutralise_formula("prod account"), "prod account");
+        assert_eq!(neutralise_formula(""), "");
+    }
+}

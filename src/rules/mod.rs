@@ -1,0 +1,141 @@
+//! The rule catalogue: metadata and mappings as data (`catalogue.toml`), each check a small pure
+//! function over one account's trails (`checks.rs`).
+
+mod checks;
+pub mod selectors;
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::findings::{Control, Evidence, Severity};
+use crate::model::Trail;
+
+const CATALOGUE: &str = include_str!("catalogue.toml");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleMeta {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub rationale: String,
+    /// General guidance; a failing finding carries a command for its own trails instead.
+    pub remediation: String,
+    pub controls: Vec<Control>,
+}
+
+/// What a check sees: one audited account's trails, as of the moment they were collected.
+pub struct AccountTrails<'a> {
+    pub account_id: &'a str,
+    pub trails: &'a [Trail],
+    /// Time-based conditions ("delivered within 24 hours") are judged against collection time,
+    /// so re-evaluating an old inventory gives the verdict it had when it was taken.
+    pub collected_at: DateTime<Utc>,
+}
+
+pub struct Verdict {
+    pub passed: bool,
+    pub evidence: Evidence,
+    /// The command that fixes this account, with its trail names filled in.
+    pub fix: Option<String>,
+}
+
+pub type Check = fn(&AccountTrails) -> Verdict;
+
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub check: Check,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogueFile {
+    rule: Vec<RuleMeta>,
+}
+
+/// Every rule, in catalogue order.
+pub fn catalogue() -> &'static [Rule] {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        // The catalogue is compiled in and parsed by a unit test, so a failure here is a build
+        // defect, not a user error.
+        let file: CatalogueFile = toml::from_str(CATALOGUE).expect("embedded catalogue parses");
+        file.rule
+            .into_iter()
+            .map(|meta| {
+                let check = checks::by_id(&meta.id)
+                    .unwrap_or_else(|| panic!("catalogue rule {} has no check", meta.id));
+                Rule { meta, check }
+            })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_catalogue_rule_has_a_check_and_a_unique_id() {
+        let rules = catalogue();
+        let ids: HashSet<_> = rules.iter().map(|r| r.meta.id.as_str()).collect();
+        assert_eq!(ids.len(), rules.len());
+        assert_eq!(
+            ids,
+            checks::ALL.iter().map(|(id, _)| *id).collect::<HashSet<_>>()
+        );
+    }
+
+    #[test]
+    fn seed_rules_carry_the_mappings_their_source_texts_name() {
+        let has = |rule: &str, framework: &str, id: &str| {
+            catalogue()
+                .iter()
+                .find(|r| r.meta.id == rule)
+                .unwrap()
+                .meta
+                .controls
+                .iter()
+                .any(|c| c.framework == framework && c.id == id)
+        };
+        let multi_region = "cloudtrail-multi-region-management-events";
+        assert!(has(multi_region, "cis-aws-foundations-1.5", "3.1"));
+        assert!(has(multi_region, "cis-aws-foundations-6.0", "4.1"));
+        assert!(has("cloudtrail-cloudwatch-logs", "cis-aws-foundations-1.5", "3.4"));
+        assert!(!has("cloudtrail-cloudwatch-logs", "cis-aws-foundations-3.0", "3.4"));
+        for framework in ["trend-conformity", "pci-dss-4.0", "gdpr-2016-679", "apra-cpg-234"] {
+            assert!(
+                catalogue()
+                    .iter()
+                    .find(|r| r.meta.id == "cloudtrail-global-service-events")
+                    .unwrap()
+                    .meta
+                    .controls
+                    .iter()
+                    .any(|c| c.framework == framework),
+                "CT-005 lacks {framework}"
+            );
+        }
+        assert!(has("cloudtrail-management-events", "trend-conformity", "CT-010"));
+        assert!(!catalogue()
+            .iter()
+            .find(|r| r.meta.id == "cloudtrail-management-events")
+            .unwrap()
+            .meta
+            .controls
+            .iter()
+            .any(|c| c.framework == "pci-dss-4.0"));
+    }
+
+    #[test]
+    fn framework_slugs_are_lowercase() {
+        for rule in catalogue() {
+            for control in &rule.meta.controls {
+                assert_eq!(control.framework, control.framework.to_lowercase());
+            }
+        }
+    }
+}

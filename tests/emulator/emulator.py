@@ -1,0 +1,436 @@
+"""moto server, extended to AWS's documented CloudTrail/STS behaviour, seeded with a test organization.
+
+Run by the Rust test harness (tests/support/mod.rs):
+
+    python emulator.py --scenario NAME
+
+It starts moto on a free loopback port, seeds the scenario through boto3 against that port, prints
+one JSON line {"endpoint": ..., "accounts": {name: id}} and serves until stdin closes.
+
+Where moto 5.2.5 differs from AWS (../shared/EMULATOR.md) the emulator is brought up to AWS's
+behaviour here, never the other way round, so that a collector that would miss a trail in AWS also
+misses it in the tests:
+
+* ListTrails returns every trail of the account whatever its home region, plus the organization
+  trails that cover the account (AWS shows those to members).
+* DescribeTrails(trailNameList=[ARN, ...]) answers just the named trails, ARNs from other regions
+  and the organization's trails included.
+* GetTrailStatus / GetEventSelectors by ARN resolve organization trails for member accounts.
+* A trail whose event selectors were never written has AWS's default selector (all management
+  events, reads and writes), not [].
+* GetTrailStatus reports LatestCloudWatchLogsDeliveryTime for a logging trail with a log group.
+  The seed controls its age with the trail tag `emulator:cloudwatch-delivery-age-hours`.
+* sts:AssumeRole is denied when the role does not exist in the target account or its trust policy
+  asks for an sts:ExternalId the caller did not give.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import warnings
+import sys
+from datetime import datetime, timedelta, timezone
+
+from moto.cloudtrail import models as ct_models
+from moto.core.responses import BaseResponse
+from moto.cloudtrail.exceptions import TrailNotFoundException
+from moto.cloudtrail.responses import CloudTrailResponse
+from moto.iam.models import iam_backends
+from moto.organizations.models import organizations_backends
+from moto.server import ThreadedMotoServer
+from moto.sts.exceptions import STSClientError
+from moto.sts.models import STSBackend
+
+MANAGEMENT_ACCOUNT = "123456789012"
+CLOUDWATCH_AGE_TAG = "emulator:cloudwatch-delivery-age-hours"
+DEFAULT_EVENT_SELECTOR = {
+    "ReadWriteType": "All",
+    "IncludeManagementEvents": True,
+    "DataResources": [],
+    "ExcludeManagementEventSources": [],
+}
+
+
+# --- CloudTrail -------------------------------------------------------------------------------
+
+
+def account_trails(account_id: str) -> list[ct_models.Trail]:
+    """Every trail homed in the account, in every region."""
+    backends = ct_models.cloudtrail_backends[account_id]
+    return [t for region in backends.values() for t in region.trails.values()]
+
+
+def organization_trails_covering(account_id: str) -> list[ct_models.Trail]:
+    """Organization trails of the account's management account (AWS shows them to members)."""
+    membership = organizations_backends.master_accounts.get(account_id)
+    if membership is None or membership[0] == account_id:
+        return []
+    return [t for t in account_trails(membership[0]) if t.is_org_trail]
+
+
+def visible_trails(account_id: str) -> list[ct_models.Trail]:
+    return account_trails(account_id) + organization_trails_covering(account_id)
+
+
+def find_trail(backend: ct_models.CloudTrailBackend, name_or_arn: str) -> ct_models.Trail:
+    if name_or_arn.startswith("arn:"):
+        for trail in visible_trails(backend.account_id):
+            if trail.arn == name_or_arn:
+                return trail
+        raise TrailNotFoundException(account_id=backend.account_id, name=name_or_arn)
+    return original_get_trail(backend, name_or_arn)
+
+
+original_get_trail = ct_models.CloudTrailBackend.get_trail
+original_trail_init = ct_models.Trail.__init__
+original_put_event_selectors = ct_models.Trail.put_event_selectors
+original_describe_trails = ct_models.CloudTrailBackend.describe_trails
+original_trail_description = ct_models.Trail.description
+
+
+def trail_init(self, *args, **kwargs):
+    original_trail_init(self, *args, **kwargs)
+    self.event_selectors = [dict(DEFAULT_EVENT_SELECTOR)]
+    self.has_custom_event_selectors = False
+
+
+def put_event_selectors(self, event_selectors, advanced_event_selectors):
+    # AWS keeps basic and advanced selectors mutually exclusive: writing one kind drops the other.
+    if event_selectors:
+        self.event_selectors = event_selectors
+        self.advanced_event_selectors = []
+    elif advanced_event_selectors:
+        self.event_selectors = []
+        self.advanced_event_selectors = advanced_event_selectors
+    self.has_custom_event_selectors = True
+
+
+def trail_description(self, include_region=False):
+    desc = original_trail_description(self, include_region)
+    desc["HasCustomEventSelectors"] = getattr(self, "has_custom_event_selectors", False)
+    desc["HasInsightSelectors"] = bool(self.insight_selectors)
+    return {k: v for k, v in desc.items() if v is not None}
+
+
+def describe_trails(self, include_shadow_trails):
+    trails = list(original_describe_trails(self, include_shadow_trails))
+    if include_shadow_trails:
+        trails += organization_trails_covering(self.account_id)
+    return trails
+
+
+def list_trails(self):
+    return visible_trails(self.account_id)
+
+
+def describe_trails_response(self):
+    names = self._get_param("trailNameList")
+    if not names:
+        return original_describe_trails_response(self)
+    backend = self.cloudtrail_backend
+    found = []
+    for name in names:
+        try:
+            found.append(find_trail(backend, name))
+        except TrailNotFoundException:
+            pass  # AWS omits names it does not know from trailList
+    return json.dumps({"trailList": [t.description(include_region=True) for t in found]})
+
+
+def get_trail_status_response(self):
+    backend = self.cloudtrail_backend
+    name = self._get_param("Name")
+    trail = find_trail(backend, name) if name.startswith("arn:") else None
+    if trail is None:
+        status = backend.get_trail_status(name)
+        trail = next(t for t in visible_trails(backend.account_id) if t.status is status)
+    desc = trail.status.description()
+    if trail.status.is_logging and trail.cw_log_group_arn:
+        tags = backend.tagging_service.list_tags_for_resource(trail.arn)["TagsList"]
+        ages = [float(t["Value"]) for t in tags if t["Key"] == CLOUDWATCH_AGE_TAG]
+        # Tags live in the trail's home-region backend; look there when the caller is elsewhere.
+        if not ages:
+            home = ct_models.cloudtrail_backends[trail.account_id][trail.region_name]
+            tags = home.tagging_service.list_tags_for_resource(trail.arn)["TagsList"]
+            ages = [float(t["Value"]) for t in tags if t["Key"] == CLOUDWATCH_AGE_TAG]
+        age = timedelta(hours=ages[0] if ages else 0.1)
+        desc["LatestCloudWatchLogsDeliveryTime"] = (datetime.now(timezone.utc) - age).timestamp()
+    return json.dumps(desc)
+
+
+original_describe_trails_response = CloudTrailResponse.describe_trails
+ct_models.Trail.__init__ = trail_init
+ct_models.Trail.put_event_selectors = put_event_selectors
+ct_models.Trail.description = trail_description
+ct_models.CloudTrailBackend.get_trail = find_trail
+ct_models.CloudTrailBackend.describe_trails = describe_trails
+ct_models.CloudTrailBackend.list_trails = list_trails
+CloudTrailResponse.describe_trails = describe_trails_response
+CloudTrailResponse.get_trail_status = get_trail_status_response
+
+
+# --- STS --------------------------------------------------------------------------------------
+
+original_assume_role = STSBackend.assume_role
+
+
+def assume_role(self, region_name, role_session_name, role_arn, policy, duration, external_id):
+    account_id = role_arn.split(":")[4]
+    role_name = role_arn.split("/")[-1]
+    roles = [r for r in iam_backends[account_id]["aws"].get_roles() if r.name == role_name]
+    denied = STSClientError(
+        "AccessDenied",
+        f"User: arn:aws:sts::{self.account_id}:caller is not authorized to perform: "
+        f"sts:AssumeRole on resource: {role_arn}",
+    )
+    if not roles:
+        raise denied
+    trust = json.loads(roles[0].assume_role_policy_document)
+    for statement in trust.get("Statement", []):
+        wanted = statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+        if wanted is not None and wanted != external_id:
+            raise denied
+    return original_assume_role(
+        self, region_name, role_session_name, role_arn, policy, duration, external_id
+    )
+
+
+STSBackend.assume_role = assume_role
+
+
+# --- Request log ------------------------------------------------------------------------------
+
+REQUEST_LOG = None
+original_call_action = BaseResponse.call_action
+
+
+def call_action(self):
+    """Record every call as one JSON line: who called what, where (tests count and vet them)."""
+    if REQUEST_LOG is not None:
+        record = {
+            "account": self.current_account,
+            "service": self.service_name,
+            "action": self._get_action(),
+            "region": self.region,
+        }
+        REQUEST_LOG.write(json.dumps(record) + "\n")
+        REQUEST_LOG.flush()
+    return original_call_action(self)
+
+
+BaseResponse.call_action = call_action
+
+
+# --- Scenarios --------------------------------------------------------------------------------
+
+
+def clients(endpoint: str, region: str = "us-east-1", creds: dict | None = None):
+    import boto3
+
+    kwargs = dict(endpoint_url=endpoint, region_name=region)
+    if creds:
+        kwargs.update(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+    else:
+        kwargs.update(aws_access_key_id="testing", aws_secret_access_key="testing")
+    return lambda service, r=region: boto3.client(service, **{**kwargs, "region_name": r})
+
+
+class Org:
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint
+        self.client = clients(endpoint)
+        self.org = self.client("organizations")
+        self.org.create_organization(FeatureSet="ALL")
+        self.root_id = self.org.list_roots()["Roots"][0]["Id"]
+        self.accounts = {"management": MANAGEMENT_ACCOUNT}
+
+    def account(self, name: str, parent_id: str | None = None) -> str:
+        status = self.org.create_account(AccountName=name, Email=f"{name}@example.com")
+        account_id = status["CreateAccountStatus"]["AccountId"]
+        if parent_id:
+            self.org.move_account(
+                AccountId=account_id, SourceParentId=self.root_id, DestinationParentId=parent_id
+            )
+        self.accounts[name] = account_id
+        return account_id
+
+    def ou(self, name: str, parent_id: str | None = None) -> str:
+        unit = self.org.create_organizational_unit(ParentId=parent_id or self.root_id, Name=name)
+        return unit["OrganizationalUnit"]["Id"]
+
+    def inside(self, account_id: str):
+        """Clients acting inside a member through the role Organizations created there."""
+        if account_id == MANAGEMENT_ACCOUNT:
+            return self.client
+        creds = self.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
+            RoleSessionName="seed",
+        )["Credentials"]
+        return clients(self.endpoint, creds=creds)
+
+    def trail(
+        self,
+        account_id: str,
+        name: str,
+        region: str = "us-east-1",
+        logging: bool = True,
+        cloudwatch_age_hours: float | None = None,
+        event_selectors: list | None = None,
+        advanced_event_selectors: list | None = None,
+        **options,
+    ) -> None:
+        client = self.inside(account_id)
+        bucket = f"{name}-{account_id}-logs"
+        client("s3", region).create_bucket(
+            Bucket=bucket,
+            **(
+                {"CreateBucketConfiguration": {"LocationConstraint": region}}
+                if region != "us-east-1"
+                else {}
+            ),
+        )
+        cloudtrail = client("cloudtrail", region)
+        if cloudwatch_age_hours is not None:
+            options["CloudWatchLogsLogGroupArn"] = (
+                f"arn:aws:logs:{region}:{account_id}:log-group:{name}:*"
+            )
+            options["CloudWatchLogsRoleArn"] = f"arn:aws:iam::{account_id}:role/{name}-to-logs"
+            options["TagsList"] = [{"Key": CLOUDWATCH_AGE_TAG, "Value": str(cloudwatch_age_hours)}]
+        cloudtrail.create_trail(Name=name, S3BucketName=bucket, **options)
+        if logging:
+            cloudtrail.start_logging(Name=name)
+        if event_selectors is not None:
+            cloudtrail.put_event_selectors(TrailName=name, EventSelectors=event_selectors)
+        if advanced_event_selectors is not None:
+            cloudtrail.put_event_selectors(
+                TrailName=name, AdvancedEventSelectors=advanced_event_selectors
+            )
+
+    def close(self, account_id: str) -> None:
+        self.org.close_account(AccountId=account_id)
+
+    def remove_audit_role(self, account_id: str) -> None:
+        self.inside(account_id)("iam").delete_role(RoleName="OrganizationAccountAccessRole")
+
+    def require_external_id(self, account_id: str, external_id: str) -> None:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+                }
+            ],
+        }
+        self.inside(account_id)("iam").update_assume_role_policy(
+            RoleName="OrganizationAccountAccessRole", PolicyDocument=json.dumps(trust)
+        )
+
+
+MULTI_REGION = dict(IsMultiRegionTrail=True)
+
+
+def seed_dozen(org: Org) -> None:
+    """A dozen members, each set up to decide the four seed rules one particular way."""
+    workloads = org.ou("Workloads")
+    prod = org.ou("Prod", workloads)
+
+    org.trail(MANAGEMENT_ACCOUNT, "management-trail", cloudwatch_age_hours=1, **MULTI_REGION)
+    org.trail(org.account("compliant", prod), "main", cloudwatch_age_hours=2, **MULTI_REGION)
+    org.account("no-trails", prod)
+    # Homed outside the region the collector calls from: moto alone would hide it.
+    org.trail(org.account("regional-only", workloads), "eu-trail", region="eu-west-1",
+              cloudwatch_age_hours=1)
+    org.trail(org.account("not-logging", workloads), "stopped", logging=False, **MULTI_REGION)
+    org.trail(
+        org.account("write-only"),
+        "writes",
+        event_selectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}],
+        **MULTI_REGION,
+    )
+    org.trail(
+        org.account("advanced-union"),
+        "advanced",
+        advanced_event_selectors=[
+            {
+                "Name": "management reads",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Management"]},
+                    {"Field": "readOnly", "Equals": ["true"]},
+                ],
+            },
+            {
+                "Name": "management writes",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Management"]},
+                    {"Field": "readOnly", "Equals": ["false"]},
+                ],
+            },
+        ],
+        **MULTI_REGION,
+    )
+    org.trail(org.account("stale-cloudwatch"), "stale", cloudwatch_age_hours=48, **MULTI_REGION)
+    org.trail(org.account("no-global-events"), "regional", IncludeGlobalServiceEvents=False)
+    duplicate = org.account("duplicate-global")
+    org.trail(duplicate, "first", **MULTI_REGION)
+    org.trail(duplicate, "second", region="ap-southeast-2", **MULTI_REGION)
+    org.trail(
+        org.account("data-events-only"),
+        "data",
+        event_selectors=[
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": False,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+            }
+        ],
+        **MULTI_REGION,
+    )
+    org.remove_audit_role(org.account("role-missing"))
+    org.close(org.account("closed"))
+    org.require_external_id(org.account("external-id", prod), "orgtrail-test")
+
+
+def seed_organization_trail(org: Org) -> None:
+    """An organization trail in the management account covers a member with no trail of its own."""
+    org.trail(MANAGEMENT_ACCOUNT, "org-trail", region="eu-central-1", cloudwatch_age_hours=1,
+              IsOrganizationTrail=True, **MULTI_REGION)
+    org.account("covered-by-org-trail")
+
+
+SCENARIOS = {"dozen": seed_dozen, "organization-trail": seed_organization_trail}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)
+    parser.add_argument("--request-log", help="append every call made after seeding, as JSON lines")
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # moto warns that STS has no modelled AccessDenied shape; the SDK reads the code all the same.
+    warnings.filterwarnings("ignore", message=".*does not match an error shape.*")
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    org = Org(endpoint)
+    SCENARIOS[args.scenario](org)
+    if args.request_log:
+        global REQUEST_LOG
+        REQUEST_LOG = open(args.request_log, "a", encoding="utf-8")
+    print(json.dumps({"endpoint": endpoint, "accounts": org.accounts}), flush=True)
+    sys.stdin.read()  # serve until the harness closes our stdin (or dies)
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -99,7 +99,7 @@ pub struct Evidence {
     pub summary: String,
     #[serde(default)]
     pub trails: Vec<TrailEvidence>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub warnings: Vec<String>,
 }
 

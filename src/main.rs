@@ -4,6 +4,7 @@
 mod cli;
 
 use std::collections::BTreeSet;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -17,7 +18,8 @@ use cli::{Cli, Command, OutputArgs, ReportArgs, RulesArgs, RulesFormat, ScanArgs
 use orgtrail::assume::AuditRole;
 use orgtrail::aws::{load_sdk_config, SdkSettings};
 use orgtrail::collect::CollectOptions;
-use orgtrail::discover::Scope;
+use orgtrail::discover::{DiscoverError, Scope};
+use orgtrail::ScanError;
 use orgtrail::evaluate::evaluate;
 use orgtrail::findings::{Report, Severity, Status};
 use orgtrail::model::{AccountInventory, Audit, Inventory, INVENTORY_SCHEMA};
@@ -78,6 +80,7 @@ fn init_tracing(verbose: u8, quiet: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }
@@ -127,7 +130,10 @@ async fn scan(args: ScanArgs) -> Result<u8, Failure> {
     let started = std::time::Instant::now();
     let inventory = orgtrail::scan(&sdk, &scope, &options, log_account)
         .await
-        .map_err(|e| Failure::Run(anyhow!(e)))?;
+        .map_err(|e| match e {
+            ScanError::Discover(DiscoverError::UnknownAccounts(_)) => Failure::Usage(anyhow!(e)),
+            e => Failure::Run(anyhow!(e)),
+        })?;
     info!(
         "collected {} accounts in {:.1}s",
         inventory.accounts.len(),

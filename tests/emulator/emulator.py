@@ -5,7 +5,7 @@ Run by the Rust test harness (tests/support/mod.rs):
     python emulator.py --scenario NAME
 
 It starts moto on a free loopback port, seeds the scenario through boto3 against that port, prints
-one JSON line {"endpoint": ..., "accounts": {name: id}} and serves until stdin closes.
+one JSON line {"endpoint": ..., "accounts": {name: id}, "units": {name: id}} and serves until stdin closes.
 
 Where moto 5.2.5 differs from AWS (../shared/EMULATOR.md) the emulator is brought up to AWS's
 behaviour here, never the other way round, so that a collector that would miss a trail in AWS also
@@ -249,6 +249,7 @@ class Org:
         self.org.create_organization(FeatureSet="ALL")
         self.root_id = self.org.list_roots()["Roots"][0]["Id"]
         self.accounts = {"management": MANAGEMENT_ACCOUNT}
+        self.units = {"root": self.root_id}
 
     def account(self, name: str, parent_id: str | None = None) -> str:
         status = self.org.create_account(AccountName=name, Email=f"{name}@example.com")
@@ -262,7 +263,8 @@ class Org:
 
     def ou(self, name: str, parent_id: str | None = None) -> str:
         unit = self.org.create_organizational_unit(ParentId=parent_id or self.root_id, Name=name)
-        return unit["OrganizationalUnit"]["Id"]
+        self.units[name] = unit["OrganizationalUnit"]["Id"]
+        return self.units[name]
 
     def inside(self, account_id: str):
         """Clients acting inside a member through the role Organizations created there."""
@@ -427,7 +429,7 @@ def main() -> None:
     if args.request_log:
         global REQUEST_LOG
         REQUEST_LOG = open(args.request_log, "a", encoding="utf-8")
-    print(json.dumps({"endpoint": endpoint, "accounts": org.accounts}), flush=True)
+    print(json.dumps({"endpoint": endpoint, "accounts": org.accounts, "units": org.units}), flush=True)
     sys.stdin.read()  # serve until the harness closes our stdin (or dies)
     server.stop()
 

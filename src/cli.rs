@@ -29,7 +29,11 @@ pub const DEFAULT_REGIONS: &[&str] = &[
 ];
 
 #[derive(Parser, Debug)]
-#[command(name = "orgtrail", version, about = "Audit AWS CloudTrail across an AWS Organization and write the evidence")]
+#[command(
+    name = "orgtrail",
+    version,
+    about = "Audit AWS CloudTrail across an AWS Organization and write the evidence"
+)]
 pub struct Cli {
     /// More log output (-v: per-account progress, -vv: SDK debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -54,7 +58,11 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct ScanArgs {
     /// Role assumed in each member account.
-    #[arg(long, default_value = "OrganizationAccountAccessRole", value_name = "NAME")]
+    #[arg(
+        long,
+        default_value = "OrganizationAccountAccessRole",
+        value_name = "NAME"
+    )]
     pub role_name: String,
     /// External ID the audit role's trust policy asks for.
     #[arg(long, env = "ORGTRAIL_EXTERNAL_ID", hide_env_values = true)]
@@ -99,7 +107,12 @@ pub struct ReportArgs {
 #[derive(Args, Debug)]
 pub struct OutputArgs {
     /// Report formats, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "html,csv,md,json", value_name = "FORMAT,...")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "html,csv,md,json",
+        value_name = "FORMAT,..."
+    )]
     pub format: Vec<Format>,
     /// Directory the files are written into (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -158,8 +171,14 @@ fn region(value: &str) -> Result<String, String> {
     let parts: Vec<&str> = value.split('-').collect();
     let shaped = parts.len() >= 3
         && parts[0].len() == 2
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
     if shaped {
         Ok(value.to_string())
     } else {
@@ -169,7 +188,12 @@ fn region(value: &str) -> Result<String, String> {
 
 fn organizational_unit(value: &str) -> Result<String, String> {
     let value = value.trim();
-    let valid = |rest: &str| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid = |rest: &str| {
+        !rest.is_empty()
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
     match (value.strip_prefix("ou-"), value.strip_prefix("r-")) {
         (Some(rest), _) if valid(rest) && rest.contains('-') => Ok(value.to_string()),
         (_, Some(rest)) if valid(rest) => Ok(value.to_string()),

@@ -89,7 +89,10 @@ pub async fn collect(
         .collect()
         .await;
     results.sort_by_key(|(index, _)| *index);
-    results.into_iter().map(|(_, inventory)| inventory).collect()
+    results
+        .into_iter()
+        .map(|(_, inventory)| inventory)
+        .collect()
 }
 
 async fn collect_account(
@@ -157,7 +160,8 @@ async fn trail_details(client: &Client, trail: &aws::Trail) -> Result<Trail, Str
         client.get_trail_status().name(arn).send(),
         client.get_event_selectors().trail_name(arn).send(),
     );
-    let status = status.map_err(|e| describe_error(&format!("cloudtrail:GetTrailStatus on {arn}"), &e))?;
+    let status =
+        status.map_err(|e| describe_error(&format!("cloudtrail:GetTrailStatus on {arn}"), &e))?;
     let selectors = selectors
         .map_err(|e| describe_error(&format!("cloudtrail:GetEventSelectors on {arn}"), &e))?;
     Ok(Trail {
@@ -179,13 +183,21 @@ async fn trail_details(client: &Client, trail: &aws::Trail) -> Result<Trail, Str
             is_logging: status.is_logging().unwrap_or(false),
             latest_delivery_time: time(status.latest_delivery_time()),
             latest_delivery_error: non_empty(status.latest_delivery_error()),
-            latest_cloudwatch_logs_delivery_time: time(status.latest_cloud_watch_logs_delivery_time()),
-            latest_cloudwatch_logs_delivery_error: non_empty(status.latest_cloud_watch_logs_delivery_error()),
+            latest_cloudwatch_logs_delivery_time: time(
+                status.latest_cloud_watch_logs_delivery_time(),
+            ),
+            latest_cloudwatch_logs_delivery_error: non_empty(
+                status.latest_cloud_watch_logs_delivery_error(),
+            ),
             start_logging_time: time(status.start_logging_time()),
             stop_logging_time: time(status.stop_logging_time()),
         },
         event_selectors: EventSelectors {
-            basic: selectors.event_selectors().iter().map(basic_selector).collect(),
+            basic: selectors
+                .event_selectors()
+                .iter()
+                .map(basic_selector)
+                .collect(),
             advanced: selectors
                 .advanced_event_selectors()
                 .iter()

@@ -46,18 +46,21 @@ pub enum DiscoverError {
 }
 
 pub async fn discover(client: &Client, scope: &Scope) -> Result<Discovery, DiscoverError> {
-    let described = client
-        .describe_organization()
-        .send()
-        .await
-        .map_err(|e| classify(describe_error("organizations:DescribeOrganization", &e), error_code(&e)))?;
+    let described = client.describe_organization().send().await.map_err(|e| {
+        classify(
+            describe_error("organizations:DescribeOrganization", &e),
+            error_code(&e),
+        )
+    })?;
     let organization = described
         .organization()
         .map(|o| Organization {
             id: o.id().map(str::to_string),
             management_account_id: o.master_account_id().unwrap_or_default().to_string(),
         })
-        .ok_or_else(|| DiscoverError::Api("DescribeOrganization returned no organization".into()))?;
+        .ok_or_else(|| {
+            DiscoverError::Api("DescribeOrganization returned no organization".into())
+        })?;
 
     let listed = if scope.organizational_units.is_empty() {
         list_all_accounts(client).await?
@@ -94,7 +97,9 @@ pub async fn discover(client: &Client, scope: &Scope) -> Result<Discovery, Disco
 fn classify(message: String, code: Option<&str>) -> DiscoverError {
     match code {
         Some("AWSOrganizationsNotInUseException") => DiscoverError::NotInOrganization(message),
-        Some("AccessDeniedException") | Some("AccessDenied") => DiscoverError::AccessDenied(message),
+        Some("AccessDeniedException") | Some("AccessDenied") => {
+            DiscoverError::AccessDenied(message)
+        }
         _ => DiscoverError::Api(message),
     }
 }
@@ -106,12 +111,25 @@ async fn list_all_accounts(client: &Client) -> Result<Vec<OrgAccount>, DiscoverE
         .send()
         .try_collect()
         .await
-        .map(|pages| pages.into_iter().flat_map(|p| p.accounts.unwrap_or_default()).collect())
-        .map_err(|e| classify(describe_error("organizations:ListAccounts", &e), error_code(&e)))
+        .map(|pages| {
+            pages
+                .into_iter()
+                .flat_map(|p| p.accounts.unwrap_or_default())
+                .collect()
+        })
+        .map_err(|e| {
+            classify(
+                describe_error("organizations:ListAccounts", &e),
+                error_code(&e),
+            )
+        })
 }
 
 /// Every account below `parent`, walking child OUs breadth-first.
-async fn list_accounts_under(client: &Client, parent: &str) -> Result<Vec<OrgAccount>, DiscoverError> {
+async fn list_accounts_under(
+    client: &Client,
+    parent: &str,
+) -> Result<Vec<OrgAccount>, DiscoverError> {
     let mut accounts = Vec::new();
     let mut pending = vec![parent.to_string()];
     while let Some(unit) = pending.pop() {
@@ -122,7 +140,11 @@ async fn list_accounts_under(client: &Client, parent: &str) -> Result<Vec<OrgAcc
             .send()
             .try_collect()
             .await
-            .map(|pages| pages.into_iter().flat_map(|p| p.accounts.unwrap_or_default()))
+            .map(|pages| {
+                pages
+                    .into_iter()
+                    .flat_map(|p| p.accounts.unwrap_or_default())
+            })
             .map_err(|e| {
                 let message = describe_error("organizations:ListAccountsForParent", &e);
                 match error_code(&e) {
@@ -141,8 +163,18 @@ async fn list_accounts_under(client: &Client, parent: &str) -> Result<Vec<OrgAcc
             .send()
             .try_collect()
             .await
-            .map(|pages| pages.into_iter().flat_map(|p| p.children.unwrap_or_default()).collect::<Vec<_>>())
-            .map_err(|e| classify(describe_error("organizations:ListChildren", &e), error_code(&e)))?;
+            .map(|pages| {
+                pages
+                    .into_iter()
+                    .flat_map(|p| p.children.unwrap_or_default())
+                    .collect::<Vec<_>>()
+            })
+            .map_err(|e| {
+                classify(
+                    describe_error("organizations:ListChildren", &e),
+                    error_code(&e),
+                )
+            })?;
         pending.extend(children.iter().filter_map(|c| c.id().map(str::to_string)));
     }
     Ok(accounts)

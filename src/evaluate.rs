@@ -40,6 +40,12 @@ pub fn evaluate(inventory: &Inventory, rules: &[Rule], generated_at: DateTime<Ut
     }
 }
 
+const NOT_AUDITED_REMEDIATION: &str =
+    "Give orgtrail read access to this account, then scan again: \
+deploy the audit role (examples/audit-role.yaml) with a trust policy for the caller and the \
+external ID passed with --external-id, or raise --account-timeout / --max-attempts if the \
+account timed out or was throttled.";
+
 /// Security Hub's way of naming a whole account as the resource of a finding.
 fn account_resource(account_id: &str) -> String {
     format!("AWS::::Account:{account_id}")
@@ -74,7 +80,12 @@ fn account_findings(
                     summary: format!("Not audited: {error}"),
                     ..Evidence::default()
                 };
-                finding(rule, Status::Error, evidence, None)
+                finding(
+                    rule,
+                    Status::Error,
+                    evidence,
+                    Some(NOT_AUDITED_REMEDIATION.to_string()),
+                )
             })
             .collect(),
         Audit::Audited => {
@@ -116,7 +127,11 @@ fn summarise(accounts: &[AccountEntry], findings: &[Finding], rules: &[Rule]) ->
             tally.add(finding.status);
         }
         // A finding counts once per framework, however many of its controls it maps to.
-        let mut frameworks: Vec<&str> = finding.controls.iter().map(|c| c.framework.as_str()).collect();
+        let mut frameworks: Vec<&str> = finding
+            .controls
+            .iter()
+            .map(|c| c.framework.as_str())
+            .collect();
         frameworks.sort_unstable();
         frameworks.dedup();
         for framework in frameworks {

@@ -19,12 +19,12 @@ use orgtrail::assume::AuditRole;
 use orgtrail::aws::{load_sdk_config, SdkSettings};
 use orgtrail::collect::CollectOptions;
 use orgtrail::discover::{DiscoverError, Scope};
-use orgtrail::ScanError;
 use orgtrail::evaluate::evaluate;
 use orgtrail::findings::{Report, Severity, Status};
 use orgtrail::model::{AccountInventory, Audit, Inventory, INVENTORY_SCHEMA};
 use orgtrail::report;
 use orgtrail::rules::{catalogue, RuleMeta};
+use orgtrail::ScanError;
 
 /// Exit codes, documented in the README.
 mod exit {
@@ -139,7 +139,8 @@ async fn scan(args: ScanArgs) -> Result<u8, Failure> {
         inventory.accounts.len(),
         started.elapsed().as_secs_f64()
     );
-    let inventory_json = serde_json::to_vec_pretty(&inventory).context("serialising the inventory")?;
+    let inventory_json =
+        serde_json::to_vec_pretty(&inventory).context("serialising the inventory")?;
     write_reports(&inventory, &args.output, Some(inventory_json))
 }
 
@@ -199,14 +200,21 @@ fn check_output_dir(dir: &Path) -> Result<(), Failure> {
         })
 }
 
-fn write_reports(inventory: &Inventory, output: &OutputArgs, inventory_json: Option<Vec<u8>>) -> Result<u8, Failure> {
+fn write_reports(
+    inventory: &Inventory,
+    output: &OutputArgs,
+    inventory_json: Option<Vec<u8>>,
+) -> Result<u8, Failure> {
     let report = evaluate(inventory, catalogue(), Utc::now());
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     if let Some(json) = inventory_json {
         files.push(("inventory.json", json));
     }
     for format in dedup(output.format.clone()) {
-        files.push((format.file_name(), report::render(&report, format).map_err(|e| anyhow!(e))?));
+        files.push((
+            format.file_name(),
+            report::render(&report, format).map_err(|e| anyhow!(e))?,
+        ));
     }
     let written = report::write_files(&output.out, &files).map_err(|e| anyhow!(e))?;
     for path in &written {
@@ -249,7 +257,9 @@ fn exit_code(report: &Report, fail_on: Option<Severity>) -> u8 {
 fn print_rules(args: RulesArgs) -> Result<u8, Failure> {
     let rules: Vec<&RuleMeta> = catalogue().iter().map(|r| &r.meta).collect();
     let text = match args.format {
-        RulesFormat::Json => serde_json::to_string_pretty(&rules).context("serialising the catalogue")?,
+        RulesFormat::Json => {
+            serde_json::to_string_pretty(&rules).context("serialising the catalogue")?
+        }
         RulesFormat::Md => report::catalogue_markdown(&rules),
     };
     println!("{text}");
@@ -258,5 +268,8 @@ fn print_rules(args: RulesArgs) -> Result<u8, Failure> {
 
 fn dedup<T: Ord + Clone>(items: Vec<T>) -> Vec<T> {
     let mut seen = BTreeSet::new();
-    items.into_iter().filter(|i| seen.insert(i.clone())).collect()
+    items
+        .into_iter()
+        .filter(|i| seen.insert(i.clone()))
+        .collect()
 }

@@ -44,12 +44,21 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
     // Exit 3: the run finished, and some account (role-missing) could not be audited.
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
 
-    for file in ["inventory.json", "report.json", "report.html", "findings.csv", "report.md"] {
+    for file in [
+        "inventory.json",
+        "report.json",
+        "report.html",
+        "findings.csv",
+        "report.md",
+    ] {
         assert!(out.join(file).is_file(), "{file} was not written");
     }
     let report = read_json(&out.join("report.json"));
     assert_eq!(report["schema"], "orgtrail/report/v1");
-    assert_eq!(report["organization"]["management_account_id"], "123456789012");
+    assert_eq!(
+        report["organization"]["management_account_id"],
+        "123456789012"
+    );
 
     let (pass, fail, error) = ("PASS", "FAIL", "ERROR");
     let expected: &[(&str, [&str; 4])] = &[
@@ -75,7 +84,11 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
             assert_eq!(&got[*rule], status, "{account} / {rule}");
         }
     }
-    assert_eq!(verdicts.len(), expected.len(), "only the closed account has no findings");
+    assert_eq!(
+        verdicts.len(),
+        expected.len(),
+        "only the closed account has no findings"
+    );
 
     // Every account the organization lists is in the report: the closed one as not audited.
     let listed = report["accounts"].as_array().unwrap();
@@ -87,7 +100,10 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
     // The unassumable role is named as the reason, on the account and on every finding.
     let missing = audit_state(&report, emulator.account("role-missing"));
     assert_eq!(missing["state"], "error");
-    assert!(missing["error"].as_str().unwrap().contains("AccessDenied"), "{missing}");
+    assert!(
+        missing["error"].as_str().unwrap().contains("AccessDenied"),
+        "{missing}"
+    );
 
     // Evidence names the trails that decided, and the duplicate global events are flagged.
     let finding = |account: &str, rule: &str| -> Value {
@@ -106,7 +122,10 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
         .unwrap()
         .contains("first, second"));
     let regional = finding("regional-only", CIS_3_1);
-    assert_eq!(regional["evidence"]["trails"][0]["home_region"], "eu-west-1");
+    assert_eq!(
+        regional["evidence"]["trails"][0]["home_region"],
+        "eu-west-1"
+    );
     assert!(regional["remediation"]
         .as_str()
         .unwrap()
@@ -122,7 +141,9 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     let findings = report["findings"].as_array().unwrap().len();
     assert_eq!(rows.len(), findings + 1);
-    assert!(rows.iter().any(|r| &r[0] == emulator.account("closed") && &r[7] == "NOT_AUDITED"));
+    assert!(rows
+        .iter()
+        .any(|r| &r[0] == emulator.account("closed") && &r[7] == "NOT_AUDITED"));
 
     // The saved inventory re-evaluates offline to the same findings.
     let again = emulator.dir.path().join("again");
@@ -134,7 +155,10 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    assert_eq!(read_json(&again.join("report.json"))["findings"], report["findings"]);
+    assert_eq!(
+        read_json(&again.join("report.json"))["findings"],
+        report["findings"]
+    );
 }
 
 #[test]
@@ -165,7 +189,10 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
     // No trail at all: ListTrails alone.
     assert_eq!(per_account[emulator.account("no-trails")], 1);
     // One AssumeRole per member that is audited (the closed account is not tried).
-    let members_tried = emulator.account_names().filter(|n| !matches!(*n, "management" | "closed")).count();
+    let members_tried = emulator
+        .account_names()
+        .filter(|n| !matches!(*n, "management" | "closed"))
+        .count();
     assert_eq!(
         requests.iter().filter(|r| r.action == "AssumeRole").count(),
         members_tried
@@ -193,7 +220,10 @@ fn an_organization_trail_covers_a_member_without_trails_of_its_own() {
     let trail = &member["trails"][0];
     assert_eq!(trail["is_organization_trail"], true);
     assert_eq!(trail["home_region"], "eu-central-1");
-    assert!(trail["arn"].as_str().unwrap().contains(":123456789012:trail/org-trail"));
+    assert!(trail["arn"]
+        .as_str()
+        .unwrap()
+        .contains(":123456789012:trail/org-trail"));
 }
 
 #[test]
@@ -202,7 +232,15 @@ fn scoping_by_ou_accounts_and_exclusions_audits_only_what_was_asked() {
 
     // --ou walks nested OUs: Workloads holds regional-only, not-logging and the Prod OU.
     let out = emulator.dir.path().join("ou");
-    let output = emulator.scan(&out, &["--ou", emulator.unit("Workloads"), "--external-id", "orgtrail-test"]);
+    let output = emulator.scan(
+        &out,
+        &[
+            "--ou",
+            emulator.unit("Workloads"),
+            "--external-id",
+            "orgtrail-test",
+        ],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
     let mut names: Vec<&str> = report["accounts"]
@@ -214,7 +252,13 @@ fn scoping_by_ou_accounts_and_exclusions_audits_only_what_was_asked() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["compliant", "external-id", "no-trails", "not-logging", "regional-only"]
+        [
+            "compliant",
+            "external-id",
+            "no-trails",
+            "not-logging",
+            "regional-only"
+        ]
     );
 
     // --accounts without the external ID: the account whose trust policy asks for one is an ERROR;
@@ -227,15 +271,26 @@ fn scoping_by_ou_accounts_and_exclusions_audits_only_what_was_asked() {
     );
     let output = emulator.scan(
         &out,
-        &["--accounts", &wanted, "--exclude-accounts", emulator.account("compliant")],
+        &[
+            "--accounts",
+            &wanted,
+            "--exclude-accounts",
+            emulator.account("compliant"),
+        ],
     );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
     assert_eq!(report["accounts"].as_array().unwrap().len(), 2);
-    assert_eq!(audit_state(&report, emulator.account("external-id"))["state"], "error");
+    assert_eq!(
+        audit_state(&report, emulator.account("external-id"))["state"],
+        "error"
+    );
     let excluded = audit_state(&report, emulator.account("compliant"));
     assert_eq!(excluded["state"], "skipped");
-    assert!(excluded["reason"].as_str().unwrap().contains("--exclude-accounts"));
+    assert!(excluded["reason"]
+        .as_str()
+        .unwrap()
+        .contains("--exclude-accounts"));
 }
 
 #[test]

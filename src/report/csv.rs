@@ -34,7 +34,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>, csv::Error> {
         .map(|a| (a.account.id.as_str(), a.account.status.as_str()))
         .collect();
     for finding in &report.findings {
-        let account_status = statuses.get(finding.account_id.as_str()).copied().unwrap_or_default();
+        let account_status = statuses
+            .get(finding.account_id.as_str())
+            .copied()
+            .unwrap_or_default();
         let controls: Vec<String> = finding
             .controls
             .iter()
@@ -90,7 +93,11 @@ pub fn render(report: &Report) -> Result<Vec<u8>, csv::Error> {
 }
 
 fn write_row(writer: &mut csv::Writer<Vec<u8>>, cells: [&str; COLUMNS.len()]) -> csv::Result<()> {
-    writer.write_record(cells.iter().map(|cell| neutralise_formula(cell).into_owned()))
+    writer.write_record(
+        cells
+            .iter()
+            .map(|cell| neutralise_formula(cell).into_owned()),
+    )
 }
 
 /// A spreadsheet runs a cell starting with `=`, `+`, `-`, `@` (or a tab or carriage return that

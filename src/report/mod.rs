@@ -70,11 +70,25 @@ pub fn render(report: &Report, format: Format) -> Result<Vec<u8>, ReportError> {
     match format {
         Format::Json => serde_json::to_vec_pretty(report).map_err(|e| failed(e.to_string())),
         Format::Csv => csv::render(report).map_err(|e| failed(e.to_string())),
-        Format::Html => templates::render_html(&view::ReportView::new(report)).map(String::into_bytes).map_err(failed),
+        Format::Html => templates::render_html(&view::ReportView::new(report))
+            .map(String::into_bytes)
+            .map_err(failed),
         Format::Markdown => templates::render_markdown(&view::ReportView::new(report))
             .map(String::into_bytes)
             .map_err(failed),
     }
+}
+
+/// Temporary files are created private; a report is meant to be shared like any other file.
+#[cfg(unix)]
+fn readable_by_others(file: &fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_: &fs::File) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Write every file into `dir`, each through a temporary file renamed into place.
@@ -92,6 +106,7 @@ pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>
             .tempfile_in(dir)
             .map_err(|e| write_error(dir, e))?;
         temp.write_all(bytes)
+            .and_then(|_| readable_by_others(temp.as_file()))
             .and_then(|_| temp.as_file().sync_all())
             .map_err(|e| write_error(temp.path(), e))?;
         staged.push((temp, dir.join(name)));
@@ -99,7 +114,8 @@ pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>
     // Everything is on disk; only renames remain, each atomic.
     let mut written = Vec::with_capacity(staged.len());
     for (temp, path) in staged {
-        temp.persist(&path).map_err(|e| write_error(&path, e.error))?;
+        temp.persist(&path)
+            .map_err(|e| write_error(&path, e.error))?;
         written.push(path);
     }
     Ok(written)
@@ -108,9 +124,8 @@ pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>
 /// The catalogue as a Markdown table, one row per rule, controls grouped by framework.
 pub fn catalogue_markdown(rules: &[&RuleMeta]) -> String {
     let escape = templates::escape_markdown;
-    let mut out = String::from(
-        "| Rule | Title | Severity | Controls |\n| --- | --- | --- | --- |\n",
-    );
+    let mut out =
+        String::from("| Rule | Title | Severity | Controls |\n| --- | --- | --- | --- |\n");
     for rule in rules {
         let mut frameworks: Vec<(String, Vec<&str>)> = Vec::new();
         for control in &rule.controls {

@@ -9,8 +9,14 @@ use tera::{Context, Tera};
 
 use super::view::ReportView;
 
-const HTML: (&str, &str) = ("report.html.tera", include_str!("../../templates/report.html.tera"));
-const MARKDOWN: (&str, &str) = ("report.md.tera", include_str!("../../templates/report.md.tera"));
+const HTML: (&str, &str) = (
+    "report.html.tera",
+    include_str!("../../templates/report.html.tera"),
+);
+const MARKDOWN: (&str, &str) = (
+    "report.md.tera",
+    include_str!("../../templates/report.md.tera"),
+);
 
 pub fn render_html(view: &ReportView) -> Result<String, String> {
     let mut tera = Tera::default();
@@ -25,7 +31,11 @@ pub fn render_markdown(view: &ReportView) -> Result<String, String> {
     render(tera, MARKDOWN, view)
 }
 
-fn render(mut tera: Tera, (name, source): (&str, &str), view: &ReportView) -> Result<String, String> {
+fn render(
+    mut tera: Tera,
+    (name, source): (&str, &str),
+    view: &ReportView,
+) -> Result<String, String> {
     tera.add_raw_template(name, source).map_err(|e| chain(&e))?;
     let context = Context::from_serialize(view).map_err(|e| chain(&e))?;
     tera.render(name, &context).map_err(|e| chain(&e))

@@ -14,6 +14,9 @@ const LIST_LIMIT: usize = 25;
 #[derive(Serialize)]
 pub struct ReportView<'a> {
     pub report: &'a Report,
+    /// Times as people read them, to the second.
+    pub collected_at: String,
+    pub generated_at: String,
     pub summary: &'a Summary,
     pub accounts: Vec<AccountView<'a>>,
     pub failures: Vec<RuleFailures<'a>>,
@@ -65,13 +68,18 @@ impl<'a> ReportView<'a> {
     pub fn new(report: &'a Report) -> Self {
         let mut by_account: HashMap<&str, Vec<&Finding>> = HashMap::new();
         for finding in &report.findings {
-            by_account.entry(&finding.account_id).or_default().push(finding);
+            by_account
+                .entry(&finding.account_id)
+                .or_default()
+                .push(finding);
         }
-        let accounts = report
+        let mut accounts: Vec<AccountView> = report
             .accounts
             .iter()
             .map(|entry| {
-                let findings = by_account.remove(entry.account.id.as_str()).unwrap_or_default();
+                let findings = by_account
+                    .remove(entry.account.id.as_str())
+                    .unwrap_or_default();
                 let count = |status| findings.iter().filter(|f| f.status == status).count();
                 let (state, detail) = match &entry.audit {
                     Audit::Audited => ("audited", None),
@@ -92,6 +100,19 @@ impl<'a> ReportView<'a> {
                 }
             })
             .collect();
+        // What needs attention first: accounts that could not be audited, then the most failures.
+        let rank = |a: &AccountView| match a.state {
+            "error" => 0,
+            "audited" => 1,
+            _ => 2,
+        };
+        accounts.sort_by(|a, b| {
+            (rank(a), std::cmp::Reverse(a.failed), a.name).cmp(&(
+                rank(b),
+                std::cmp::Reverse(b.failed),
+                b.name,
+            ))
+        });
 
         let failures = report
             .summary
@@ -135,8 +156,12 @@ impl<'a> ReportView<'a> {
                 })
                 .collect()
         };
+        let readable =
+            |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
         ReportView {
             report,
+            collected_at: readable(&report.collected_at),
+            generated_at: readable(&report.generated_at),
             summary: &report.summary,
             accounts,
             failures,

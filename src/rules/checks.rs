@@ -19,7 +19,9 @@ pub const ALL: &[(&str, Check)] = &[
 ];
 
 pub fn by_id(id: &str) -> Option<Check> {
-    ALL.iter().find(|(rule, _)| *rule == id).map(|(_, check)| *check)
+    ALL.iter()
+        .find(|(rule, _)| *rule == id)
+        .map(|(_, check)| *check)
 }
 
 /// How recent the last CloudWatch Logs delivery must be (CIS 3.4: "about one day old").
@@ -29,7 +31,10 @@ const CLOUDWATCH_FRESHNESS: Duration = Duration::hours(24);
 type TrailJudgement = Result<String, Vec<String>>;
 
 /// Judge every trail, then the account: it passes when at least one trail meets the rule.
-fn judge(account: &AccountTrails, per_trail: impl Fn(&Trail) -> TrailJudgement) -> Vec<TrailEvidence> {
+fn judge(
+    account: &AccountTrails,
+    per_trail: impl Fn(&Trail) -> TrailJudgement,
+) -> Vec<TrailEvidence> {
     account
         .trails
         .iter()
@@ -49,8 +54,17 @@ fn judge(account: &AccountTrails, per_trail: impl Fn(&Trail) -> TrailJudgement) 
         .collect()
 }
 
-fn verdict(trails: Vec<TrailEvidence>, pass: &str, fail: &str, fix: impl FnOnce() -> String) -> Verdict {
-    let passing: Vec<&str> = trails.iter().filter(|t| t.meets_rule).map(|t| t.name.as_str()).collect();
+fn verdict(
+    trails: Vec<TrailEvidence>,
+    pass: &str,
+    fail: &str,
+    fix: impl FnOnce() -> String,
+) -> Verdict {
+    let passing: Vec<&str> = trails
+        .iter()
+        .filter(|t| t.meets_rule)
+        .map(|t| t.name.as_str())
+        .collect();
     let passed = !passing.is_empty();
     let summary = if passed {
         format!("{pass}: {}", passing.join(", "))
@@ -94,9 +108,28 @@ fn create_trail_command() -> String {
         .to_string()
 }
 
+/// The fix applied to a logging trail; when none logs, start one first; when there is none,
+/// create one.
+fn fix_on_logging_trail(account: &AccountTrails, fix: impl Fn(&Trail) -> String) -> String {
+    if let Some(trail) = account.trails.iter().find(|t| t.is_logging()) {
+        return fix(trail);
+    }
+    match account.trails.first() {
+        Some(trail) => format!(
+            "{}\n{}",
+            trail_command(trail, "start-logging", account.account_id),
+            fix(trail)
+        ),
+        None => create_trail_command(),
+    }
+}
+
 fn put_management_selectors(trail: &Trail, account_id: &str) -> String {
-    let mut command = trail_command(trail, "put-event-selectors", account_id)
-        .replacen("--name", "--trail-name", 1);
+    let mut command = trail_command(trail, "put-event-selectors", account_id).replacen(
+        "--name",
+        "--trail-name",
+        1,
+    );
     command.push_str(
         " --event-selectors '[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}]'\n\
          # replaces the trail's selectors: carry over any data resources it records today",
@@ -115,7 +148,10 @@ fn multi_region_management_events(account: &AccountTrails) -> Verdict {
             gaps.push("not logging".to_string());
         }
         if !recorded.reads_and_writes() {
-            gaps.push(format!("management events recorded: {}", recorded.describe()));
+            gaps.push(format!(
+                "management events recorded: {}",
+                recorded.describe()
+            ));
         }
         if gaps.is_empty() {
             Ok(format!(
@@ -171,7 +207,9 @@ fn cloudwatch_logs(account: &AccountTrails) -> Verdict {
             gaps.push("not logging".to_string());
         }
         match trail.status.latest_cloudwatch_logs_delivery_time {
-            None => gaps.push(format!("log group {group} set, but nothing was ever delivered")),
+            None => gaps.push(format!(
+                "log group {group} set, but nothing was ever delivered"
+            )),
             Some(at) if account.collected_at - at > CLOUDWATCH_FRESHNESS => gaps.push(format!(
                 "last delivery to {group} at {} ({} hours before collection)",
                 at.to_rfc3339(),
@@ -192,26 +230,29 @@ fn cloudwatch_logs(account: &AccountTrails) -> Verdict {
         trails,
         "Delivering to CloudWatch Logs within the last 24 hours",
         "No logging trail delivered to CloudWatch Logs within the last 24 hours",
-        || match account.trails.iter().find(|t| t.is_logging()) {
-            Some(trail) => format!(
-                "{} --cloud-watch-logs-log-group-arn <log-group-arn> --cloud-watch-logs-role-arn <role-arn>",
-                trail_command(trail, "update-trail", account.account_id)
-            ),
-            None => create_trail_command(),
+        || {
+            fix_on_logging_trail(account, |trail| {
+                format!(
+                    "{} --cloud-watch-logs-log-group-arn <log-group-arn> --cloud-watch-logs-role-arn <role-arn>",
+                    trail_command(trail, "update-trail", account.account_id)
+                )
+            })
         },
     )
 }
 
 fn global_service_events(account: &AccountTrails) -> Verdict {
-    let trails = judge(account, |trail| match (trail.is_logging(), trail.include_global_service_events) {
-        (true, true) => Ok("logging, includes global service events".to_string()),
-        (logging, global) => Err([
-            (!logging).then(|| "not logging".to_string()),
-            (!global).then(|| "IncludeGlobalServiceEvents is false".to_string()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()),
+    let trails = judge(account, |trail| {
+        match (trail.is_logging(), trail.include_global_service_events) {
+            (true, true) => Ok("logging, includes global service events".to_string()),
+            (logging, global) => Err([
+                (!logging).then(|| "not logging".to_string()),
+                (!global).then(|| "IncludeGlobalServiceEvents is false".to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()),
+        }
     });
     let carriers: Vec<String> = trails
         .iter()
@@ -222,12 +263,13 @@ fn global_service_events(account: &AccountTrails) -> Verdict {
         trails,
         "Global service events recorded by",
         "No logging trail records global service events",
-        || match account.trails.iter().find(|t| t.is_logging()) {
-            Some(trail) => format!(
-                "{} --include-global-service-events",
-                trail_command(trail, "update-trail", account.account_id)
-            ),
-            None => create_trail_command(),
+        || {
+            fix_on_logging_trail(account, |trail| {
+                format!(
+                    "{} --include-global-service-events",
+                    trail_command(trail, "update-trail", account.account_id)
+                )
+            })
         },
     );
     if carriers.len() > 1 {
@@ -246,7 +288,10 @@ fn management_events_recorded(account: &AccountTrails) -> Verdict {
     let trails = judge(account, |trail| {
         let recorded = management_events(&trail.event_selectors);
         match (trail.is_logging(), recorded.any) {
-            (true, true) => Ok(format!("logging, management events: {}", recorded.describe())),
+            (true, true) => Ok(format!(
+                "logging, management events: {}",
+                recorded.describe()
+            )),
             (logging, any) => Err([
                 (!logging).then(|| "not logging".to_string()),
                 (!any).then(|| "records no management events".to_string()),
@@ -260,9 +305,10 @@ fn management_events_recorded(account: &AccountTrails) -> Verdict {
         trails,
         "Management events recorded by",
         "No logging trail records management events",
-        || match account.trails.iter().find(|t| t.is_logging()) {
-            Some(trail) => put_management_selectors(trail, account.account_id),
-            None => create_trail_command(),
+        || {
+            fix_on_logging_trail(account, |trail| {
+                put_management_selectors(trail, account.account_id)
+            })
         },
     )
 }
@@ -385,7 +431,10 @@ mod tests {
         let verdict = run(CIS_3_1, &[trail]);
         assert!(!verdict.passed);
         assert!(verdict.evidence.trails[0].detail.contains("writes only"));
-        assert!(verdict.fix.unwrap().contains("put-event-selectors --region us-east-1 --trail-name writes"));
+        assert!(verdict
+            .fix
+            .unwrap()
+            .contains("put-event-selectors --region us-east-1 --trail-name writes"));
     }
 
     #[test]
@@ -438,7 +487,8 @@ mod tests {
     #[test]
     fn cis_3_1_warns_about_excluded_management_event_sources() {
         let mut trail = good_trail("main");
-        trail.event_selectors.basic[0].exclude_management_event_sources = vec!["kms.amazonaws.com".into()];
+        trail.event_selectors.basic[0].exclude_management_event_sources =
+            vec!["kms.amazonaws.com".into()];
         let verdict = run(CIS_3_1, &[trail]);
         assert!(verdict.passed);
         assert!(verdict.evidence.warnings[0].contains("kms.amazonaws.com"));
@@ -493,10 +543,17 @@ mod tests {
     }
 
     #[test]
-    fn ct_005_ignores_trails_that_are_not_logging() {
+    fn ct_005_ignores_trails_that_are_not_logging_and_says_to_start_one() {
         let mut stopped = good_trail("stopped");
         stopped.status.is_logging = false;
-        assert!(!run(CT_005, &[stopped]).passed);
+        let verdict = run(CT_005, &[stopped]);
+        assert!(!verdict.passed);
+        let fix = verdict.fix.unwrap();
+        assert!(
+            fix.starts_with("aws cloudtrail start-logging --region us-east-1 --name stopped\n"),
+            "{fix}"
+        );
+        assert!(!fix.contains("create-trail"), "{fix}");
     }
 
     #[test]
@@ -512,6 +569,8 @@ mod tests {
         trail.event_selectors.basic = vec![selector("All", false)];
         let verdict = run(CT_010, &[trail]);
         assert!(!verdict.passed);
-        assert!(verdict.evidence.trails[0].detail.contains("no management events"));
+        assert!(verdict.evidence.trails[0]
+            .detail
+            .contains("no management events"));
     }
 }

@@ -85,7 +85,10 @@ mod tests {
         assert_eq!(ids.len(), rules.len());
         assert_eq!(
             ids,
-            checks::ALL.iter().map(|(id, _)| *id).collect::<HashSet<_>>()
+            checks::ALL
+                .iter()
+                .map(|(id, _)| *id)
+                .collect::<HashSet<_>>()
         );
     }
 
@@ -104,9 +107,22 @@ mod tests {
         let multi_region = "cloudtrail-multi-region-management-events";
         assert!(has(multi_region, "cis-aws-foundations-1.5", "3.1"));
         assert!(has(multi_region, "cis-aws-foundations-6.0", "4.1"));
-        assert!(has("cloudtrail-cloudwatch-logs", "cis-aws-foundations-1.5", "3.4"));
-        assert!(!has("cloudtrail-cloudwatch-logs", "cis-aws-foundations-3.0", "3.4"));
-        for framework in ["trend-conformity", "pci-dss-4.0", "gdpr-2016-679", "apra-cpg-234"] {
+        assert!(has(
+            "cloudtrail-cloudwatch-logs",
+            "cis-aws-foundations-1.5",
+            "3.4"
+        ));
+        assert!(!has(
+            "cloudtrail-cloudwatch-logs",
+            "cis-aws-foundations-3.0",
+            "3.4"
+        ));
+        for framework in [
+            "trend-conformity",
+            "pci-dss-4.0",
+            "gdpr-2016-679",
+            "apra-cpg-234",
+        ] {
             assert!(
                 catalogue()
                     .iter()
@@ -119,7 +135,11 @@ mod tests {
                 "CT-005 lacks {framework}"
             );
         }
-        assert!(has("cloudtrail-management-events", "trend-conformity", "CT-010"));
+        assert!(has(
+            "cloudtrail-management-events",
+            "trend-conformity",
+            "CT-010"
+        ));
         assert!(!catalogue()
             .iter()
             .find(|r| r.meta.id == "cloudtrail-management-events")

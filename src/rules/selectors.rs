@@ -172,7 +172,10 @@ mod tests {
 
     #[test]
     fn basic_read_only_and_write_only_selectors_union_to_both() {
-        let recorded = of(vec![basic("ReadOnly", true), basic("WriteOnly", true)], vec![]);
+        let recorded = of(
+            vec![basic("ReadOnly", true), basic("WriteOnly", true)],
+            vec![],
+        );
         assert!(recorded.reads_and_writes());
     }
 
@@ -189,7 +192,10 @@ mod tests {
 
     #[test]
     fn advanced_management_without_read_only_field_records_both() {
-        let recorded = of(vec![], vec![advanced(&[("eventCategory", &["Management"], &[])])]);
+        let recorded = of(
+            vec![],
+            vec![advanced(&[("eventCategory", &["Management"], &[])])],
+        );
         assert!(recorded.reads_and_writes());
     }
 

@@ -60,16 +60,29 @@ fn python() -> &'static Path {
             eprintln!("installing the emulator into {} ...", venv.display());
             run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
             run(Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                ])
                 .arg(repo().join("tests/emulator/requirements.txt")));
-            assert!(has_moto(&python), "moto did not install into {}", venv.display());
+            assert!(
+                has_moto(&python),
+                "moto did not install into {}",
+                venv.display()
+            );
         }
         python
     })
 }
 
 fn run(command: &mut Command) {
-    let status = command.status().unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    let status = command
+        .status()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
     assert!(status.success(), "{command:?} failed: {status}");
 }
 

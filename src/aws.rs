@@ -1,31 +1,147 @@
 //! What every AWS-facing stage shares: one SDK configuration, and one way to say what a failed
 //! call did wrong.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudtrail::config::interceptors::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
+use aws_sdk_cloudtrail::config::{ConfigBag, Credentials, Intercept, RuntimeComponents};
+use aws_sdk_cloudtrail::error::BoxError;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
 /// Used when neither the environment nor the profile names a region: every audit call is
 /// regional or goes to a global service reachable from here.
 pub const FALLBACK_REGION: &str = "us-east-1";
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryMode {
+    /// Exponential back-off with jitter; throttling and transient errors are retried.
+    Standard,
+    /// Standard, plus client-side rate limiting that slows down once AWS throttles.
+    Adaptive,
+}
+
 #[derive(Debug, Clone)]
 pub struct SdkSettings {
-    /// Attempts per call, first one included, with the SDK's standard retry mode (exponential
-    /// back-off with jitter; throttling errors are retried).
+    /// Attempts per call, first one included.
     pub max_attempts: u32,
+    pub retry_mode: RetryMode,
     /// Bound on one attempt of one call.
     pub attempt_timeout: Duration,
 }
 
-/// The standard credential and region chain (env, profile, SSO, IMDS), with `AWS_ENDPOINT_URL`
-/// honoured, so the same binary runs against an emulator.
-pub async fn load_sdk_config(settings: &SdkSettings) -> SdkConfig {
+/// Clients for every stage, built from one configuration, all counting their calls.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    pub config: SdkConfig,
+    pub calls: CallCounter,
+}
+
+impl Aws {
+    /// The standard credential and region chain (env, profile, SSO, IMDS), with
+    /// `AWS_ENDPOINT_URL` honoured, so the same binary runs against an emulator.
+    pub async fn load(settings: &SdkSettings) -> Self {
+        Aws {
+            config: load_sdk_config(settings).await,
+            calls: CallCounter::default(),
+        }
+    }
+
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        let config = aws_sdk_organizations::config::Builder::from(&self.config)
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_organizations::Client::from_conf(config)
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::config::Builder::from(&self.config)
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
+    }
+
+    /// CloudTrail in `region`, as the caller (`None`) or with an assumed role's credentials.
+    pub fn cloudtrail(
+        &self,
+        region: &str,
+        credentials: Option<Credentials>,
+    ) -> aws_sdk_cloudtrail::Client {
+        let mut config = aws_sdk_cloudtrail::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.calls.clone());
+        if let Some(credentials) = credentials {
+            config = config.credentials_provider(credentials);
+        }
+        aws_sdk_cloudtrail::Client::from_conf(config.build())
+    }
+
+    /// The region calls go to when no other is implied.
+    pub fn region(&self) -> &str {
+        self.config
+            .region()
+            .map(|r| r.as_ref())
+            .unwrap_or(FALLBACK_REGION)
+    }
+}
+
+/// Counts operations and the attempts they took, so a run can say how much AWS throttled it.
+#[derive(Debug, Clone, Default)]
+pub struct CallCounter {
+    operations: Arc<AtomicU64>,
+    attempts: Arc<AtomicU64>,
+}
+
+impl CallCounter {
+    pub fn operations(&self) -> u64 {
+        self.operations.load(Ordering::Relaxed)
+    }
+
+    pub fn retries(&self) -> u64 {
+        self.attempts
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.operations())
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "orgtrail::CallCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _: &BeforeSerializationInterceptorContextRef<'_>,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.operations.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+async fn load_sdk_config(settings: &SdkSettings) -> SdkConfig {
+    let retry = match settings.retry_mode {
+        RetryMode::Standard => RetryConfig::standard(),
+        RetryMode::Adaptive => RetryConfig::adaptive(),
+    };
     let config = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
+        .retry_config(retry.with_max_attempts(settings.max_attempts))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(10))
@@ -67,13 +183,26 @@ where
                 .to_string()
         }
         SdkError::TimeoutError(_) => format!("{operation} timed out"),
-        SdkError::DispatchFailure(_) => {
-            format!(
-                "{operation} could not be sent: {}",
-                DisplayErrorContext(error)
-            )
+        SdkError::DispatchFailure(_) => format!("{operation} could not be sent: {}", causes(error)),
+        other => format!("{operation} failed: {}", causes(other)),
+    }
+}
+
+/// Each cause in the chain once, in words (the SDK's own rendering ends in a Debug dump).
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
         }
-        other => format!("{operation} failed: {}", DisplayErrorContext(other)),
+        next = cause.source();
+    }
+    if parts.is_empty() {
+        error.to_string()
+    } else {
+        parts.join(": ")
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use orgtrail::aws::RetryMode;
 use orgtrail::findings::Severity;
 use orgtrail::report::Format;
 
@@ -35,7 +36,7 @@ pub const DEFAULT_REGIONS: &[&str] = &[
     about = "Audit AWS CloudTrail across an AWS Organization and write the evidence"
 )]
 pub struct Cli {
-    /// More log output (-v: per-account progress, -vv: SDK debug).
+    /// More log output (-v: per-account progress, -vv: everything orgtrail logs).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Only errors on standard error.
@@ -91,8 +92,26 @@ pub struct ScanArgs {
     /// Attempts per AWS call, the first included (standard retry mode, with back-off).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
+    /// standard: back-off with jitter; adaptive: also slows the client down once throttled.
+    #[arg(long, value_enum, default_value = "standard")]
+    pub retry_mode: RetryModeArg,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RetryModeArg {
+    Standard,
+    Adaptive,
+}
+
+impl From<RetryModeArg> for RetryMode {
+    fn from(value: RetryModeArg) -> Self {
+        match value {
+            RetryModeArg::Standard => RetryMode::Standard,
+            RetryModeArg::Adaptive => RetryMode::Adaptive,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -164,8 +183,45 @@ fn account_id(value: &str) -> Result<String, String> {
     }
 }
 
-/// Shape of a region name (`eu-west-1`, `us-gov-west-1`, `ap-southeast-5`); whether the account
-/// has it enabled is for AWS to say.
+/// Every region of the `aws` partition (the one orgtrail's role ARNs are in), default and opt-in.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// A region of the `aws` partition; whether the account has it enabled is for AWS to say.
 fn region(value: &str) -> Result<String, String> {
     let value = value.trim();
     let parts: Vec<&str> = value.split('-').collect();
@@ -179,10 +235,18 @@ fn region(value: &str) -> Result<String, String> {
         && parts
             .last()
             .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
-    if shaped {
+    if !shaped {
+        return Err(
+            "not a region name; expected something like us-east-1 or eu-west-2".to_string(),
+        );
+    }
+    if KNOWN_REGIONS.contains(&value) {
         Ok(value.to_string())
     } else {
-        Err("not a region name; expected something like us-east-1 or eu-west-2".to_string())
+        Err(format!(
+            "unknown region '{value}' (orgtrail audits the aws partition); known regions: {}",
+            KNOWN_REGIONS.join(", ")
+        ))
     }
 }
 
@@ -214,9 +278,12 @@ mod tests {
 
     #[test]
     fn region_names_are_checked_for_shape() {
-        for good in ["us-east-1", "eu-west-2", "us-gov-west-1", "ap-southeast-5"] {
+        for good in ["us-east-1", "eu-west-2", "ap-southeast-5"] {
             assert!(region(good).is_ok(), "{good}");
         }
+        assert!(region("us-gov-west-1")
+            .unwrap_err()
+            .contains("aws partition"));
         for bad in ["useast1", "us-east", "US-EAST-1", "us-east-1a", ""] {
             assert!(region(bad).is_err(), "{bad}");
         }
@@ -233,6 +300,7 @@ mod tests {
     fn default_regions_are_seventeen_valid_names() {
         assert_eq!(DEFAULT_REGIONS.len(), 17);
         assert!(DEFAULT_REGIONS.iter().all(|r| region(r).is_ok()));
+        assert!(KNOWN_REGIONS.iter().all(|r| region(r).is_ok()));
     }
 
     #[test]

@@ -9,8 +9,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-use aws_sdk_cloudtrail::config::{Credentials, Region};
+use aws_sdk_cloudtrail::config::Credentials;
 use aws_sdk_cloudtrail::primitives::DateTime as AwsDateTime;
 use aws_sdk_cloudtrail::types as aws;
 use aws_sdk_cloudtrail::Client;
@@ -18,7 +17,7 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 
 use crate::assume::{credentials_for, AuditRole, Caller};
-use crate::aws::describe_error;
+use crate::aws::{describe_error, Aws};
 use crate::model::{
     Account, AccountInventory, AdvancedEventSelector, Audit, DataResource, EventSelector,
     EventSelectors, FieldSelector, Trail, TrailStatus,
@@ -41,13 +40,13 @@ pub enum Plan {
 
 /// Collect every planned account; results come back in the order they were planned.
 pub async fn collect(
-    base: &SdkConfig,
+    aws: &Aws,
     caller: &Caller,
     plans: Vec<Plan>,
     options: &CollectOptions,
     on_done: impl Fn(&AccountInventory),
 ) -> Vec<AccountInventory> {
-    let sts = aws_sdk_sts::Client::new(base);
+    let sts = aws.sts();
     let mut results: Vec<(usize, AccountInventory)> = stream::iter(plans.into_iter().enumerate())
         .map(|(index, plan)| {
             let sts = &sts;
@@ -59,7 +58,7 @@ pub async fn collect(
                         trails: Vec::new(),
                     },
                     Plan::Audit(account) => {
-                        let work = collect_account(base, sts, caller, &account.id, options);
+                        let work = collect_account(aws, sts, caller, &account.id, options);
                         let (audit, trails) =
                             match tokio::time::timeout(options.account_timeout, work).await {
                                 Ok(Ok(trails)) => (Audit::Audited, trails),
@@ -96,19 +95,17 @@ pub async fn collect(
 }
 
 async fn collect_account(
-    base: &SdkConfig,
+    aws: &Aws,
     sts: &aws_sdk_sts::Client,
     caller: &Caller,
     account_id: &str,
     options: &CollectOptions,
 ) -> Result<Vec<Trail>, String> {
     let credentials = credentials_for(sts, caller, account_id, &options.role).await?;
-    let clients = RegionalClients::new(base, credentials);
-    let listing_region = base
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_else(|| options.regions[0].clone());
-    let lister = clients.get(&listing_region);
+    let clients = RegionalClients::new(aws, credentials);
+    // ListTrails answers for every region from any one of them.
+    let listing_region = aws.region();
+    let lister = clients.get(listing_region);
 
     let listed = lister
         .list_trails()
@@ -148,7 +145,7 @@ async fn collect_account(
     }
 
     let details = in_scope.iter().map(|trail| {
-        let client = clients.get(trail.home_region().unwrap_or(&listing_region));
+        let client = clients.get(trail.home_region().unwrap_or(listing_region));
         async move { trail_details(&client, trail).await }
     });
     futures::future::try_join_all(details).await
@@ -209,15 +206,15 @@ async fn trail_details(client: &Client, trail: &aws::Trail) -> Result<Trail, Str
 
 /// One CloudTrail client per region for one account, built on first use and reused.
 struct RegionalClients<'a> {
-    base: &'a SdkConfig,
+    aws: &'a Aws,
     credentials: Option<Credentials>,
     built: std::sync::Mutex<HashMap<String, Client>>,
 }
 
 impl<'a> RegionalClients<'a> {
-    fn new(base: &'a SdkConfig, credentials: Option<Credentials>) -> Self {
+    fn new(aws: &'a Aws, credentials: Option<Credentials>) -> Self {
         Self {
-            base,
+            aws,
             credentials,
             built: Default::default(),
         }
@@ -227,14 +224,7 @@ impl<'a> RegionalClients<'a> {
         let mut built = self.built.lock().expect("client cache lock");
         built
             .entry(region.to_string())
-            .or_insert_with(|| {
-                let mut config = aws_sdk_cloudtrail::config::Builder::from(self.base)
-                    .region(Region::new(region.to_string()));
-                if let Some(credentials) = &self.credentials {
-                    config = config.credentials_provider(credentials.clone());
-                }
-                Client::from_conf(config.build())
-            })
+            .or_insert_with(|| self.aws.cloudtrail(region, self.credentials.clone()))
             .clone()
     }
 }

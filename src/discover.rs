@@ -28,12 +28,14 @@ pub struct Discovery {
 pub enum DiscoverError {
     #[error(
         "the caller's account is not in an AWS Organization ({0}); run orgtrail from the \
-         management account or a delegated administrator"
+         management account or a delegated administrator, or pass --accounts to audit named \
+         accounts without Organizations"
     )]
     NotInOrganization(String),
     #[error(
         "{0}; run orgtrail with credentials of the management account or of a delegated \
-         administrator for AWS Organizations"
+         administrator for AWS Organizations, or pass --accounts to audit named accounts \
+         without Organizations"
     )]
     AccessDenied(String),
     #[error("{0}")]
@@ -56,7 +58,7 @@ pub async fn discover(client: &Client, scope: &Scope) -> Result<Discovery, Disco
         .organization()
         .map(|o| Organization {
             id: o.id().map(str::to_string),
-            management_account_id: o.master_account_id().unwrap_or_default().to_string(),
+            management_account_id: o.master_account_id().map(str::to_string),
         })
         .ok_or_else(|| {
             DiscoverError::Api("DescribeOrganization returned no organization".into())
@@ -178,6 +180,27 @@ async fn list_accounts_under(
         pending.extend(children.iter().filter_map(|c| c.id().map(str::to_string)));
     }
     Ok(accounts)
+}
+
+impl Discovery {
+    /// The accounts `--accounts` names, as they are known without Organizations: by id alone.
+    pub fn from_account_ids(ids: &BTreeSet<String>) -> Self {
+        Discovery {
+            organization: Organization {
+                id: None,
+                management_account_id: None,
+            },
+            accounts: ids
+                .iter()
+                .map(|id| Account {
+                    id: id.clone(),
+                    name: String::new(),
+                    email: String::new(),
+                    status: "UNKNOWN".to_string(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Organizations retired `Status` for `State` in September 2026; read either.

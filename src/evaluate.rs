@@ -37,6 +37,7 @@ pub fn evaluate(inventory: &Inventory, rules: &[Rule], generated_at: DateTime<Ut
         accounts,
         findings,
         summary,
+        collection: inventory.collection.clone(),
     }
 }
 
@@ -190,10 +191,11 @@ mod tests {
             caller_arn: "arn:aws:iam::111111111111:user/auditor".into(),
             organization: Organization {
                 id: Some("o-test".into()),
-                management_account_id: "111111111111".into(),
+                management_account_id: Some("111111111111".into()),
             },
             regions: vec!["us-east-1".into()],
             accounts,
+            collection: None,
         }
     }
 

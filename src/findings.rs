@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Account, Audit, Organization};
+use crate::model::{Account, Audit, CollectionStats, Organization};
 
 pub const REPORT_SCHEMA: &str = "orgtrail/report/v1";
 
@@ -22,6 +22,8 @@ pub struct Report {
     pub accounts: Vec<AccountEntry>,
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<CollectionStats>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

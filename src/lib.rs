@@ -14,12 +14,15 @@ pub mod model;
 pub mod report;
 pub mod rules;
 
+use std::time::Instant;
+
 use chrono::Utc;
 
 use crate::assume::caller_identity;
+use crate::aws::Aws;
 use crate::collect::{CollectOptions, Plan};
-use crate::discover::{discover, DiscoverError, Scope};
-use crate::model::{AccountInventory, Inventory, INVENTORY_SCHEMA};
+use crate::discover::{discover, DiscoverError, Discovery, Scope};
+use crate::model::{AccountInventory, CollectionStats, Inventory, INVENTORY_SCHEMA};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -31,16 +34,26 @@ pub enum ScanError {
 
 /// Discover, assume and collect: everything AWS says about the organization's trails.
 pub async fn scan(
-    sdk: &aws_config::SdkConfig,
+    aws: &Aws,
     scope: &Scope,
     options: &CollectOptions,
     on_account_done: impl Fn(&AccountInventory),
 ) -> Result<Inventory, ScanError> {
     let collected_at = Utc::now();
-    let sts = aws_sdk_sts::Client::new(sdk);
-    let caller = caller_identity(&sts).await.map_err(ScanError::Caller)?;
-    let organizations = aws_sdk_organizations::Client::new(sdk);
-    let discovery = discover(&organizations, scope).await?;
+    let started = Instant::now();
+    let caller = caller_identity(&aws.sts())
+        .await
+        .map_err(ScanError::Caller)?;
+    let discovery = match discover(&aws.organizations(), scope).await {
+        Ok(discovery) => discovery,
+        Err(error @ (DiscoverError::NotInOrganization(_) | DiscoverError::AccessDenied(_)))
+            if !scope.accounts.is_empty() =>
+        {
+            tracing::warn!("{error}\nauditing the accounts --accounts names, by id alone");
+            Discovery::from_account_ids(&scope.accounts)
+        }
+        Err(error) => return Err(error.into()),
+    };
 
     let plans = discovery
         .accounts
@@ -56,7 +69,7 @@ pub async fn scan(
             }
         })
         .collect();
-    let accounts = collect::collect(sdk, &caller, plans, options, on_account_done).await;
+    let accounts = collect::collect(aws, &caller, plans, options, on_account_done).await;
     Ok(Inventory {
         schema: INVENTORY_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -65,5 +78,10 @@ pub async fn scan(
         organization: discovery.organization,
         regions: options.regions.clone(),
         accounts,
+        collection: Some(CollectionStats {
+            seconds: started.elapsed().as_secs_f64(),
+            api_calls: aws.calls.operations(),
+            retries: aws.calls.retries(),
+        }),
     })
 }

@@ -16,12 +16,12 @@ use tracing::{info, warn};
 
 use cli::{Cli, Command, OutputArgs, ReportArgs, RulesArgs, RulesFormat, ScanArgs};
 use orgtrail::assume::AuditRole;
-use orgtrail::aws::{load_sdk_config, SdkSettings};
+use orgtrail::aws::{Aws, SdkSettings};
 use orgtrail::collect::CollectOptions;
 use orgtrail::discover::{DiscoverError, Scope};
 use orgtrail::evaluate::evaluate;
 use orgtrail::findings::{Report, Severity, Status};
-use orgtrail::model::{AccountInventory, Audit, Inventory, INVENTORY_SCHEMA};
+use orgtrail::model::{AccountInventory, Audit, Inventory};
 use orgtrail::report;
 use orgtrail::rules::{catalogue, RuleMeta};
 use orgtrail::ScanError;
@@ -73,7 +73,7 @@ fn init_tracing(verbose: u8, quiet: bool) {
         (true, _) => "error",
         (false, 0) => "warn,orgtrail=info",
         (false, 1) => "warn,orgtrail=debug",
-        _ => "debug",
+        _ => "info,orgtrail=trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ORGTRAIL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
@@ -121,24 +121,28 @@ async fn scan(args: ScanArgs) -> Result<u8, Failure> {
         concurrency: usize::from(args.concurrency),
         account_timeout: Duration::from_secs(args.account_timeout),
     };
-    let sdk = load_sdk_config(&SdkSettings {
+    let aws = Aws::load(&SdkSettings {
         max_attempts: args.max_attempts,
+        retry_mode: args.retry_mode.into(),
         attempt_timeout: Duration::from_secs(30),
     })
     .await;
 
-    let started = std::time::Instant::now();
-    let inventory = orgtrail::scan(&sdk, &scope, &options, log_account)
+    let inventory = orgtrail::scan(&aws, &scope, &options, log_account)
         .await
         .map_err(|e| match e {
             ScanError::Discover(DiscoverError::UnknownAccounts(_)) => Failure::Usage(anyhow!(e)),
             e => Failure::Run(anyhow!(e)),
         })?;
-    info!(
-        "collected {} accounts in {:.1}s",
-        inventory.accounts.len(),
-        started.elapsed().as_secs_f64()
-    );
+    if let Some(stats) = &inventory.collection {
+        info!(
+            "collected {} accounts in {:.1}s: {} AWS calls, {} retries",
+            inventory.accounts.len(),
+            stats.seconds,
+            stats.api_calls,
+            stats.retries
+        );
+    }
     let inventory_json =
         serde_json::to_vec_pretty(&inventory).context("serialising the inventory")?;
     write_reports(&inventory, &args.output, Some(inventory_json))
@@ -166,20 +170,12 @@ fn read_inventory(path: &Path) -> Result<Inventory> {
             path.display()
         )
     })?;
-    let inventory: Inventory = serde_json::from_str(&text).with_context(|| {
+    Inventory::from_json(&text).with_context(|| {
         format!(
-            "{} is not an orgtrail inventory; pass the inventory.json that `orgtrail scan` wrote",
+            "{} cannot be read as an inventory; pass the inventory.json that `orgtrail scan` wrote",
             path.display()
         )
-    })?;
-    if inventory.schema != INVENTORY_SCHEMA {
-        return Err(anyhow!(
-            "{} has schema '{}', this orgtrail reads '{INVENTORY_SCHEMA}'",
-            path.display(),
-            inventory.schema
-        ));
-    }
-    Ok(inventory)
+    })
 }
 
 /// Fail before a long scan, not after it, when the reports could not be written.

@@ -18,12 +18,42 @@ pub struct Inventory {
     /// The regions the audit covers; rules judge coverage against exactly these.
     pub regions: Vec<String>,
     pub accounts: Vec<AccountInventory>,
+    /// How the collection went; absent in inventories made by other means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<CollectionStats>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CollectionStats {
+    pub seconds: f64,
+    /// AWS operations made, and how many extra attempts retries took on top of them.
+    pub api_calls: u64,
+    pub retries: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error("not an orgtrail inventory: {0}")]
+    Malformed(#[from] serde_json::Error),
+    #[error("has schema '{0}', this orgtrail reads '{INVENTORY_SCHEMA}'")]
+    Schema(String),
+}
+
+impl Inventory {
+    pub fn from_json(text: &str) -> Result<Self, InventoryError> {
+        let inventory: Inventory = serde_json::from_str(text)?;
+        if inventory.schema != INVENTORY_SCHEMA {
+            return Err(InventoryError::Schema(inventory.schema));
+        }
+        Ok(inventory)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Organization {
+    /// Both `None` when Organizations could not be read and `--accounts` named the accounts.
     pub id: Option<String>,
-    pub management_account_id: String,
+    pub management_account_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,9 +66,13 @@ pub struct Account {
 }
 
 impl Account {
-    /// Organizations only lets an ACTIVE account be worked in; the rest are listed, not audited.
+    /// Closed, closing and not-yet-active accounts cannot be worked in; they are listed, not
+    /// audited. Anything else (ACTIVE, or UNKNOWN when Organizations could not be read) is tried.
     pub fn is_auditable(&self) -> bool {
-        self.status == "ACTIVE"
+        !matches!(
+            self.status.as_str(),
+            "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED" | "PENDING_ACTIVATION"
+        )
     }
 }
 

@@ -272,6 +272,27 @@ fn an_unreachable_endpoint_fails_the_scan_clearly_and_writes_nothing() {
 }
 
 #[test]
+fn missing_credentials_are_named_with_the_places_they_were_looked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = orgtrail()
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_REGION", "us-east-1")
+        .args(["scan", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.contains("no credentials found"), "{message}");
+    assert!(message.contains("Check the AWS credentials"), "{message}");
+    assert!(
+        !message.contains("ProviderAttempt"),
+        "no Debug dump: {message}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
 fn the_rules_command_prints_the_catalogue_with_its_mappings() {
     let output = orgtrail()
         .args(["rules", "--format", "json"])

@@ -178,6 +178,25 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
         assert!(read_only, "orgtrail called {request:?}");
     }
 
+    // The permissions the README and the audit-role template list are the ones orgtrail used.
+    let readme = std::fs::read_to_string(support::repo().join("README.md")).unwrap();
+    let role = std::fs::read_to_string(support::repo().join("examples/audit-role.yaml")).unwrap();
+    for request in &requests {
+        let permission = format!("{}:{}", request.service, request.action);
+        if permission != "sts:GetCallerIdentity" {
+            assert!(
+                readme.contains(&format!("`{permission}`")),
+                "README lacks {permission}"
+            );
+        }
+        if request.service == "cloudtrail" {
+            assert!(
+                role.contains(&format!("- {permission}\n")),
+                "audit-role.yaml lacks {permission}"
+            );
+        }
+    }
+
     let mut per_account: HashMap<&str, usize> = HashMap::new();
     for request in requests.iter().filter(|r| r.service == "cloudtrail") {
         *per_account.entry(request.account.as_str()).or_default() += 1;

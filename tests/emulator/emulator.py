@@ -29,12 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import random
+import time
 import warnings
 import sys
 from datetime import datetime, timedelta, timezone
 
 from moto.cloudtrail import models as ct_models
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import BaseResponse
+from moto.core.utils import camelcase_to_underscores
 from moto.cloudtrail.exceptions import TrailNotFoundException
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.iam.models import iam_backends
@@ -192,31 +196,79 @@ def assume_role(self, region_name, role_session_name, role_arn, policy, duration
         wanted = statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
         if wanted is not None and wanted != external_id:
             raise denied
-    return original_assume_role(
+    role = original_assume_role(
         self, region_name, role_session_name, role_arn, policy, duration, external_id
     )
+    if ISSUED_CREDENTIALS is not None:  # so tests can prove no secret reaches a report or log
+        secrets = [role.access_key_id, role.secret_access_key, role.session_token]
+        ISSUED_CREDENTIALS.write(json.dumps(secrets) + "\n")
+        ISSUED_CREDENTIALS.flush()
+    return role
 
 
 STSBackend.assume_role = assume_role
 
 
-# --- Request log ------------------------------------------------------------------------------
+# --- Request log and injected faults ----------------------------------------------------------
 
 REQUEST_LOG = None
+ISSUED_CREDENTIALS = None
+# Faults, armed after seeding: a share of calls throttled, (account, action) pairs denied, accounts
+# whose CloudTrail answers slowly. The random generator is seeded so a run can be replayed.
+THROTTLE_RATE = 0.0
+DENIED: set[tuple[str, str]] = set()
+SLOW: dict[str, float] = {}
+RANDOM = random.Random(20261123)
+FAULTY_SERVICES = {"organizations", "sts", "cloudtrail"}
+# What each service answers, in its own protocol's words.
+THROTTLE_CODES = {"sts": "Throttling", "organizations": "TooManyRequestsException"}
+DENY_CODES = {"sts": "AccessDenied"}
+
 original_call_action = BaseResponse.call_action
 
 
+def service_error(service: str, code: str, message: str) -> Exception:
+    if service == "sts":  # query protocol: XML errors
+        return STSClientError(code, message)
+    return JsonRESTError(code, message)
+
+
+def injected_fault(service: str, account: str, action: str) -> Exception | None:
+    if service not in FAULTY_SERVICES:
+        return None
+    if (account, action) in DENIED:
+        code = DENY_CODES.get(service, "AccessDeniedException")
+        return service_error(service, code, f"not authorized to perform: {service}:{action}")
+    if THROTTLE_RATE and RANDOM.random() < THROTTLE_RATE:
+        code = THROTTLE_CODES.get(service, "ThrottlingException")
+        return service_error(service, code, "Rate exceeded")
+    return None
+
+
 def call_action(self):
-    """Record every call as one JSON line: who called what, where (tests count and vet them)."""
+    """Record every call as one JSON line (tests count and vet them), then inject armed faults."""
+    action = self._get_action()
+    account = self.current_account
+    fault = injected_fault(self.service_name, account, action)
     if REQUEST_LOG is not None:
         record = {
-            "account": self.current_account,
+            "account": account,
             "service": self.service_name,
-            "action": self._get_action(),
+            "action": action,
             "region": self.region,
+            "fault": type(fault).__name__ if fault else None,
         }
         REQUEST_LOG.write(json.dumps(record) + "\n")
         REQUEST_LOG.flush()
+    if self.service_name == "cloudtrail" and account in SLOW:
+        time.sleep(SLOW[account])
+    if fault is not None:
+
+        def fail(*_args, **_kwargs):
+            raise fault
+
+        # An instance attribute shadows the handler, so moto serialises the error as AWS would.
+        setattr(self, camelcase_to_underscores(action), fail)
     return original_call_action(self)
 
 
@@ -242,14 +294,16 @@ def clients(endpoint: str, region: str = "us-east-1", creds: dict | None = None)
 
 
 class Org:
-    def __init__(self, endpoint: str):
+    def __init__(self, endpoint: str, create: bool = True):
         self.endpoint = endpoint
         self.client = clients(endpoint)
         self.org = self.client("organizations")
-        self.org.create_organization(FeatureSet="ALL")
-        self.root_id = self.org.list_roots()["Roots"][0]["Id"]
         self.accounts = {"management": MANAGEMENT_ACCOUNT}
-        self.units = {"root": self.root_id}
+        self.units = {}
+        if create:
+            self.org.create_organization(FeatureSet="ALL")
+            self.root_id = self.org.list_roots()["Roots"][0]["Id"]
+            self.units["root"] = self.root_id
 
     def account(self, name: str, parent_id: str | None = None) -> str:
         status = self.org.create_account(AccountName=name, Email=f"{name}@example.com")
@@ -409,12 +463,18 @@ def seed_organization_trail(org: Org) -> None:
 
 
 SCENARIOS = {"dozen": seed_dozen, "organization-trail": seed_organization_trail}
+NO_ORGANIZATION = "no-organization"  # the caller's account alone, never joined to an organization
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)
+    parser.add_argument("--scenario", choices=sorted([*SCENARIOS, NO_ORGANIZATION]), required=True)
     parser.add_argument("--request-log", help="append every call made after seeding, as JSON lines")
+    parser.add_argument("--throttle", type=float, default=0.0, help="share of calls throttled")
+    parser.add_argument("--deny", action="append", default=[], metavar="ACCOUNT:Action",
+                        help="answer AccessDenied to this action in this account (name or id)")
+    parser.add_argument("--slow", action="append", default=[], metavar="ACCOUNT:SECONDS",
+                        help="delay this account's CloudTrail answers")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # moto warns that STS has no modelled AccessDenied shape; the SDK reads the code all the same.
@@ -424,11 +484,23 @@ def main() -> None:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    org = Org(endpoint)
-    SCENARIOS[args.scenario](org)
+    if args.scenario == NO_ORGANIZATION:
+        org = Org(endpoint, create=False)
+    else:
+        org = Org(endpoint)
+        SCENARIOS[args.scenario](org)
+    global REQUEST_LOG, ISSUED_CREDENTIALS, THROTTLE_RATE
     if args.request_log:
-        global REQUEST_LOG
         REQUEST_LOG = open(args.request_log, "a", encoding="utf-8")
+        ISSUED_CREDENTIALS = open(args.request_log + ".credentials", "a", encoding="utf-8")
+    resolve = lambda name: org.accounts.get(name, name)  # noqa: E731
+    for rule in args.deny:
+        account, action = rule.split(":")
+        DENIED.add((resolve(account), action))
+    for rule in args.slow:
+        account, seconds = rule.split(":")
+        SLOW[resolve(account)] = float(seconds)
+    THROTTLE_RATE = args.throttle
     print(json.dumps({"endpoint": endpoint, "accounts": org.accounts, "units": org.units}), flush=True)
     sys.stdin.read()  # serve until the harness closes our stdin (or dies)
     server.stop()

@@ -15,6 +15,10 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_json::Value;
 
+/// The caller's own credentials; moto maps unknown keys to its default (management) account.
+pub const CALLER_ACCESS_KEY: &str = "AKIAORGTRAILCALLER01";
+pub const CALLER_SECRET_KEY: &str = "caller-secret-that-must-never-be-printed";
+
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -105,12 +109,18 @@ pub struct Emulator {
 
 impl Emulator {
     pub fn start(scenario: &str) -> Self {
+        Self::start_with(scenario, &[])
+    }
+
+    /// With faults armed: `--throttle 0.3`, `--deny NAME:Action`, `--slow NAME:SECONDS`.
+    pub fn start_with(scenario: &str, faults: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let request_log = dir.path().join("requests.jsonl");
         let mut child = Command::new(python())
             .arg(repo().join("tests/emulator/emulator.py"))
             .args(["--scenario", scenario, "--request-log"])
             .arg(&request_log)
+            .args(faults)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -155,17 +165,31 @@ impl Emulator {
 
     /// `orgtrail scan` against this emulator, writing into `out`.
     pub fn scan(&self, out: &Path, extra: &[&str]) -> Output {
-        orgtrail()
+        self.scan_command(out, extra).output().unwrap()
+    }
+
+    pub fn scan_command(&self, out: &Path, extra: &[&str]) -> Command {
+        let mut command = orgtrail();
+        command
             .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ACCESS_KEY_ID", CALLER_ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", CALLER_SECRET_KEY)
             .env("AWS_REGION", "us-east-1")
             .arg("scan")
             .arg("--out")
             .arg(out)
-            .args(extra)
-            .output()
-            .unwrap()
+            .args(extra);
+        command
+    }
+
+    /// Every credential the emulator issued through sts:AssumeRole (key id, secret, token).
+    pub fn issued_credentials(&self) -> Vec<String> {
+        let path = self.request_log.with_extension("jsonl.credentials");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .flat_map(|line| serde_json::from_str::<Vec<String>>(line).unwrap())
+            .collect()
     }
 
     /// Every call the emulator answered after seeding.
@@ -191,6 +215,8 @@ pub struct Request {
     pub service: String,
     pub action: String,
     pub region: String,
+    /// The error class injected instead of an answer, if any.
+    pub fault: Option<String>,
 }
 
 pub fn read_json(path: &Path) -> Value {

@@ -6,28 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use orgtrail::aws::RetryMode;
 use orgtrail::findings::Severity;
+use orgtrail::regions::KNOWN_REGIONS;
 use orgtrail::report::Format;
-
-/// The 17 regions every commercial AWS account has enabled by default (opt-in regions excluded).
-pub const DEFAULT_REGIONS: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-north-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-south-1",
-    "sa-east-1",
-];
 
 #[derive(Parser, Debug)]
 #[command(
@@ -183,44 +163,6 @@ fn account_id(value: &str) -> Result<String, String> {
     }
 }
 
-/// Every region of the `aws` partition (the one orgtrail's role ARNs are in), default and opt-in.
-pub const KNOWN_REGIONS: &[&str] = &[
-    "af-south-1",
-    "ap-east-1",
-    "ap-east-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ca-central-1",
-    "ca-west-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-];
-
 /// A region of the `aws` partition; whether the account has it enabled is for AWS to say.
 fn region(value: &str) -> Result<String, String> {
     let value = value.trim();
@@ -268,6 +210,7 @@ fn organizational_unit(value: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orgtrail::regions::DEFAULT_REGIONS;
 
     #[test]
     fn account_ids_are_twelve_digits() {

@@ -1,6 +1,6 @@
 //! Inventory × catalogue → report. Pure: no I/O, no clock but the one passed in.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -120,21 +120,23 @@ fn summarise(accounts: &[AccountEntry], findings: &[Finding], rules: &[Rule]) ->
             ..Tally::default()
         })
         .collect();
-    let mut by_framework: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut total = Tally::default();
     for finding in findings {
         total.add(finding.status);
         if let Some(tally) = by_rule.iter_mut().find(|t| t.key == finding.rule_id) {
             tally.add(finding.status);
         }
-        // A finding counts once per framework, however many of its controls it maps to.
-        let mut frameworks: Vec<&str> = finding
+    }
+    // A framework tallies the findings of every rule mapped to it, each finding once however
+    // many of the framework's controls its rule maps to.
+    let mut by_framework: BTreeMap<&str, Tally> = BTreeMap::new();
+    for (rule, tally) in rules.iter().zip(&by_rule) {
+        let frameworks: BTreeSet<&str> = rule
+            .meta
             .controls
             .iter()
             .map(|c| c.framework.as_str())
             .collect();
-        frameworks.sort_unstable();
-        frameworks.dedup();
         for framework in frameworks {
             by_framework
                 .entry(framework)
@@ -143,7 +145,7 @@ fn summarise(accounts: &[AccountEntry], findings: &[Finding], rules: &[Rule]) ->
                     title: framework.to_string(),
                     ..Tally::default()
                 })
-                .add(finding.status);
+                .absorb(tally);
         }
     }
     let count = |wanted: fn(&Audit) -> bool| accounts.iter().filter(|a| wanted(&a.audit)).count();

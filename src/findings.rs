@@ -3,6 +3,8 @@
 //! `report.json` is this model serialised; its shape is a contract other tools read
 //! (`schema: orgtrail/report/v1`), so fields are added, never renamed.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +46,8 @@ pub struct Finding {
     pub title: String,
     pub status: Status,
     pub severity: Severity,
-    pub controls: Vec<Control>,
+    /// Shared with the rule: thousands of findings carry the same list.
+    pub controls: Arc<[Control]>,
     pub evidence: Evidence,
     pub remediation: String,
 }
@@ -139,6 +142,12 @@ pub struct Tally {
 }
 
 impl Tally {
+    pub fn absorb(&mut self, other: &Tally) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.errored += other.errored;
+    }
+
     pub fn add(&mut self, status: Status) {
         match status {
             Status::Pass => self.passed += 1,

@@ -11,6 +11,7 @@ pub mod discover;
 pub mod evaluate;
 pub mod findings;
 pub mod model;
+pub mod regions;
 pub mod report;
 pub mod rules;
 

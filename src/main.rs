@@ -22,7 +22,7 @@ use orgtrail::discover::{DiscoverError, Scope};
 use orgtrail::evaluate::evaluate;
 use orgtrail::findings::{Report, Severity, Status};
 use orgtrail::model::{AccountInventory, Audit, Inventory};
-use orgtrail::report;
+use orgtrail::report::{self, Staged};
 use orgtrail::rules::{catalogue, RuleMeta};
 use orgtrail::ScanError;
 
@@ -102,7 +102,10 @@ fn run_async(work: impl std::future::Future<Output = Result<u8, Failure>>) -> Re
 async fn scan(args: ScanArgs) -> Result<u8, Failure> {
     check_output_dir(&args.output.out)?;
     let regions = if args.regions.is_empty() {
-        cli::DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect()
+        orgtrail::regions::DEFAULT_REGIONS
+            .iter()
+            .map(|r| r.to_string())
+            .collect()
     } else {
         dedup(args.regions)
     };
@@ -143,9 +146,7 @@ async fn scan(args: ScanArgs) -> Result<u8, Failure> {
             stats.retries
         );
     }
-    let inventory_json =
-        serde_json::to_vec_pretty(&inventory).context("serialising the inventory")?;
-    write_reports(&inventory, &args.output, Some(inventory_json))
+    write_reports(&inventory, &args.output, true)
 }
 
 fn log_account(account: &AccountInventory) {
@@ -160,7 +161,7 @@ fn log_account(account: &AccountInventory) {
 fn report_from_inventory(args: ReportArgs) -> Result<u8, Failure> {
     let inventory = read_inventory(&args.inventory).map_err(Failure::Usage)?;
     check_output_dir(&args.output.out)?;
-    write_reports(&inventory, &args.output, None)
+    write_reports(&inventory, &args.output, false)
 }
 
 fn read_inventory(path: &Path) -> Result<Inventory> {
@@ -199,21 +200,25 @@ fn check_output_dir(dir: &Path) -> Result<(), Failure> {
 fn write_reports(
     inventory: &Inventory,
     output: &OutputArgs,
-    inventory_json: Option<Vec<u8>>,
+    write_inventory: bool,
 ) -> Result<u8, Failure> {
     let report = evaluate(inventory, catalogue(), Utc::now());
-    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
-    if let Some(json) = inventory_json {
-        files.push(("inventory.json", json));
+    let mut staged = Staged::new(&output.out).map_err(|e| anyhow!(e))?;
+    if write_inventory {
+        staged
+            .add("inventory.json", |out| {
+                serde_json::to_writer_pretty(out, inventory).map_err(|e| e.to_string())
+            })
+            .map_err(|e| anyhow!(e))?;
     }
     for format in dedup(output.format.clone()) {
-        files.push((
-            format.file_name(),
-            report::render(&report, format).map_err(|e| anyhow!(e))?,
-        ));
+        staged
+            .add(format.file_name(), |out| {
+                report::render(&report, format, out)
+            })
+            .map_err(|e| anyhow!(e))?;
     }
-    let written = report::write_files(&output.out, &files).map_err(|e| anyhow!(e))?;
-    for path in &written {
+    for path in staged.commit().map_err(|e| anyhow!(e))? {
         info!("wrote {}", path.display());
     }
     print_summary(&report);

@@ -29,7 +29,7 @@ fn exercise(text: &str) {
     if let Ok(inventory) = Inventory::from_json(text) {
         let report = evaluate(&inventory, catalogue(), inventory.collected_at);
         for format in Format::ALL {
-            render(&report, format)
+            render(&report, format, &mut std::io::sink())
                 .unwrap_or_else(|e| panic!("{format:?} on an accepted inventory: {e}"));
         }
         let again = Inventory::from_json(&serde_json::to_string(&inventory).unwrap()).unwrap();

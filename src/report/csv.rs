@@ -2,6 +2,7 @@
 //! audited, so a pivot table over it sees every account the organization lists.
 
 use std::collections::HashMap;
+use std::io::Write;
 
 use crate::findings::Report;
 use crate::model::Audit;
@@ -22,10 +23,10 @@ pub const COLUMNS: [&str; 13] = [
     "collected_at",
 ];
 
-pub fn render(report: &Report) -> Result<Vec<u8>, csv::Error> {
+pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+        .from_writer(out);
     writer.write_record(COLUMNS)?;
     let collected_at = report.collected_at.to_rfc3339();
     let statuses: HashMap<&str, &str> = report
@@ -89,10 +90,14 @@ pub fn render(report: &Report) -> Result<Vec<u8>, csv::Error> {
             )?;
         }
     }
-    writer.into_inner().map_err(|e| e.into_error().into())
+    writer.flush()?;
+    Ok(())
 }
 
-fn write_row(writer: &mut csv::Writer<Vec<u8>>, cells: [&str; COLUMNS.len()]) -> csv::Result<()> {
+fn write_row<W: Write>(
+    writer: &mut csv::Writer<W>,
+    cells: [&str; COLUMNS.len()],
+) -> csv::Result<()> {
     writer.write_record(
         cells
             .iter()

@@ -54,7 +54,7 @@ impl FromStr for Format {
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("rendering {file}: {message}")]
-    Render { file: &'static str, message: String },
+    Render { file: String, message: String },
     #[error("writing {path}: {source}")]
     Write {
         path: PathBuf,
@@ -62,20 +62,76 @@ pub enum ReportError {
     },
 }
 
-pub fn render(report: &Report, format: Format) -> Result<Vec<u8>, ReportError> {
-    let failed = |message: String| ReportError::Render {
-        file: format.file_name(),
-        message,
-    };
+/// Render `report` as `format` into `out`, streaming where the format allows.
+pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> Result<(), String> {
     match format {
-        Format::Json => serde_json::to_vec_pretty(report).map_err(|e| failed(e.to_string())),
-        Format::Csv => csv::render(report).map_err(|e| failed(e.to_string())),
-        Format::Html => templates::render_html(&view::ReportView::new(report))
-            .map(String::into_bytes)
-            .map_err(failed),
-        Format::Markdown => templates::render_markdown(&view::ReportView::new(report))
-            .map(String::into_bytes)
-            .map_err(failed),
+        Format::Json => serde_json::to_writer_pretty(out, report).map_err(|e| e.to_string()),
+        Format::Csv => csv::render(report, out).map_err(|e| e.to_string()),
+        Format::Html => templates::render_html(&view::ReportView::new(report), out),
+        Format::Markdown => templates::render_markdown(&view::ReportView::new(report), out),
+    }
+}
+
+/// Files written side by side in one directory: each is written in full to a temporary file
+/// there, and only when every one is complete are they renamed into place. Dropped before
+/// [`Staged::commit`], the temporary files are removed and nothing in the directory changes.
+pub struct Staged {
+    dir: PathBuf,
+    files: Vec<(tempfile::NamedTempFile, PathBuf)>,
+}
+
+impl Staged {
+    pub fn new(dir: &Path) -> Result<Self, ReportError> {
+        fs::create_dir_all(dir).map_err(|source| ReportError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(Staged {
+            dir: dir.to_path_buf(),
+            files: Vec::new(),
+        })
+    }
+
+    pub fn add(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut dyn Write) -> Result<(), String>,
+    ) -> Result<(), ReportError> {
+        let path = self.dir.join(name);
+        let io_error = |source| ReportError::Write {
+            path: path.clone(),
+            source,
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&self.dir)
+            .map_err(io_error)?;
+        let mut out = std::io::BufWriter::new(temp.as_file());
+        write(&mut out).map_err(|message| ReportError::Render {
+            file: name.to_string(),
+            message,
+        })?;
+        out.flush().map_err(io_error)?;
+        drop(out);
+        readable_by_others(temp.as_file())
+            .and_then(|_| temp.as_file().sync_all())
+            .map_err(io_error)?;
+        self.files.push((temp, path));
+        Ok(())
+    }
+
+    /// Rename every file into place (each rename is atomic).
+    pub fn commit(self) -> Result<Vec<PathBuf>, ReportError> {
+        let mut written = Vec::with_capacity(self.files.len());
+        for (temp, path) in self.files {
+            temp.persist(&path).map_err(|e| ReportError::Write {
+                path: path.clone(),
+                source: e.error,
+            })?;
+            written.push(path);
+        }
+        Ok(written)
     }
 }
 
@@ -91,36 +147,6 @@ fn readable_by_others(_: &fs::File) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Write every file into `dir`, each through a temporary file renamed into place.
-pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>, ReportError> {
-    let write_error = |path: &Path, source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
-    let mut staged = Vec::with_capacity(files.len());
-    for (name, bytes) in files {
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| write_error(dir, e))?;
-        temp.write_all(bytes)
-            .and_then(|_| readable_by_others(temp.as_file()))
-            .and_then(|_| temp.as_file().sync_all())
-            .map_err(|e| write_error(temp.path(), e))?;
-        staged.push((temp, dir.join(name)));
-    }
-    // Everything is on disk; only renames remain, each atomic.
-    let mut written = Vec::with_capacity(staged.len());
-    for (temp, path) in staged {
-        temp.persist(&path)
-            .map_err(|e| write_error(&path, e.error))?;
-        written.push(path);
-    }
-    Ok(written)
-}
-
 /// The catalogue as a Markdown table, one row per rule, controls grouped by framework.
 pub fn catalogue_markdown(rules: &[&RuleMeta]) -> String {
     let escape = templates::escape_markdown;
@@ -128,7 +154,7 @@ pub fn catalogue_markdown(rules: &[&RuleMeta]) -> String {
         String::from("| Rule | Title | Severity | Controls |\n| --- | --- | --- | --- |\n");
     for rule in rules {
         let mut frameworks: Vec<(String, Vec<&str>)> = Vec::new();
-        for control in &rule.controls {
+        for control in rule.controls.iter() {
             match frameworks.iter_mut().find(|(f, _)| *f == control.framework) {
                 Some((_, ids)) => ids.push(&control.id),
                 None => frameworks.push((control.framework.clone(), vec![&control.id])),

@@ -1,27 +1,44 @@
-//! The report arranged the way people read it: per account, and failures per rule. Templates get
-//! this and nothing else.
+//! The report arranged the way people read it. Templates get these views and nothing else: the
+//! page (summary, rules, frameworks, failures per rule) and, one at a time, each account, so a
+//! report of 10,000 accounts is rendered without building one context holding all of them.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::findings::{Finding, Report, Status, Summary, Tally};
+use crate::findings::{Control, Finding, Report, Status, Summary, Tally};
 use crate::model::Audit;
 
 /// How many accounts a failure list shows before it says "and N more".
 const LIST_LIMIT: usize = 25;
 
-#[derive(Serialize)]
 pub struct ReportView<'a> {
-    pub report: &'a Report,
+    pub page: PageView<'a>,
+    pub accounts: Vec<AccountView<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct PageView<'a> {
+    pub report: ReportHeader<'a>,
+    pub summary: &'a Summary,
     /// Times as people read them, to the second.
     pub collected_at: String,
     pub generated_at: String,
-    pub summary: &'a Summary,
-    pub accounts: Vec<AccountView<'a>>,
-    pub failures: Vec<RuleFailures<'a>>,
-    pub rules: Vec<TallyView<'a>>,
+    pub rules: Vec<RuleView<'a>>,
     pub frameworks: Vec<TallyView<'a>>,
+    pub failures: Vec<RuleFailures<'a>>,
+    /// Accounts that were not audited, or could not be: listed on the page itself.
+    pub not_audited: Vec<AccountRef<'a>>,
+}
+
+/// The report's own fields, without its (large) account and finding lists.
+#[derive(Serialize)]
+pub struct ReportHeader<'a> {
+    pub organization: &'a crate::model::Organization,
+    pub caller_arn: &'a str,
+    pub tool_version: &'a str,
+    pub regions: &'a [String],
+    pub collection: Option<&'a crate::model::CollectionStats>,
 }
 
 #[derive(Serialize)]
@@ -37,6 +54,13 @@ pub struct AccountView<'a> {
     pub failed: usize,
     pub errored: usize,
     pub findings: Vec<&'a Finding>,
+}
+
+#[derive(Serialize)]
+pub struct RuleView<'a> {
+    #[serde(flatten)]
+    pub tally: TallyView<'a>,
+    pub controls: &'a [Control],
 }
 
 #[derive(Serialize)]
@@ -64,14 +88,33 @@ pub struct TallyView<'a> {
     pub pass_rate: String,
 }
 
+impl<'a> TallyView<'a> {
+    fn new(tally: &'a Tally) -> Self {
+        TallyView {
+            tally,
+            pass_rate: tally
+                .pass_rate()
+                .map(|rate| format!("{rate:.0}%"))
+                .unwrap_or_else(|| "n/a".to_string()),
+        }
+    }
+}
+
 impl<'a> ReportView<'a> {
     pub fn new(report: &'a Report) -> Self {
         let mut by_account: HashMap<&str, Vec<&Finding>> = HashMap::new();
+        let mut failing_by_rule: HashMap<&str, Vec<&Finding>> = HashMap::new();
         for finding in &report.findings {
             by_account
                 .entry(&finding.account_id)
                 .or_default()
                 .push(finding);
+            if finding.status == Status::Fail {
+                failing_by_rule
+                    .entry(&finding.rule_id)
+                    .or_default()
+                    .push(finding);
+            }
         }
         let mut accounts: Vec<AccountView> = report
             .accounts
@@ -118,17 +161,12 @@ impl<'a> ReportView<'a> {
             .summary
             .rules
             .iter()
-            .filter(|tally| tally.failed > 0)
-            .map(|tally| {
-                let failing: Vec<&Finding> = report
-                    .findings
-                    .iter()
-                    .filter(|f| f.rule_id == tally.key && f.status == Status::Fail)
-                    .collect();
-                RuleFailures {
+            .filter_map(|tally| {
+                let failing = failing_by_rule.get(tally.key.as_str())?;
+                Some(RuleFailures {
                     rule_id: &tally.key,
                     title: &tally.title,
-                    severity: failing.first().map(|f| f.severity.as_str()).unwrap_or(""),
+                    severity: failing[0].severity.as_str(),
                     count: failing.len(),
                     more: failing.len().saturating_sub(LIST_LIMIT),
                     shown: failing
@@ -140,33 +178,58 @@ impl<'a> ReportView<'a> {
                             summary: &f.evidence.summary,
                         })
                         .collect(),
-                }
+                })
             })
             .collect();
 
-        let tallies = |tallies: &'a [Tally]| {
-            tallies
+        let not_audited = accounts
+            .iter()
+            .filter(|a| a.state != "audited")
+            .map(|a| AccountRef {
+                id: a.id,
+                name: a.name,
+                summary: a.detail.unwrap_or(a.state),
+            })
+            .collect();
+        let controls_of = |rule: &str| {
+            report
+                .findings
                 .iter()
-                .map(|tally| TallyView {
-                    tally,
-                    pass_rate: tally
-                        .pass_rate()
-                        .map(|rate| format!("{rate:.0}%"))
-                        .unwrap_or_else(|| "n/a".to_string()),
-                })
-                .collect()
+                .find(|f| f.rule_id == rule)
+                .map(|f| &f.controls[..])
+                .unwrap_or(&[])
         };
         let readable =
             |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-        ReportView {
-            report,
+        let page = PageView {
+            report: ReportHeader {
+                organization: &report.organization,
+                caller_arn: &report.caller_arn,
+                tool_version: &report.tool_version,
+                regions: &report.regions,
+                collection: report.collection.as_ref(),
+            },
+            summary: &report.summary,
             collected_at: readable(&report.collected_at),
             generated_at: readable(&report.generated_at),
-            summary: &report.summary,
-            accounts,
+            rules: report
+                .summary
+                .rules
+                .iter()
+                .map(|tally| RuleView {
+                    tally: TallyView::new(tally),
+                    controls: controls_of(&tally.key),
+                })
+                .collect(),
+            frameworks: report
+                .summary
+                .frameworks
+                .iter()
+                .map(TallyView::new)
+                .collect(),
             failures,
-            rules: tallies(&report.summary.rules),
-            frameworks: tallies(&report.summary.frameworks),
-        }
+            not_audited,
+        };
+        ReportView { page, accounts }
     }
 }

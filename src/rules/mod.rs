@@ -4,7 +4,7 @@
 mod checks;
 pub mod selectors;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ pub struct RuleMeta {
     pub rationale: String,
     /// General guidance; a failing finding carries a command for its own trails instead.
     pub remediation: String,
-    pub controls: Vec<Control>,
+    pub controls: Arc<[Control]>,
 }
 
 /// What a check sees: one audited account's trails, as of the moment they were collected.
@@ -153,7 +153,7 @@ mod tests {
     #[test]
     fn framework_slugs_are_lowercase() {
         for rule in catalogue() {
-            for control in &rule.meta.controls {
+            for control in rule.meta.controls.iter() {
                 assert_eq!(control.framework, control.framework.to_lowercase());
             }
         }

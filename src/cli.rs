@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use orgtrail::aws::RetryMode;
 use orgtrail::findings::Severity;
+use orgtrail::model::Shard;
 use orgtrail::regions::KNOWN_REGIONS;
 use orgtrail::report::Format;
 
@@ -32,8 +33,19 @@ pub enum Command {
     Scan(ScanArgs),
     /// Re-evaluate a saved inventory offline and write the reports.
     Report(ReportArgs),
+    /// Combine the inventories of `scan --shard K/N` runs into one and write the reports.
+    Merge(MergeArgs),
     /// Print the rule catalogue with its framework mappings.
     Rules(RulesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Shard output directories (holding inventory.json) or inventory files, one per shard.
+    #[arg(required = true, value_name = "DIR")]
+    pub shards: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -66,6 +78,9 @@ pub struct ScanArgs {
     /// Accounts collected at the same time.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+    /// Audit only shard K of N (accounts by id modulo N); combine the shards with `orgtrail merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
     /// Seconds one account may take, retries included, before it is reported as an ERROR.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub account_timeout: u64,

@@ -4,9 +4,11 @@
 //! `sts:AssumeRole` (not for the caller's own account), `ListTrails` (every trail of the account,
 //! with its home region, plus organization trails that cover it), one `DescribeTrails` naming
 //! those ARNs, then `GetTrailStatus` and `GetEventSelectors` once per trail that covers an
-//! audited region, each in the trail's home region. Every call is read-only.
+//! audited region, each in the trail's home region; an organization trail's once per run, shared
+//! by every member it covers. Every call is read-only.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_cloudtrail::config::Credentials;
@@ -15,6 +17,7 @@ use aws_sdk_cloudtrail::types as aws;
 use aws_sdk_cloudtrail::Client;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
+use tokio::sync::OnceCell;
 
 use crate::assume::{credentials_for, AuditRole, Caller};
 use crate::aws::{describe_error, Aws};
@@ -32,6 +35,13 @@ pub struct CollectOptions {
     pub account_timeout: Duration,
 }
 
+/// Told how collection goes, for a progress bar or log lines.
+pub trait Progress: Sync {
+    /// Collection is about to start on this many accounts (audited or not).
+    fn planned(&self, accounts: usize);
+    fn account_done(&self, account: &AccountInventory);
+}
+
 /// What to do with one account the organization lists.
 pub enum Plan {
     Audit(Account),
@@ -44,12 +54,14 @@ pub async fn collect(
     caller: &Caller,
     plans: Vec<Plan>,
     options: &CollectOptions,
-    on_done: impl Fn(&AccountInventory),
+    progress: &dyn Progress,
 ) -> Vec<AccountInventory> {
+    progress.planned(plans.len());
     let sts = aws.sts();
+    let shared = SharedTrails::default();
     let mut results: Vec<(usize, AccountInventory)> = stream::iter(plans.into_iter().enumerate())
         .map(|(index, plan)| {
-            let sts = &sts;
+            let (sts, shared) = (&sts, &shared);
             async move {
                 let inventory = match plan {
                     Plan::Skip(account, reason) => AccountInventory {
@@ -58,7 +70,7 @@ pub async fn collect(
                         trails: Vec::new(),
                     },
                     Plan::Audit(account) => {
-                        let work = collect_account(aws, sts, caller, &account.id, options);
+                        let work = collect_account(aws, sts, caller, &account.id, options, shared);
                         let (audit, trails) =
                             match tokio::time::timeout(options.account_timeout, work).await {
                                 Ok(Ok(trails)) => (Audit::Audited, trails),
@@ -84,7 +96,7 @@ pub async fn collect(
             }
         })
         .buffer_unordered(options.concurrency.max(1))
-        .inspect(|(_, inventory)| on_done(inventory))
+        .inspect(|(_, inventory)| progress.account_done(inventory))
         .collect()
         .await;
     results.sort_by_key(|(index, _)| *index);
@@ -100,6 +112,7 @@ async fn collect_account(
     caller: &Caller,
     account_id: &str,
     options: &CollectOptions,
+    shared: &SharedTrails,
 ) -> Result<Vec<Trail>, String> {
     let credentials = credentials_for(sts, caller, account_id, &options.role).await?;
     let clients = RegionalClients::new(aws, credentials);
@@ -146,21 +159,44 @@ async fn collect_account(
 
     let details = in_scope.iter().map(|trail| {
         let client = clients.get(trail.home_region().unwrap_or(listing_region));
-        async move { trail_details(&client, trail).await }
+        async move { trail_details(&client, trail, shared).await }
     });
     futures::future::try_join_all(details).await
 }
 
-async fn trail_details(client: &Client, trail: &aws::Trail) -> Result<Trail, String> {
+/// A trail's status and selectors: what `GetTrailStatus` and `GetEventSelectors` say.
+type TrailState = (TrailStatus, EventSelectors);
+
+/// Organization trails live in the management account and cover every member: their state is
+/// fetched once per run, by whichever account asks first, and shared with the others.
+#[derive(Default)]
+struct SharedTrails {
+    fetched: Mutex<HashMap<String, Arc<OnceCell<TrailState>>>>,
+}
+
+impl SharedTrails {
+    fn cell(&self, arn: &str) -> Arc<OnceCell<TrailState>> {
+        let mut fetched = self.fetched.lock().expect("shared trail lock");
+        fetched.entry(arn.to_string()).or_default().clone()
+    }
+}
+
+async fn trail_details(
+    client: &Client,
+    trail: &aws::Trail,
+    shared: &SharedTrails,
+) -> Result<Trail, String> {
     let arn = trail.trail_arn().unwrap_or_default();
-    let (status, selectors) = tokio::join!(
-        client.get_trail_status().name(arn).send(),
-        client.get_event_selectors().trail_name(arn).send(),
-    );
-    let status =
-        status.map_err(|e| describe_error(&format!("cloudtrail:GetTrailStatus on {arn}"), &e))?;
-    let selectors = selectors
-        .map_err(|e| describe_error(&format!("cloudtrail:GetEventSelectors on {arn}"), &e))?;
+    let (status, event_selectors) = if trail.is_organization_trail().unwrap_or(false) {
+        // A failed fetch is not kept: the next member tries again with its own access.
+        shared
+            .cell(arn)
+            .get_or_try_init(|| trail_state(client, arn))
+            .await?
+            .clone()
+    } else {
+        trail_state(client, arn).await?
+    };
     Ok(Trail {
         name: trail.name().unwrap_or_default().to_string(),
         arn: arn.to_string(),
@@ -176,7 +212,22 @@ async fn trail_details(client: &Client, trail: &aws::Trail) -> Result<Trail, Str
         cloudwatch_logs_log_group_arn: non_empty(trail.cloud_watch_logs_log_group_arn()),
         cloudwatch_logs_role_arn: non_empty(trail.cloud_watch_logs_role_arn()),
         has_insight_selectors: trail.has_insight_selectors().unwrap_or(false),
-        status: TrailStatus {
+        status,
+        event_selectors,
+    })
+}
+
+async fn trail_state(client: &Client, arn: &str) -> Result<TrailState, String> {
+    let (status, selectors) = tokio::join!(
+        client.get_trail_status().name(arn).send(),
+        client.get_event_selectors().trail_name(arn).send(),
+    );
+    let status =
+        status.map_err(|e| describe_error(&format!("cloudtrail:GetTrailStatus on {arn}"), &e))?;
+    let selectors = selectors
+        .map_err(|e| describe_error(&format!("cloudtrail:GetEventSelectors on {arn}"), &e))?;
+    Ok((
+        TrailStatus {
             is_logging: status.is_logging().unwrap_or(false),
             latest_delivery_time: time(status.latest_delivery_time()),
             latest_delivery_error: non_empty(status.latest_delivery_error()),
@@ -189,7 +240,7 @@ async fn trail_details(client: &Client, trail: &aws::Trail) -> Result<Trail, Str
             start_logging_time: time(status.start_logging_time()),
             stop_logging_time: time(status.stop_logging_time()),
         },
-        event_selectors: EventSelectors {
+        EventSelectors {
             basic: selectors
                 .event_selectors()
                 .iter()
@@ -201,7 +252,7 @@ async fn trail_details(client: &Client, trail: &aws::Trail) -> Result<Trail, Str
                 .map(advanced_selector)
                 .collect(),
         },
-    })
+    ))
 }
 
 /// One CloudTrail client per region for one account, built on first use and reused.

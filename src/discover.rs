@@ -6,7 +6,7 @@ use aws_sdk_organizations::types::{Account as OrgAccount, ChildType};
 use aws_sdk_organizations::Client;
 
 use crate::aws::{describe_error, error_code};
-use crate::model::{Account, Organization};
+use crate::model::{Account, Organization, Shard};
 
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
@@ -16,6 +16,8 @@ pub struct Scope {
     pub exclude: BTreeSet<String>,
     /// Only accounts under these OUs or roots, at any depth (empty: the whole organization).
     pub organizational_units: Vec<String>,
+    /// Only this shard of the accounts in scope.
+    pub shard: Option<Shard>,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +91,9 @@ pub async fn discover(client: &Client, scope: &Scope) -> Result<Discovery, Disco
             return Err(DiscoverError::UnknownAccounts(missing.join(", ")));
         }
         accounts.retain(|a| scope.accounts.contains(&a.id));
+    }
+    if let Some(shard) = scope.shard {
+        accounts.retain(|a| shard.contains(&a.id));
     }
     Ok(Discovery {
         organization,
@@ -184,7 +189,7 @@ async fn list_accounts_under(
 
 impl Discovery {
     /// The accounts `--accounts` names, as they are known without Organizations: by id alone.
-    pub fn from_account_ids(ids: &BTreeSet<String>) -> Self {
+    pub fn from_account_ids(ids: &BTreeSet<String>, shard: Option<Shard>) -> Self {
         Discovery {
             organization: Organization {
                 id: None,
@@ -192,6 +197,7 @@ impl Discovery {
             },
             accounts: ids
                 .iter()
+                .filter(|id| shard.is_none_or(|s| s.contains(id)))
                 .map(|id| Account {
                     id: id.clone(),
                     name: String::new(),

@@ -10,6 +10,7 @@ pub mod collect;
 pub mod discover;
 pub mod evaluate;
 pub mod findings;
+pub mod merge;
 pub mod model;
 pub mod regions;
 pub mod report;
@@ -21,9 +22,9 @@ use chrono::Utc;
 
 use crate::assume::caller_identity;
 use crate::aws::Aws;
-use crate::collect::{CollectOptions, Plan};
+use crate::collect::{CollectOptions, Plan, Progress};
 use crate::discover::{discover, DiscoverError, Discovery, Scope};
-use crate::model::{AccountInventory, CollectionStats, Inventory, INVENTORY_SCHEMA};
+use crate::model::{CollectionStats, Inventory, INVENTORY_SCHEMA};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -38,7 +39,7 @@ pub async fn scan(
     aws: &Aws,
     scope: &Scope,
     options: &CollectOptions,
-    on_account_done: impl Fn(&AccountInventory),
+    progress: &dyn Progress,
 ) -> Result<Inventory, ScanError> {
     let collected_at = Utc::now();
     let started = Instant::now();
@@ -51,7 +52,7 @@ pub async fn scan(
             if !scope.accounts.is_empty() =>
         {
             tracing::warn!("{error}\nauditing the accounts --accounts names, by id alone");
-            Discovery::from_account_ids(&scope.accounts)
+            Discovery::from_account_ids(&scope.accounts, scope.shard)
         }
         Err(error) => return Err(error.into()),
     };
@@ -70,7 +71,7 @@ pub async fn scan(
             }
         })
         .collect();
-    let accounts = collect::collect(aws, &caller, plans, options, on_account_done).await;
+    let accounts = collect::collect(aws, &caller, plans, options, progress).await;
     Ok(Inventory {
         schema: INVENTORY_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -84,5 +85,6 @@ pub async fn scan(
             api_calls: aws.calls.operations(),
             retries: aws.calls.retries(),
         }),
+        shard: scope.shard,
     })
 }

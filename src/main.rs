@@ -2,6 +2,7 @@
 //! message and an exit code.
 
 mod cli;
+mod progress;
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -12,16 +13,16 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 use chrono::Utc;
 use clap::Parser;
-use tracing::{info, warn};
+use tracing::info;
 
-use cli::{Cli, Command, OutputArgs, ReportArgs, RulesArgs, RulesFormat, ScanArgs};
+use cli::{Cli, Command, MergeArgs, OutputArgs, ReportArgs, RulesArgs, RulesFormat, ScanArgs};
 use orgtrail::assume::AuditRole;
 use orgtrail::aws::{Aws, SdkSettings};
 use orgtrail::collect::CollectOptions;
 use orgtrail::discover::{DiscoverError, Scope};
 use orgtrail::evaluate::evaluate;
 use orgtrail::findings::{Report, Severity, Status};
-use orgtrail::model::{AccountInventory, Audit, Inventory};
+use orgtrail::model::Inventory;
 use orgtrail::report::{self, Staged};
 use orgtrail::rules::{catalogue, RuleMeta};
 use orgtrail::ScanError;
@@ -51,8 +52,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose, cli.quiet);
     let outcome = match cli.command {
-        Command::Scan(args) => run_async(scan(args)),
+        Command::Scan(args) => run_async(scan(args, cli.quiet)),
         Command::Report(args) => report_from_inventory(args),
+        Command::Merge(args) => merge_shards(args),
         Command::Rules(args) => print_rules(args),
     };
     match outcome {
@@ -99,7 +101,7 @@ fn run_async(work: impl std::future::Future<Output = Result<u8, Failure>>) -> Re
     })
 }
 
-async fn scan(args: ScanArgs) -> Result<u8, Failure> {
+async fn scan(args: ScanArgs, quiet: bool) -> Result<u8, Failure> {
     check_output_dir(&args.output.out)?;
     let regions = if args.regions.is_empty() {
         orgtrail::regions::DEFAULT_REGIONS
@@ -113,6 +115,7 @@ async fn scan(args: ScanArgs) -> Result<u8, Failure> {
         accounts: args.accounts.into_iter().collect(),
         exclude: args.exclude_accounts.into_iter().collect(),
         organizational_units: dedup(args.ou),
+        shard: args.shard,
     };
     let options = CollectOptions {
         regions,
@@ -131,12 +134,13 @@ async fn scan(args: ScanArgs) -> Result<u8, Failure> {
     })
     .await;
 
-    let inventory = orgtrail::scan(&aws, &scope, &options, log_account)
-        .await
-        .map_err(|e| match e {
-            ScanError::Discover(DiscoverError::UnknownAccounts(_)) => Failure::Usage(anyhow!(e)),
-            e => Failure::Run(anyhow!(e)),
-        })?;
+    let progress = progress::ScanProgress::new(std::io::stderr().is_terminal(), quiet);
+    let inventory = orgtrail::scan(&aws, &scope, &options, &progress).await;
+    progress.finish();
+    let inventory = inventory.map_err(|e| match e {
+        ScanError::Discover(DiscoverError::UnknownAccounts(_)) => Failure::Usage(anyhow!(e)),
+        e => Failure::Run(anyhow!(e)),
+    })?;
     if let Some(stats) = &inventory.collection {
         info!(
             "collected {} accounts in {:.1}s: {} AWS calls, {} retries",
@@ -149,19 +153,27 @@ async fn scan(args: ScanArgs) -> Result<u8, Failure> {
     write_reports(&inventory, &args.output, true)
 }
 
-fn log_account(account: &AccountInventory) {
-    let who = format!("{} ({})", account.account.id, account.account.name);
-    match &account.audit {
-        Audit::Audited => tracing::debug!("{who}: audited, {} trail(s)", account.trails.len()),
-        Audit::Skipped { reason } => info!("{who}: not audited: {reason}"),
-        Audit::Error { error } => warn!("{who}: could not be audited: {error}"),
-    }
-}
-
 fn report_from_inventory(args: ReportArgs) -> Result<u8, Failure> {
     let inventory = read_inventory(&args.inventory).map_err(Failure::Usage)?;
     check_output_dir(&args.output.out)?;
     write_reports(&inventory, &args.output, false)
+}
+
+fn merge_shards(args: MergeArgs) -> Result<u8, Failure> {
+    let mut parts = Vec::with_capacity(args.shards.len());
+    for path in &args.shards {
+        let file = if path.is_dir() {
+            path.join("inventory.json")
+        } else {
+            path.clone()
+        };
+        parts.push(read_inventory(&file).map_err(Failure::Usage)?);
+    }
+    let inventory = orgtrail::merge::merge(parts)
+        .context("cannot merge these inventories")
+        .map_err(Failure::Usage)?;
+    check_output_dir(&args.output.out)?;
+    write_reports(&inventory, &args.output, true)
 }
 
 fn read_inventory(path: &Path) -> Result<Inventory> {

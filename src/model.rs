@@ -21,6 +21,50 @@ pub struct Inventory {
     /// How the collection went; absent in inventories made by other means.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<CollectionStats>,
+    /// Set when this inventory holds one shard of the organization (`scan --shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+/// Shard `index` of `count` (1-based): the accounts whose id modulo `count` is `index - 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Account ids are twelve digits, so the remainder spreads accounts evenly and the same
+    /// account lands in the same shard on every machine and every month.
+    pub fn contains(&self, account_id: &str) -> bool {
+        let number: u64 = account_id.parse().unwrap_or_else(|_| {
+            account_id
+                .bytes()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        });
+        number % u64::from(self.count) == u64::from(self.index - 1)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let usage = || format!("'{value}' is not a shard: write K/N with 1 <= K <= N, e.g. 2/8");
+        let (index, count) = value.split_once('/').ok_or_else(usage)?;
+        let index: u32 = index.trim().parse().map_err(|_| usage())?;
+        let count: u32 = count.trim().parse().map_err(|_| usage())?;
+        if index == 0 || index > count {
+            return Err(usage());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

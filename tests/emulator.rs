@@ -321,3 +321,86 @@ fn an_account_id_the_organization_does_not_list_is_a_clear_error() {
     assert!(stderr(&output).contains("000000000000 which the organization does not list"));
     assert!(!out.join("report.json").exists());
 }
+
+#[test]
+fn shards_merged_report_exactly_what_one_scan_reports() {
+    let emulator = Emulator::start("dozen");
+    let dir = emulator.dir.path();
+    let scan = |out: &str, extra: &[&str]| {
+        let mut args = vec!["--external-id", "orgtrail-test"];
+        args.extend_from_slice(extra);
+        let output = emulator.scan(&dir.join(out), &args);
+        // 3 where the shard holds the account whose role is missing.
+        assert!(
+            matches!(output.status.code(), Some(0 | 3)),
+            "{}",
+            stderr(&output)
+        );
+    };
+    scan("whole", &[]);
+    scan("shard-1", &["--shard", "1/2"]);
+    scan("shard-2", &["--shard", "2/2"]);
+
+    let accounts_of = |out: &str| -> Vec<String> {
+        read_json(&dir.join(out).join("inventory.json"))["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["account"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (first, second) = (accounts_of("shard-1"), accounts_of("shard-2"));
+    assert!(!first.is_empty() && !second.is_empty());
+    assert!(
+        first.iter().all(|id| !second.contains(id)),
+        "shards overlap"
+    );
+
+    let output = support::orgtrail()
+        .arg("merge")
+        .arg(dir.join("shard-1"))
+        .arg(dir.join("shard-2"))
+        .arg("--out")
+        .arg(dir.join("merged"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(dir.join("merged/inventory.json").is_file());
+
+    // Everything but timings: the same accounts and the same findings, decided the same way.
+    let decided = |out: &str| -> (Value, Vec<(String, String, String, String)>) {
+        let report = read_json(&dir.join(out).join("report.json"));
+        let mut findings: Vec<_> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let text = |v: &Value| v.as_str().unwrap().to_string();
+                (
+                    text(&f["account_id"]),
+                    text(&f["rule_id"]),
+                    text(&f["status"]),
+                    text(&f["evidence"]["summary"]),
+                )
+            })
+            .collect();
+        findings.sort();
+        (report["accounts"].clone(), findings)
+    };
+    assert_eq!(decided("merged"), decided("whole"));
+
+    // A missing shard is refused, not silently reported as a smaller organization.
+    let output = support::orgtrail()
+        .arg("merge")
+        .arg(dir.join("shard-2"))
+        .args(["--out"])
+        .arg(dir.join("partial"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("expected 1..=2 of 2 once each, got 2/2"),
+        "{}",
+        stderr(&output)
+    );
+}

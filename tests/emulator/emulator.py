@@ -456,10 +456,11 @@ def seed_dozen(org: Org) -> None:
 
 
 def seed_organization_trail(org: Org) -> None:
-    """An organization trail in the management account covers a member with no trail of its own."""
+    """An organization trail in the management account covers members with no trail of their own."""
     org.trail(MANAGEMENT_ACCOUNT, "org-trail", region="eu-central-1", cloudwatch_age_hours=1,
               IsOrganizationTrail=True, **MULTI_REGION)
-    org.account("covered-by-org-trail")
+    for name in ("covered-by-org-trail", "also-covered", "covered-too"):
+        org.account(name)
 
 
 SCENARIOS = {"dozen": seed_dozen, "organization-trail": seed_organization_trail}

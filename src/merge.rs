@@ -1,0 +1,128 @@
+//! Shard inventories (`scan --shard K/N`, run on N machines) → one inventory of the organization.
+
+use crate::model::{CollectionStats, Inventory};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("nothing to merge")]
+    Empty,
+    #[error(
+        "inventory {0} is of organization {1:?}, the first is of {2:?}: merge shards of one scan"
+    )]
+    OtherOrganization(usize, Option<String>, Option<String>),
+    #[error("inventory {0} audits regions {1:?}, the first audits {2:?}: run every shard with the same --regions")]
+    OtherRegions(usize, Vec<String>, Vec<String>),
+    #[error(
+        "inventory {0} is not a shard (no --shard); merge the inventories of `scan --shard K/N`"
+    )]
+    NotAShard(usize),
+    #[error(
+        "the shards do not make a whole: expected 1..={count} of {count} once each, got {got}"
+    )]
+    Incomplete { count: u32, got: String },
+    #[error("account {0} is in more than one shard")]
+    Duplicate(String),
+}
+
+/// One inventory holding every shard's accounts, as a single scan would have written it.
+pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
+    let first = parts.first().ok_or(MergeError::Empty)?;
+    let count = first
+        .shard
+        .map(|s| s.count)
+        .ok_or(MergeError::NotAShard(1))?;
+    let mut indices = Vec::new();
+    for (n, part) in parts.iter().enumerate() {
+        let position = n + 1;
+        if part.organization.id != first.organization.id {
+            return Err(MergeError::OtherOrganization(
+                position,
+                part.organization.id.clone(),
+                first.organization.id.clone(),
+            ));
+        }
+        if part.regions != first.regions {
+            return Err(MergeError::OtherRegions(
+                position,
+                part.regions.clone(),
+                first.regions.clone(),
+            ));
+        }
+        let shard = part.shard.ok_or(MergeError::NotAShard(position))?;
+        indices.push((shard.count, shard.index));
+    }
+    indices.sort_unstable();
+    let whole: Vec<(u32, u32)> = (1..=count).map(|index| (count, index)).collect();
+    if indices != whole {
+        let got: Vec<String> = indices.iter().map(|(c, i)| format!("{i}/{c}")).collect();
+        return Err(MergeError::Incomplete {
+            count,
+            got: got.join(", "),
+        });
+    }
+
+    let mut merged = first.clone();
+    merged.shard = None;
+    merged.accounts.clear();
+    merged.collected_at = parts
+        .iter()
+        .map(|p| p.collected_at)
+        .min()
+        .unwrap_or(first.collected_at);
+    let mut stats = CollectionStats::default();
+    for part in &parts {
+        if let Some(part_stats) = &part.collection {
+            // Shards run side by side: the whole took as long as the slowest.
+            stats.seconds = stats.seconds.max(part_stats.seconds);
+            stats.api_calls += part_stats.api_calls;
+            stats.retries += part_stats.retries;
+        }
+    }
+    merged.collection = Some(stats);
+    for part in parts {
+        merged.accounts.extend(part.accounts);
+    }
+    merged
+        .accounts
+        .sort_by(|a, b| a.account.id.cmp(&b.account.id));
+    if let Some(pair) = merged
+        .accounts
+        .windows(2)
+        .find(|w| w[0].account.id == w[1].account.id)
+    {
+        return Err(MergeError::Duplicate(pair[0].account.id.clone()));
+    }
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Shard;
+
+    #[test]
+    fn shards_partition_account_ids() {
+        let ids: Vec<String> = (0..1000)
+            .map(|i| format!("{:012}", 123_456_000_000u64 + i * 7))
+            .collect();
+        for count in [1, 2, 3, 8] {
+            for id in &ids {
+                let owners = (1..=count)
+                    .filter(|&index| Shard { index, count }.contains(id))
+                    .count();
+                assert_eq!(owners, 1, "{id} in {owners} of {count} shards");
+            }
+        }
+    }
+
+    #[test]
+    fn shard_syntax_is_k_of_n() {
+        assert_eq!(
+            "2/8".parse::<Shard>().unwrap(),
+            Shard { index: 2, count: 8 }
+        );
+        for bad in ["0/2", "3/2", "2", "a/b", "1/0"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+}

@@ -198,6 +198,7 @@ mod tests {
             regions: vec!["us-east-1".into()],
             accounts,
             collection: None,
+            shard: None,
         }
     }
 

@@ -98,7 +98,77 @@ pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Shard;
+    use crate::model::{Account, AccountInventory, Audit, Organization, Shard, INVENTORY_SCHEMA};
+
+    fn shard(index: u32, count: u32, ids: &[&str]) -> Inventory {
+        Inventory {
+            schema: INVENTORY_SCHEMA.into(),
+            tool_version: "test".into(),
+            collected_at: chrono::Utc::now(),
+            caller_arn: "arn:aws:iam::111111111111:user/auditor".into(),
+            organization: Organization {
+                id: Some("o-test".into()),
+                management_account_id: Some("111111111111".into()),
+            },
+            regions: vec!["us-east-1".into()],
+            accounts: ids
+                .iter()
+                .map(|id| AccountInventory {
+                    account: Account {
+                        id: id.to_string(),
+                        name: String::new(),
+                        email: String::new(),
+                        status: "ACTIVE".into(),
+                    },
+                    audit: Audit::Audited,
+                    trails: vec![],
+                })
+                .collect(),
+            collection: Some(CollectionStats {
+                seconds: f64::from(index),
+                api_calls: 10,
+                retries: 1,
+            }),
+            shard: Some(Shard { index, count }),
+        }
+    }
+
+    #[test]
+    fn a_complete_set_merges_into_one_sorted_inventory() {
+        let merged = merge(vec![
+            shard(2, 2, &["000000000003"]),
+            shard(1, 2, &["000000000002"]),
+        ])
+        .unwrap();
+        let ids: Vec<&str> = merged
+            .accounts
+            .iter()
+            .map(|a| a.account.id.as_str())
+            .collect();
+        assert_eq!(ids, ["000000000002", "000000000003"]);
+        assert_eq!(merged.shard, None);
+        let stats = merged.collection.unwrap();
+        assert_eq!(
+            (stats.seconds, stats.api_calls, stats.retries),
+            (2.0, 20, 2)
+        );
+    }
+
+    #[test]
+    fn incomplete_duplicated_or_foreign_sets_are_refused() {
+        let missing = merge(vec![shard(1, 3, &[]), shard(3, 3, &[])]).unwrap_err();
+        assert!(missing.to_string().contains("got 1/3, 3/3"), "{missing}");
+        assert!(merge(vec![shard(1, 2, &[]), shard(1, 2, &[])]).is_err());
+        let mut other = shard(2, 2, &[]);
+        other.regions = vec!["eu-west-1".into()];
+        assert!(matches!(
+            merge(vec![shard(1, 2, &[]), other]),
+            Err(MergeError::OtherRegions(..))
+        ));
+        let mut whole = shard(1, 1, &[]);
+        whole.shard = None;
+        assert!(matches!(merge(vec![whole]), Err(MergeError::NotAShard(1))));
+    }
 
     #[test]
     fn shards_partition_account_ids() {

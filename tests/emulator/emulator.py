@@ -257,6 +257,7 @@ def call_action(self):
             "action": action,
             "region": self.region,
             "fault": type(fault).__name__ if fault else None,
+            "time": round(time.time(), 4),
         }
         REQUEST_LOG.write(json.dumps(record) + "\n")
         REQUEST_LOG.flush()
@@ -290,7 +291,15 @@ def clients(endpoint: str, region: str = "us-east-1", creds: dict | None = None)
         )
     else:
         kwargs.update(aws_access_key_id="testing", aws_secret_access_key="testing")
-    return lambda service, r=region: boto3.client(service, **{**kwargs, "region_name": r})
+    made = {}
+
+    def client(service, r=region):
+        # boto3 clients are slow to build: seeding hundreds of accounts reuses them.
+        if (service, r) not in made:
+            made[service, r] = boto3.client(service, **{**kwargs, "region_name": r})
+        return made[service, r]
+
+    return client
 
 
 class Org:
@@ -300,6 +309,7 @@ class Org:
         self.org = self.client("organizations")
         self.accounts = {"management": MANAGEMENT_ACCOUNT}
         self.units = {}
+        self.members = {}
         if create:
             self.org.create_organization(FeatureSet="ALL")
             self.root_id = self.org.list_roots()["Roots"][0]["Id"]
@@ -324,11 +334,13 @@ class Org:
         """Clients acting inside a member through the role Organizations created there."""
         if account_id == MANAGEMENT_ACCOUNT:
             return self.client
-        creds = self.client("sts").assume_role(
-            RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
-            RoleSessionName="seed",
-        )["Credentials"]
-        return clients(self.endpoint, creds=creds)
+        if account_id not in self.members:
+            creds = self.client("sts").assume_role(
+                RoleArn=f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole",
+                RoleSessionName="seed",
+            )["Credentials"]
+            self.members[account_id] = clients(self.endpoint, creds=creds)
+        return self.members[account_id]
 
     def trail(
         self,
@@ -463,13 +475,35 @@ def seed_organization_trail(org: Org) -> None:
         org.account(name)
 
 
+def seed_scale(org: Org, count: int) -> None:
+    """`count` members for benchmarks: one multi-region trail, a regional trail, none, or both."""
+    regions = [
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1",
+        "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "ap-northeast-1",
+        "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-south-1",
+        "sa-east-1",
+    ]
+    org.trail(MANAGEMENT_ACCOUNT, "management-trail", cloudwatch_age_hours=1, **MULTI_REGION)
+    for i in range(count):
+        account = org.account(f"member-{i:04d}")
+        region = regions[i % len(regions)]
+        kind = i % 4
+        if kind in (0, 3):
+            org.trail(account, "main", region=region, cloudwatch_age_hours=1, **MULTI_REGION)
+        if kind in (1, 3):
+            org.trail(account, "regional", region=regions[(i + 5) % len(regions)])
+
+
 SCENARIOS = {"dozen": seed_dozen, "organization-trail": seed_organization_trail}
 NO_ORGANIZATION = "no-organization"  # the caller's account alone, never joined to an organization
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=sorted([*SCENARIOS, NO_ORGANIZATION]), required=True)
+    parser.add_argument("--scenario", choices=sorted([*SCENARIOS, NO_ORGANIZATION, "scale"]),
+                        required=True)
+    parser.add_argument("--scale", type=int, metavar="N",
+                        help="with --scenario scale: how many member accounts")
     parser.add_argument("--request-log", help="append every call made after seeding, as JSON lines")
     parser.add_argument("--throttle", type=float, default=0.0, help="share of calls throttled")
     parser.add_argument("--deny", action="append", default=[], metavar="ACCOUNT:Action",
@@ -487,6 +521,9 @@ def main() -> None:
     endpoint = f"http://{host}:{port}"
     if args.scenario == NO_ORGANIZATION:
         org = Org(endpoint, create=False)
+    elif args.scenario == "scale":
+        org = Org(endpoint)
+        seed_scale(org, args.scale or 50)
     else:
         org = Org(endpoint)
         SCENARIOS[args.scenario](org)

@@ -1,0 +1,166 @@
+"""orgtrail's benchmarks: prints the figures BENCHMARKS.md quotes, as Markdown.
+
+    python3 benches/run.py [--runs 5] [--sizes 50,200] [--offline-accounts 10000]
+
+Needs the emulator's venv (target/moto-venv, as `cargo test` or .ci/run installs it) and GNU time
+(/usr/bin/time). Builds the release binary and the synthetic inventory generator first.
+
+Figures, each the median of --runs runs on a freshly seeded emulator:
+* scan of a seeded organization (17 regions, members with zero, one or two trails) at
+  --concurrency 32: wall time, CPU seconds, peak RSS, AWS calls (from the emulator's request log)
+  and calls per member account by number of trails;
+* the emulator-bound floor for the same organization: benches/emulator_floor.py replaying the same
+  calls from a minimal client at the same concurrency, and the ratio scan / floor;
+* `orgtrail report` on a synthetic inventory of --offline-accounts accounts x 17 regions, all four
+  formats: wall time and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = REPO / "target/moto-venv/bin/python"
+ORGTRAIL = REPO / "target/release/orgtrail"
+GENERATOR = REPO / "target/release/examples/synthetic_inventory"
+
+
+def timed(command: list, env: dict | None = None, stdout=subprocess.DEVNULL) -> dict:
+    """Run under GNU time; wall and CPU seconds, peak RSS in MB, exit code."""
+    with tempfile.NamedTemporaryFile("r") as out:
+        status = subprocess.run(
+            ["/usr/bin/time", "-f", "%e %U %S %M", "-o", out.name, *map(str, command)],
+            env=env, stdout=stdout, stderr=subprocess.DEVNULL,
+        ).returncode
+        wall, user, system, rss_kb = out.read().split()[-4:]
+    return {"wall": float(wall), "cpu": float(user) + float(system),
+            "rss_mb": int(rss_kb) / 1024, "exit": status}
+
+
+class Emulator:
+    def __init__(self, size: int, workdir: Path):
+        self.log = workdir / f"requests-{time.monotonic_ns()}.jsonl"
+        self.process = subprocess.Popen(
+            [PYTHON, REPO / "tests/emulator/emulator.py", "--scenario", "scale",
+             "--scale", str(size), "--request-log", self.log],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        self.started = json.loads(self.process.stdout.readline())
+        self.endpoint = self.started["endpoint"]
+        self.startup = workdir / "emulator.json"
+        self.startup.write_text(json.dumps(self.started))
+
+    def requests(self) -> list:
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+    def stop(self):
+        self.process.stdin.close()
+        self.process.kill()
+        self.process.wait()
+
+
+def scan_once(size: int, workdir: Path) -> dict:
+    emulator = Emulator(size, workdir)
+    try:
+        env = {**os.environ, "AWS_ENDPOINT_URL": emulator.endpoint, "AWS_ACCESS_KEY_ID": "testing",
+               "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+               "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+        out = workdir / "scan"
+        figures = timed([ORGTRAIL, "-q", "scan", "--concurrency", "32", "--out", out], env=env)
+        requests = emulator.requests()
+        inventory = json.loads((out / "inventory.json").read_text())
+    finally:
+        emulator.stop()
+    per_account = collections.Counter(r["account"] for r in requests if r["service"] == "cloudtrail")
+    by_trails = collections.defaultdict(list)
+    for account in inventory["accounts"]:
+        if account["account"]["id"] == "123456789012":
+            continue
+        # The member's own CloudTrail calls, plus the AssumeRole that opened it.
+        by_trails[len(account["trails"])].append(per_account[account["account"]["id"]] + 1)
+    figures["calls"] = len(requests)
+    figures["calls_per_member"] = {n: max(calls) for n, calls in sorted(by_trails.items())}
+    return figures
+
+
+def floor_once(size: int, workdir: Path) -> dict:
+    emulator = Emulator(size, workdir)
+    try:
+        output = subprocess.run(
+            [PYTHON, REPO / "benches/emulator_floor.py", emulator.endpoint, emulator.startup,
+             "--concurrency", "32"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    finally:
+        emulator.stop()
+    return json.loads(output)
+
+
+def median(runs: list, key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default="50,200")
+    parser.add_argument("--offline-accounts", type=int, default=10_000)
+    args = parser.parse_args()
+
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--bins", "--examples"], cwd=REPO,
+                   check=True)
+    print(f"Machine: {os.cpu_count()} cores; {args.runs} runs each, medians (min-max).\n")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        print("| organization | scan wall s | floor s | scan / floor | scan CPU s | scan peak RSS MB "
+              "| AWS calls | calls per member by its trails (0, 1, 2) |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for size in map(int, args.sizes.split(",")):
+            scans, floors, ratios = [], [], []
+            for run in range(args.runs):
+                # Alternate which goes first, so drift of the machine does not favour either.
+                if run % 2:
+                    floor = floor_once(size, workdir)
+                    scan = scan_once(size, workdir)
+                else:
+                    scan = scan_once(size, workdir)
+                    floor = floor_once(size, workdir)
+                scans.append(scan)
+                floors.append(floor)
+                ratios.append(scan["wall"] / floor["seconds"])
+            walls = [s["wall"] for s in scans]
+            per_member = scans[0]["calls_per_member"]
+            print(
+                f"| {size} members + management | {median(scans, 'wall'):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
+                f"| {median(floors, 'seconds'):.2f} ({median(floors, 'rate'):.0f} calls/s) "
+                f"| {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) "
+                f"| {median(scans, 'cpu'):.2f} | {median(scans, 'rss_mb'):.0f} "
+                f"| {scans[0]['calls']} | {', '.join(str(per_member.get(n, '-')) for n in (0, 1, 2))} |"
+            )
+
+        inventory = workdir / "inventory.json"
+        with inventory.open("w") as out:
+            subprocess.run([GENERATOR, str(args.offline_accounts)], stdout=out, check=True)
+        reports = [timed([ORGTRAIL, "-q", "report", "--inventory", inventory, "--out", workdir / "report"])
+                   for _ in range(args.runs)]
+        walls = [r["wall"] for r in reports]
+        print(f"\n| offline | wall s | CPU s | peak RSS MB |\n| --- | --- | --- | --- |")
+        print(f"| `orgtrail report`, {args.offline_accounts} accounts x 17 regions, html+csv+md+json "
+              f"| {median(reports, 'wall'):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
+              f"| {median(reports, 'cpu'):.2f} | {median(reports, 'rss_mb'):.0f} |")
+        sizes = {p.name: p.stat().st_size / 1e6 for p in (workdir / "report").iterdir()}
+        print("\nReport sizes (MB): " + ", ".join(f"{n} {s:.1f}" for n, s in sorted(sizes.items())))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -126,6 +126,8 @@ fn account(
         },
         audit,
         trails,
+        log_buckets: Vec::new(),
+        trail_keys: Vec::new(),
     }
 }
 

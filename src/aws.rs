@@ -82,6 +82,28 @@ impl Aws {
         aws_sdk_cloudtrail::Client::from_conf(config.build())
     }
 
+    pub fn s3(&self, region: &str, credentials: Option<Credentials>) -> aws_sdk_s3::Client {
+        let mut config = aws_sdk_s3::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            // Bucket names in the path: works for every bucket name, and against an emulator.
+            .force_path_style(true)
+            .interceptor(self.calls.clone());
+        if let Some(credentials) = credentials {
+            config = config.credentials_provider(credentials);
+        }
+        aws_sdk_s3::Client::from_conf(config.build())
+    }
+
+    pub fn kms(&self, region: &str, credentials: Option<Credentials>) -> aws_sdk_kms::Client {
+        let mut config = aws_sdk_kms::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.calls.clone());
+        if let Some(credentials) = credentials {
+            config = config.credentials_provider(credentials);
+        }
+        aws_sdk_kms::Client::from_conf(config.build())
+    }
+
     /// The region calls go to when no other is implied.
     pub fn region(&self) -> &str {
         self.config

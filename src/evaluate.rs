@@ -6,16 +6,19 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use crate::findings::{
-    AccountEntry, Evidence, Finding, Report, Status, Summary, Tally, REPORT_SCHEMA,
+    AccountCoverage, AccountEntry, Evidence, Finding, Report, Status, Summary, Tally, REPORT_SCHEMA,
 };
 use crate::model::{AccountInventory, Audit, Inventory};
+use crate::rules::coverage::region_coverage;
 use crate::rules::{AccountTrails, Rule};
 
 pub fn evaluate(inventory: &Inventory, rules: &[Rule], generated_at: DateTime<Utc>) -> Report {
     let findings: Vec<Finding> = inventory
         .accounts
         .par_iter()
-        .flat_map_iter(|account| account_findings(account, rules, inventory.collected_at))
+        .flat_map_iter(|account| {
+            account_findings(account, rules, &inventory.regions, inventory.collected_at)
+        })
         .collect();
     let accounts: Vec<AccountEntry> = inventory
         .accounts
@@ -26,6 +29,15 @@ pub fn evaluate(inventory: &Inventory, rules: &[Rule], generated_at: DateTime<Ut
         })
         .collect();
     let summary = summarise(&accounts, &findings, rules);
+    let coverage = inventory
+        .accounts
+        .par_iter()
+        .filter(|a| matches!(a.audit, Audit::Audited))
+        .map(|a| AccountCoverage {
+            account_id: a.account.id.clone(),
+            regions: region_coverage(&a.trails, &inventory.regions),
+        })
+        .collect();
     Report {
         schema: REPORT_SCHEMA.to_string(),
         generated_at,
@@ -38,6 +50,7 @@ pub fn evaluate(inventory: &Inventory, rules: &[Rule], generated_at: DateTime<Ut
         findings,
         summary,
         collection: inventory.collection.clone(),
+        coverage,
     }
 }
 
@@ -55,6 +68,7 @@ fn account_resource(account_id: &str) -> String {
 fn account_findings(
     inventory: &AccountInventory,
     rules: &[Rule],
+    regions: &[String],
     collected_at: DateTime<Utc>,
 ) -> Vec<Finding> {
     let account = &inventory.account;
@@ -93,18 +107,16 @@ fn account_findings(
             let view = AccountTrails {
                 account_id: &account.id,
                 trails: &inventory.trails,
+                log_buckets: &inventory.log_buckets,
+                trail_keys: &inventory.trail_keys,
+                regions,
                 collected_at,
             };
             rules
                 .iter()
                 .map(|rule| {
                     let verdict = (rule.check)(&view);
-                    let status = if verdict.passed {
-                        Status::Pass
-                    } else {
-                        Status::Fail
-                    };
-                    finding(rule, status, verdict.evidence, verdict.fix)
+                    finding(rule, verdict.status, verdict.evidence, verdict.fix)
                 })
                 .collect()
         }
@@ -182,6 +194,8 @@ mod tests {
             },
             audit,
             trails: vec![],
+            log_buckets: vec![],
+            trail_keys: vec![],
         }
     }
 

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Account, Audit, CollectionStats, Organization};
+use crate::rules::coverage::RegionCoverage;
 
 pub const REPORT_SCHEMA: &str = "orgtrail/report/v1";
 
@@ -26,6 +27,15 @@ pub struct Report {
     pub summary: Summary,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<CollectionStats>,
+    /// Region by region, what each audited account records: the coverage matrix.
+    #[serde(default)]
+    pub coverage: Vec<AccountCoverage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountCoverage {
+    pub account_id: String,
+    pub regions: Vec<RegionCoverage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +126,18 @@ pub struct TrailEvidence {
     /// Whether this trail on its own satisfies the rule.
     pub meets_rule: bool,
     pub detail: String,
+}
+
+impl TrailEvidence {
+    pub fn of(trail: &crate::model::Trail, meets_rule: bool, detail: String) -> Self {
+        TrailEvidence {
+            arn: trail.arn.clone(),
+            name: trail.name.clone(),
+            home_region: trail.home_region.clone(),
+            meets_rule,
+            detail,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

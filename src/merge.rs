@@ -122,6 +122,8 @@ mod tests {
                     },
                     audit: Audit::Audited,
                     trails: vec![],
+                    log_buckets: vec![],
+                    trail_keys: vec![],
                 })
                 .collect(),
             collection: Some(CollectionStats {

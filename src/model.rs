@@ -126,6 +126,64 @@ pub struct AccountInventory {
     pub audit: Audit,
     #[serde(default)]
     pub trails: Vec<Trail>,
+    /// The trails' log buckets, as read with this account's access.
+    #[serde(default)]
+    pub log_buckets: Vec<LogBucket>,
+    /// The trails' KMS keys, as read with this account's access.
+    #[serde(default)]
+    pub trail_keys: Vec<TrailKey>,
+}
+
+/// Something read about a resource the account may not own: what was read, or why it could not
+/// be (a bucket or key in a central log-archive account is often out of the audit role's reach).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "value", rename_all = "snake_case")]
+pub enum Readable<T> {
+    Read(T),
+    NotVerifiable { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogBucket {
+    pub name: String,
+    pub access: Readable<BucketAccess>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BucketAccess {
+    /// The bucket's own Block Public Access settings; `None` when none are set.
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// S3's own judgement of the bucket policy (`GetBucketPolicyStatus`); `None` without a policy.
+    pub policy_is_public: Option<bool>,
+    /// ACL grants to everyone or to any authenticated AWS user, as "grantee: permission".
+    #[serde(default)]
+    pub public_acl_grants: Vec<String>,
+    /// Where server access logs go, `None` when access logging is off.
+    pub access_log_target: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    pub fn blocks_everything(&self) -> bool {
+        self.block_public_acls
+            && self.ignore_public_acls
+            && self.block_public_policy
+            && self.restrict_public_buckets
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailKey {
+    pub arn: String,
+    /// Whether automatic rotation is on.
+    pub rotation: Readable<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

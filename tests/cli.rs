@@ -312,9 +312,31 @@ fn the_rules_command_prints_the_catalogue_with_its_mappings() {
             "cloudtrail-multi-region-management-events",
             "cloudtrail-cloudwatch-logs",
             "cloudtrail-global-service-events",
-            "cloudtrail-management-events"
+            "cloudtrail-management-events",
+            "cloudtrail-enabled",
+            "cloudtrail-region-coverage",
+            "cloudtrail-log-file-validation",
+            "cloudtrail-kms-encryption",
+            "cloudtrail-kms-key-rotation",
+            "cloudtrail-log-bucket-not-public",
+            "cloudtrail-log-bucket-access-logging",
+            "cloudtrail-s3-data-events-write",
+            "cloudtrail-s3-data-events-read",
+            "cloudtrail-s3-delivery-healthy",
+            "cloudtrail-insights",
+            "cloudtrail-sns-notifications",
         ]
     );
+    // Every rule but the informational ones maps to at least one framework control.
+    for rule in rules.as_array().unwrap() {
+        if rule["severity"] != "informational" {
+            assert!(
+                !rule["controls"].as_array().unwrap().is_empty(),
+                "{}",
+                rule["id"]
+            );
+        }
+    }
     let markdown = orgtrail().args(["rules"]).output().unwrap();
     let text = String::from_utf8(markdown.stdout).unwrap();
     assert!(text.contains("| cloudtrail-cloudwatch-logs |"));

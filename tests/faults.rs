@@ -304,16 +304,17 @@ fn no_credential_reaches_a_report_or_the_log() {
 fn fail_on_turns_failed_findings_at_a_severity_into_exit_code_4() {
     let emulator = Emulator::start("dozen");
     let out = emulator.dir.path().join("out");
-    let no_trails = emulator.account("no-trails");
+    // advanced-union fails medium and low rules only (no KMS, no data events, no access logs).
+    let advanced = emulator.account("advanced-union");
     let run = |threshold: &str| {
         emulator
-            .scan(&out, &["--accounts", no_trails, "--fail-on", threshold])
+            .scan(&out, &["--accounts", advanced, "--fail-on", threshold])
             .status
             .code()
     };
-    assert_eq!(run("high"), Some(4));
-    assert_eq!(run("critical"), Some(0), "no rule is critical");
+    assert_eq!(run("medium"), Some(4));
+    assert_eq!(run("high"), Some(0), "nothing high or critical fails there");
     let compliant = emulator.account("compliant");
-    let output = emulator.scan(&out, &["--accounts", compliant, "--fail-on", "low"]);
+    let output = emulator.scan(&out, &["--accounts", compliant, "--fail-on", "informational"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }

@@ -164,12 +164,17 @@ pub fn catalogue_markdown(rules: &[&RuleMeta]) -> String {
             .iter()
             .map(|(framework, ids)| format!("{}: {}", escape(framework), escape(&ids.join(", "))))
             .collect();
+        let controls = if controls.is_empty() {
+            "none (informational)".to_string()
+        } else {
+            controls.join("<br>")
+        };
         out.push_str(&format!(
             "| {} | {} | {} | {} |\n",
             escape(&rule.id),
             escape(&rule.title),
             rule.severity.as_str(),
-            controls.join("<br>")
+            controls
         ));
     }
     out

@@ -29,6 +29,43 @@ pub struct PageView<'a> {
     pub failures: Vec<RuleFailures<'a>>,
     /// Accounts that were not audited, or could not be: listed on the page itself.
     pub not_audited: Vec<AccountRef<'a>>,
+    pub coverage: CoverageView<'a>,
+}
+
+/// How many rows of the coverage matrix the page shows; report.json holds them all.
+const MATRIX_LIMIT: usize = 1000;
+
+#[derive(Serialize)]
+pub struct CoverageView<'a> {
+    pub regions: Vec<RegionTally<'a>>,
+    /// Accounts with a gap in some region, one cell per region.
+    pub gaps: Vec<CoverageRow<'a>>,
+    pub more_gaps: usize,
+    pub gap_accounts: usize,
+    pub complete_accounts: usize,
+}
+
+#[derive(Serialize)]
+pub struct RegionTally<'a> {
+    pub region: &'a str,
+    pub complete: usize,
+    pub partial: usize,
+    pub uncovered: usize,
+}
+
+#[derive(Serialize)]
+pub struct CoverageRow<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub cells: Vec<CoverageCell>,
+}
+
+#[derive(Serialize)]
+pub struct CoverageCell {
+    /// "RW" reads and writes, "R" or "W" one of them, "" none.
+    pub mark: &'static str,
+    /// The trails that cover the region.
+    pub trails: String,
 }
 
 /// The report's own fields, without its (large) account and finding lists.
@@ -229,7 +266,70 @@ impl<'a> ReportView<'a> {
                 .collect(),
             failures,
             not_audited,
+            coverage: coverage_view(report),
         };
         ReportView { page, accounts }
+    }
+}
+
+fn coverage_view(report: &Report) -> CoverageView<'_> {
+    let names: HashMap<&str, &str> = report
+        .accounts
+        .iter()
+        .map(|a| (a.account.id.as_str(), a.account.name.as_str()))
+        .collect();
+    let mut regions: Vec<RegionTally> = report
+        .regions
+        .iter()
+        .map(|region| RegionTally {
+            region,
+            complete: 0,
+            partial: 0,
+            uncovered: 0,
+        })
+        .collect();
+    let mut gaps = Vec::new();
+    let mut gap_count = 0;
+    for account in &report.coverage {
+        for (tally, cell) in regions.iter_mut().zip(&account.regions) {
+            match (cell.reads, cell.writes) {
+                (true, true) => tally.complete += 1,
+                (false, false) => tally.uncovered += 1,
+                _ => tally.partial += 1,
+            }
+        }
+        if account.regions.iter().all(|r| r.complete()) {
+            continue;
+        }
+        gap_count += 1;
+        if gaps.len() < MATRIX_LIMIT {
+            gaps.push(CoverageRow {
+                id: &account.account_id,
+                name: names
+                    .get(account.account_id.as_str())
+                    .copied()
+                    .unwrap_or(""),
+                cells: account
+                    .regions
+                    .iter()
+                    .map(|r| CoverageCell {
+                        mark: match (r.reads, r.writes) {
+                            (true, true) => "RW",
+                            (true, false) => "R",
+                            (false, true) => "W",
+                            (false, false) => "",
+                        },
+                        trails: r.trails.join(", "),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    CoverageView {
+        regions,
+        more_gaps: gap_count - gaps.len(),
+        gap_accounts: gap_count,
+        gaps,
+        complete_accounts: report.coverage.len() - gap_count,
     }
 }

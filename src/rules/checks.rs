@@ -4,8 +4,8 @@
 use chrono::Duration;
 
 use super::selectors::management_events;
-use super::{AccountTrails, Check, Verdict};
-use crate::findings::{Evidence, TrailEvidence};
+use super::{integrity, recording, AccountTrails, Check, Verdict};
+use crate::findings::{Evidence, Status, TrailEvidence};
 use crate::model::Trail;
 
 pub const ALL: &[(&str, Check)] = &[
@@ -16,6 +16,39 @@ pub const ALL: &[(&str, Check)] = &[
     ("cloudtrail-cloudwatch-logs", cloudwatch_logs),
     ("cloudtrail-global-service-events", global_service_events),
     ("cloudtrail-management-events", management_events_recorded),
+    ("cloudtrail-enabled", recording::trail_enabled),
+    (
+        "cloudtrail-region-coverage",
+        recording::region_coverage_complete,
+    ),
+    (
+        "cloudtrail-log-file-validation",
+        integrity::log_file_validation,
+    ),
+    ("cloudtrail-kms-encryption", integrity::kms_encryption),
+    ("cloudtrail-kms-key-rotation", integrity::kms_key_rotation),
+    (
+        "cloudtrail-log-bucket-not-public",
+        integrity::log_bucket_not_public,
+    ),
+    (
+        "cloudtrail-log-bucket-access-logging",
+        integrity::log_bucket_access_logging,
+    ),
+    (
+        "cloudtrail-s3-data-events-write",
+        recording::s3_data_event_writes,
+    ),
+    (
+        "cloudtrail-s3-data-events-read",
+        recording::s3_data_event_reads,
+    ),
+    (
+        "cloudtrail-s3-delivery-healthy",
+        recording::delivery_healthy,
+    ),
+    ("cloudtrail-insights", recording::insights),
+    ("cloudtrail-sns-notifications", recording::sns_notifications),
 ];
 
 pub fn by_id(id: &str) -> Option<Check> {
@@ -24,37 +57,29 @@ pub fn by_id(id: &str) -> Option<Check> {
         .map(|(_, check)| *check)
 }
 
-/// How recent the last CloudWatch Logs delivery must be (CIS 3.4: "about one day old").
-const CLOUDWATCH_FRESHNESS: Duration = Duration::hours(24);
+/// How recent the last delivery must be (CIS 3.4: "about one day old"; used for S3 too).
+pub(super) const FRESHNESS: Duration = Duration::hours(24);
 
 /// A trail's judgement: `Ok(what satisfies the rule)` or `Err(what falls short)`.
 type TrailJudgement = Result<String, Vec<String>>;
 
-/// Judge every trail, then the account: it passes when at least one trail meets the rule.
-fn judge(
+/// Judge every trail on its own; [`verdict`] or [`every_trail`] then judges the account.
+pub(super) fn judge(
     account: &AccountTrails,
     per_trail: impl Fn(&Trail) -> TrailJudgement,
 ) -> Vec<TrailEvidence> {
     account
         .trails
         .iter()
-        .map(|trail| {
-            let (meets_rule, detail) = match per_trail(trail) {
-                Ok(detail) => (true, detail),
-                Err(gaps) => (false, gaps.join("; ")),
-            };
-            TrailEvidence {
-                arn: trail.arn.clone(),
-                name: trail.name.clone(),
-                home_region: trail.home_region.clone(),
-                meets_rule,
-                detail,
-            }
+        .map(|trail| match per_trail(trail) {
+            Ok(detail) => TrailEvidence::of(trail, true, detail),
+            Err(gaps) => TrailEvidence::of(trail, false, gaps.join("; ")),
         })
         .collect()
 }
 
-fn verdict(
+/// The account passes when at least one trail meets the rule.
+pub(super) fn verdict(
     trails: Vec<TrailEvidence>,
     pass: &str,
     fail: &str,
@@ -69,12 +94,48 @@ fn verdict(
     let summary = if passed {
         format!("{pass}: {}", passing.join(", "))
     } else if trails.is_empty() {
-        format!("{fail}: the account has no trail covering the audited regions")
+        format!("{fail}: {NO_TRAIL}")
     } else {
         format!("{fail} ({} trail(s) examined)", trails.len())
     };
+    decided(passed, summary, trails, fix)
+}
+
+/// The account passes when it has trails and every one of them meets the rule.
+pub(super) fn every_trail(
+    trails: Vec<TrailEvidence>,
+    pass: &str,
+    fail: &str,
+    fix: impl FnOnce(&[&TrailEvidence]) -> String,
+) -> Verdict {
+    let failing: Vec<&TrailEvidence> = trails.iter().filter(|t| !t.meets_rule).collect();
+    let passed = !trails.is_empty() && failing.is_empty();
+    let summary = if passed {
+        format!("{pass}: every trail ({})", trails.len())
+    } else if trails.is_empty() {
+        format!("{fail}: {NO_TRAIL}")
+    } else {
+        let names: Vec<&str> = failing.iter().map(|t| t.name.as_str()).collect();
+        format!("{fail}: {}", names.join(", "))
+    };
+    let fix = if trails.is_empty() {
+        create_trail_command()
+    } else {
+        fix(&failing)
+    };
+    decided(passed, summary, trails, || fix)
+}
+
+const NO_TRAIL: &str = "the account has no trail covering the audited regions";
+
+pub(super) fn decided(
+    passed: bool,
+    summary: String,
+    trails: Vec<TrailEvidence>,
+    fix: impl FnOnce() -> String,
+) -> Verdict {
     Verdict {
-        passed,
+        status: if passed { Status::Pass } else { Status::Fail },
         fix: (!passed).then(fix),
         evidence: Evidence {
             summary,
@@ -86,7 +147,7 @@ fn verdict(
 
 /// `aws cloudtrail <command> --name <trail> --region <home>`, noting where an organization trail
 /// has to be changed from.
-fn trail_command(trail: &Trail, command: &str, account_id: &str) -> String {
+pub(super) fn trail_command(trail: &Trail, command: &str, account_id: &str) -> String {
     let base = format!(
         "aws cloudtrail {command} --region {} --name {}",
         trail.home_region, trail.name
@@ -102,7 +163,7 @@ fn organization_trail_owner<'a>(trail: &'a Trail, account_id: &str) -> Option<&'
     (trail.is_organization_trail && owner != account_id).then_some(owner)
 }
 
-fn create_trail_command() -> String {
+pub(super) fn create_trail_command() -> String {
     "aws cloudtrail create-trail --name <trail-name> --bucket-name <log-bucket> --is-multi-region-trail\n\
      aws cloudtrail start-logging --name <trail-name>"
         .to_string()
@@ -110,7 +171,10 @@ fn create_trail_command() -> String {
 
 /// The fix applied to a logging trail; when none logs, start one first; when there is none,
 /// create one.
-fn fix_on_logging_trail(account: &AccountTrails, fix: impl Fn(&Trail) -> String) -> String {
+pub(super) fn fix_on_logging_trail(
+    account: &AccountTrails,
+    fix: impl Fn(&Trail) -> String,
+) -> String {
     if let Some(trail) = account.trails.iter().find(|t| t.is_logging()) {
         return fix(trail);
     }
@@ -182,7 +246,7 @@ fn multi_region_management_events(account: &AccountTrails) -> Verdict {
             }
         },
     );
-    if result.passed {
+    if result.status == Status::Pass {
         for trail in account.trails {
             let excluded = management_events(&trail.event_selectors).excluded_sources;
             if !excluded.is_empty() {
@@ -210,7 +274,7 @@ fn cloudwatch_logs(account: &AccountTrails) -> Verdict {
             None => gaps.push(format!(
                 "log group {group} set, but nothing was ever delivered"
             )),
-            Some(at) if account.collected_at - at > CLOUDWATCH_FRESHNESS => gaps.push(format!(
+            Some(at) if account.collected_at - at > FRESHNESS => gaps.push(format!(
                 "last delivery to {group} at {} ({} hours before collection)",
                 at.to_rfc3339(),
                 (account.collected_at - at).num_hours()
@@ -367,10 +431,17 @@ mod tests {
         }
     }
 
+    fn passes(verdict: &Verdict) -> bool {
+        verdict.status == Status::Pass
+    }
+
     fn run(rule: &str, trails: &[Trail]) -> Verdict {
         by_id(rule).unwrap()(&AccountTrails {
             account_id: ACCOUNT,
             trails,
+            log_buckets: &[],
+            trail_keys: &[],
+            regions: &[],
             collected_at: now(),
         })
     }
@@ -380,20 +451,22 @@ mod tests {
     const CT_005: &str = "cloudtrail-global-service-events";
     const CT_010: &str = "cloudtrail-management-events";
 
+    const SEED_RULES: [&str; 4] = [CIS_3_1, CIS_3_4, CT_005, CT_010];
+
     #[test]
     fn an_account_with_one_good_trail_passes_every_seed_rule() {
-        for (rule, _) in ALL {
+        for rule in SEED_RULES {
             let verdict = run(rule, &[good_trail("main")]);
-            assert!(verdict.passed, "{rule}: {}", verdict.evidence.summary);
+            assert!(passes(&verdict), "{rule}: {}", verdict.evidence.summary);
             assert!(verdict.fix.is_none());
         }
     }
 
     #[test]
     fn an_account_without_trails_fails_every_seed_rule_with_a_create_command() {
-        for (rule, _) in ALL {
+        for rule in SEED_RULES {
             let verdict = run(rule, &[]);
-            assert!(!verdict.passed, "{rule}");
+            assert!(!passes(&verdict), "{rule}");
             assert!(verdict.fix.unwrap().contains("create-trail"));
             assert!(verdict.evidence.summary.contains("no trail"));
         }
@@ -404,7 +477,7 @@ mod tests {
         let mut trail = good_trail("regional");
         trail.is_multi_region = false;
         let verdict = run(CIS_3_1, &[trail]);
-        assert!(!verdict.passed);
+        assert!(!passes(&verdict));
         assert!(verdict.evidence.trails[0].detail.contains("single-region"));
         assert_eq!(
             verdict.fix.unwrap(),
@@ -417,7 +490,7 @@ mod tests {
         let mut trail = good_trail("stopped");
         trail.status.is_logging = false;
         let verdict = run(CIS_3_1, &[trail]);
-        assert!(!verdict.passed);
+        assert!(!passes(&verdict));
         assert_eq!(
             verdict.fix.unwrap(),
             "aws cloudtrail start-logging --region us-east-1 --name stopped"
@@ -429,7 +502,7 @@ mod tests {
         let mut trail = good_trail("writes");
         trail.event_selectors.basic = vec![selector("WriteOnly", true)];
         let verdict = run(CIS_3_1, &[trail]);
-        assert!(!verdict.passed);
+        assert!(!passes(&verdict));
         assert!(verdict.evidence.trails[0].detail.contains("writes only"));
         assert!(verdict
             .fix
@@ -459,9 +532,9 @@ mod tests {
             basic: vec![],
             advanced: vec![management("true"), management("false")],
         };
-        assert!(run(CIS_3_1, &[trail.clone()]).passed);
+        assert!(passes(&run(CIS_3_1, &[trail.clone()])));
         trail.event_selectors.advanced.pop();
-        assert!(!run(CIS_3_1, &[trail]).passed);
+        assert!(!passes(&run(CIS_3_1, &[trail])));
     }
 
     #[test]
@@ -470,7 +543,10 @@ mod tests {
         regional_full.is_multi_region = false;
         let mut multi_region_writes = good_trail("writes");
         multi_region_writes.event_selectors.basic = vec![selector("WriteOnly", true)];
-        assert!(!run(CIS_3_1, &[regional_full, multi_region_writes]).passed);
+        assert!(!passes(&run(
+            CIS_3_1,
+            &[regional_full, multi_region_writes]
+        )));
     }
 
     #[test]
@@ -478,7 +554,7 @@ mod tests {
         let mut trail = good_trail("org");
         trail.arn = "arn:aws:cloudtrail:eu-west-1:999999999999:trail/org".into();
         trail.is_organization_trail = true;
-        assert!(run(CIS_3_1, &[trail.clone()]).passed);
+        assert!(passes(&run(CIS_3_1, &[trail.clone()])));
         trail.status.is_logging = false;
         let fix = run(CIS_3_1, &[trail]).fix.unwrap();
         assert!(fix.contains("owner account 999999999999"), "{fix}");
@@ -490,7 +566,7 @@ mod tests {
         trail.event_selectors.basic[0].exclude_management_event_sources =
             vec!["kms.amazonaws.com".into()];
         let verdict = run(CIS_3_1, &[trail]);
-        assert!(verdict.passed);
+        assert!(passes(&verdict));
         assert!(verdict.evidence.warnings[0].contains("kms.amazonaws.com"));
     }
 
@@ -499,7 +575,7 @@ mod tests {
         let mut trail = good_trail("stale");
         trail.status.latest_cloudwatch_logs_delivery_time = Some(now() - Duration::hours(25));
         let verdict = run(CIS_3_4, &[trail]);
-        assert!(!verdict.passed);
+        assert!(!passes(&verdict));
         assert!(verdict.evidence.trails[0].detail.contains("25 hours"));
     }
 
@@ -508,7 +584,7 @@ mod tests {
         let mut trail = good_trail("never");
         trail.status.latest_cloudwatch_logs_delivery_time = None;
         let verdict = run(CIS_3_4, &[trail]);
-        assert!(!verdict.passed);
+        assert!(!passes(&verdict));
         assert!(verdict.evidence.trails[0].detail.contains("never"));
     }
 
@@ -516,14 +592,14 @@ mod tests {
     fn cis_3_4_fails_without_a_log_group() {
         let mut trail = good_trail("nolog");
         trail.cloudwatch_logs_log_group_arn = None;
-        assert!(!run(CIS_3_4, &[trail]).passed);
+        assert!(!passes(&run(CIS_3_4, &[trail])));
     }
 
     #[test]
     fn cis_3_4_judges_freshness_at_collection_time_not_now() {
         // An inventory re-evaluated months later keeps the verdict it had when collected.
         let trail = good_trail("main");
-        assert!(run(CIS_3_4, &[trail]).passed);
+        assert!(passes(&run(CIS_3_4, &[trail])));
     }
 
     #[test]
@@ -531,14 +607,14 @@ mod tests {
         let mut second = good_trail("second");
         second.include_global_service_events = false;
         let verdict = run(CT_005, &[good_trail("main"), second]);
-        assert!(verdict.passed);
+        assert!(passes(&verdict));
         assert!(verdict.evidence.warnings.is_empty());
     }
 
     #[test]
     fn ct_005_warns_when_two_logging_trails_carry_global_events() {
         let verdict = run(CT_005, &[good_trail("first"), good_trail("second")]);
-        assert!(verdict.passed);
+        assert!(passes(&verdict));
         assert!(verdict.evidence.warnings[0].contains("first, second"));
     }
 
@@ -547,7 +623,7 @@ mod tests {
         let mut stopped = good_trail("stopped");
         stopped.status.is_logging = false;
         let verdict = run(CT_005, &[stopped]);
-        assert!(!verdict.passed);
+        assert!(!passes(&verdict));
         let fix = verdict.fix.unwrap();
         assert!(
             fix.starts_with("aws cloudtrail start-logging --region us-east-1 --name stopped\n"),
@@ -560,7 +636,7 @@ mod tests {
     fn ct_010_passes_on_reads_or_writes_alone() {
         let mut trail = good_trail("writes");
         trail.event_selectors.basic = vec![selector("WriteOnly", true)];
-        assert!(run(CT_010, &[trail]).passed);
+        assert!(passes(&run(CT_010, &[trail])));
     }
 
     #[test]
@@ -568,7 +644,7 @@ mod tests {
         let mut trail = good_trail("data");
         trail.event_selectors.basic = vec![selector("All", false)];
         let verdict = run(CT_010, &[trail]);
-        assert!(!verdict.passed);
+        assert!(!passes(&verdict));
         assert!(verdict.evidence.trails[0]
             .detail
             .contains("no management events"));

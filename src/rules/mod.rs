@@ -1,7 +1,12 @@
 //! The rule catalogue: metadata and mappings as data (`catalogue.toml`), each check a small pure
 //! function over one account's trails (`checks.rs`).
 
+#[cfg(test)]
+mod catalogue_tests;
 mod checks;
+pub mod coverage;
+mod integrity;
+mod recording;
 pub mod selectors;
 
 use std::sync::{Arc, OnceLock};
@@ -9,8 +14,8 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::findings::{Control, Evidence, Severity};
-use crate::model::Trail;
+use crate::findings::{Control, Evidence, Severity, Status};
+use crate::model::{LogBucket, Trail, TrailKey};
 
 const CATALOGUE: &str = include_str!("catalogue.toml");
 
@@ -30,13 +35,18 @@ pub struct RuleMeta {
 pub struct AccountTrails<'a> {
     pub account_id: &'a str,
     pub trails: &'a [Trail],
+    pub log_buckets: &'a [LogBucket],
+    pub trail_keys: &'a [TrailKey],
+    /// The audited regions.
+    pub regions: &'a [String],
     /// Time-based conditions ("delivered within 24 hours") are judged against collection time,
     /// so re-evaluating an old inventory gives the verdict it had when it was taken.
     pub collected_at: DateTime<Utc>,
 }
 
 pub struct Verdict {
-    pub passed: bool,
+    /// PASS, FAIL, or ERROR when what decides could not be read from this account.
+    pub status: Status,
     pub evidence: Evidence,
     /// The command that fixes this account, with its trail names filled in.
     pub fix: Option<String>,

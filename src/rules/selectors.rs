@@ -48,11 +48,7 @@ pub fn management_events(selectors: &EventSelectors) -> ManagementEvents {
         .iter()
         .filter(|s| s.include_management_events)
     {
-        let (reads, writes) = match selector.read_write_type.as_str() {
-            "ReadOnly" => (true, false),
-            "WriteOnly" => (false, true),
-            _ => (true, true),
-        };
+        let (reads, writes) = read_write(&selector.read_write_type);
         recorded.reads |= reads;
         recorded.writes |= writes;
         recorded.any = true;
@@ -72,6 +68,127 @@ pub fn management_events(selectors: &EventSelectors) -> ManagementEvents {
         }
     }
     recorded
+}
+
+/// Which S3 object-level data events a trail records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct S3ObjectEvents {
+    /// Reads (GetObject...) of objects in every bucket.
+    pub all_bucket_reads: bool,
+    /// Writes (PutObject, DeleteObject...) of objects in every bucket.
+    pub all_bucket_writes: bool,
+    /// Selectors limited to some buckets or events: recorded, but not "all S3 buckets".
+    pub limited_to: Vec<String>,
+}
+
+impl S3ObjectEvents {
+    pub fn describe(&self) -> String {
+        let all = match (self.all_bucket_reads, self.all_bucket_writes) {
+            (true, true) => "reads and writes in every bucket",
+            (true, false) => "reads in every bucket",
+            (false, true) => "writes in every bucket",
+            (false, false) => "no S3 object events for every bucket",
+        };
+        if self.limited_to.is_empty() {
+            all.to_string()
+        } else {
+            format!("{all}; limited selectors: {}", self.limited_to.join(", "))
+        }
+    }
+}
+
+/// `arn:aws:s3` (or the bare `arn:aws:s3:::` prefix) selects every bucket, in basic selectors
+/// and as an advanced `resources.ARN` StartsWith
+/// (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html>).
+fn selects_every_bucket(value: &str) -> bool {
+    matches!(value, "arn:aws:s3" | "arn:aws:s3:::")
+}
+
+pub fn s3_object_events(selectors: &EventSelectors) -> S3ObjectEvents {
+    let mut events = S3ObjectEvents::default();
+    for selector in &selectors.basic {
+        for resource in selector
+            .data_resources
+            .iter()
+            .filter(|r| r.resource_type == "AWS::S3::Object")
+        {
+            if resource.values.iter().any(|v| selects_every_bucket(v)) {
+                let (reads, writes) = read_write(&selector.read_write_type);
+                events.all_bucket_reads |= reads;
+                events.all_bucket_writes |= writes;
+            } else {
+                events.limited_to.extend(resource.values.iter().cloned());
+            }
+        }
+    }
+    for selector in &selectors.advanced {
+        let Some(category) = field(selector, "eventCategory") else {
+            continue;
+        };
+        let s3_objects = field(selector, "resources.type")
+            .is_some_and(|f| f.equals.iter().any(|t| t == "AWS::S3::Object"));
+        if !category.equals.iter().any(|c| c == "Data") || !s3_objects {
+            continue;
+        }
+        let (reads, writes) = advanced_read_write(selector);
+        // Any other condition (bucket ARNs, event names, principals) narrows the selector.
+        let narrowing: Vec<&FieldSelector> = selector
+            .field_selectors
+            .iter()
+            .filter(|f| {
+                !matches!(
+                    f.field.as_str(),
+                    "eventCategory" | "resources.type" | "readOnly"
+                )
+            })
+            .filter(|f| {
+                !(f.field == "resources.ARN"
+                    && f.equals.is_empty()
+                    && f.starts_with.iter().all(|p| selects_every_bucket(p))
+                    && f.not_equals.is_empty()
+                    && f.not_starts_with.is_empty()
+                    && f.ends_with.is_empty()
+                    && f.not_ends_with.is_empty())
+            })
+            .collect();
+        if narrowing.is_empty() {
+            events.all_bucket_reads |= reads;
+            events.all_bucket_writes |= writes;
+        } else {
+            events.limited_to.push(format!(
+                "{} ({})",
+                selector.name.as_deref().unwrap_or("unnamed selector"),
+                narrowing
+                    .iter()
+                    .map(|f| f.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    events
+}
+
+fn read_write(read_write_type: &str) -> (bool, bool) {
+    match read_write_type {
+        "ReadOnly" => (true, false),
+        "WriteOnly" => (false, true),
+        _ => (true, true),
+    }
+}
+
+/// Reads and writes an advanced selector admits through its `readOnly` field.
+fn advanced_read_write(selector: &AdvancedEventSelector) -> (bool, bool) {
+    match field(selector, "readOnly") {
+        None => (true, true),
+        Some(read_only) => {
+            let allows = |value: &str| {
+                (read_only.equals.is_empty() || read_only.equals.iter().any(|v| v == value))
+                    && !read_only.not_equals.iter().any(|v| v == value)
+            };
+            (allows("true"), allows("false"))
+        }
+    }
 }
 
 fn add_sources(into: &mut Vec<String>, sources: &[String]) {
@@ -95,16 +212,7 @@ fn advanced_management(selector: &AdvancedEventSelector) -> Option<AdvancedManag
     if !category.equals.iter().any(|c| c == "Management") {
         return None;
     }
-    let (reads, writes) = match field(selector, "readOnly") {
-        None => (true, true),
-        Some(read_only) => {
-            let allows = |value: &str| {
-                (read_only.equals.is_empty() || read_only.equals.iter().any(|v| v == value))
-                    && !read_only.not_equals.iter().any(|v| v == value)
-            };
-            (allows("true"), allows("false"))
-        }
-    };
+    let (reads, writes) = advanced_read_write(selector);
     if !reads && !writes {
         return None;
     }
@@ -135,7 +243,7 @@ fn field<'a>(selector: &'a AdvancedEventSelector, name: &str) -> Option<&'a Fiel
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::EventSelector;
+    use crate::model::{DataResource, EventSelector};
 
     fn basic(read_write_type: &str, management: bool) -> EventSelector {
         EventSelector {
@@ -276,6 +384,66 @@ mod tests {
             ])],
         );
         assert!(recorded.any && !recorded.reads_and_writes());
+    }
+
+    fn s3_resource(values: &[&str]) -> DataResource {
+        DataResource {
+            resource_type: "AWS::S3::Object".into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn basic_s3_selector_for_every_bucket_records_its_read_write_type() {
+        let mut selector = basic("WriteOnly", true);
+        selector.data_resources = vec![s3_resource(&["arn:aws:s3"])];
+        let events = s3_object_events(&EventSelectors {
+            basic: vec![selector],
+            advanced: vec![],
+        });
+        assert!(events.all_bucket_writes && !events.all_bucket_reads);
+    }
+
+    #[test]
+    fn basic_s3_selector_for_some_buckets_is_limited() {
+        let mut selector = basic("All", true);
+        selector.data_resources = vec![s3_resource(&["arn:aws:s3:::payments/"])];
+        let events = s3_object_events(&EventSelectors {
+            basic: vec![selector],
+            advanced: vec![],
+        });
+        assert!(!events.all_bucket_writes && !events.all_bucket_reads);
+        assert_eq!(events.limited_to, vec!["arn:aws:s3:::payments/"]);
+    }
+
+    #[test]
+    fn advanced_s3_read_and_write_selectors_union_to_both() {
+        let data = |read_only: &str| {
+            advanced(&[
+                ("eventCategory", &["Data"], &[]),
+                ("resources.type", &["AWS::S3::Object"], &[]),
+                ("readOnly", &[read_only], &[]),
+            ])
+        };
+        let events = s3_object_events(&EventSelectors {
+            basic: vec![],
+            advanced: vec![data("true"), data("false")],
+        });
+        assert!(events.all_bucket_reads && events.all_bucket_writes);
+    }
+
+    #[test]
+    fn advanced_s3_selector_narrowed_to_a_bucket_is_limited() {
+        let events = s3_object_events(&EventSelectors {
+            basic: vec![],
+            advanced: vec![advanced(&[
+                ("eventCategory", &["Data"], &[]),
+                ("resources.type", &["AWS::S3::Object"], &[]),
+                ("resources.ARN", &["arn:aws:s3:::payments/"], &[]),
+            ])],
+        });
+        assert!(!events.all_bucket_writes);
+        assert_eq!(events.limited_to.len(), 1);
     }
 
     #[test]

@@ -18,8 +18,11 @@ misses it in the tests:
 * GetTrailStatus / GetEventSelectors by ARN resolve organization trails for member accounts.
 * A trail whose event selectors were never written has AWS's default selector (all management
   events, reads and writes), not [].
-* GetTrailStatus reports LatestCloudWatchLogsDeliveryTime for a logging trail with a log group.
-  The seed controls its age with the trail tag `emulator:cloudwatch-delivery-age-hours`.
+* GetTrailStatus reports LatestCloudWatchLogsDeliveryTime for a logging trail with a log group,
+  and LatestDeliveryError when S3 delivery fails. The seed sets their age and text with the trail
+  tags `emulator:cloudwatch-delivery-age-hours` and `emulator:latest-delivery-error`.
+* Another account's bucket answers AccessDenied (MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS=false), as
+  AWS does unless the bucket policy grants access.
 * sts:AssumeRole is denied when the role does not exist in the target account or its trust policy
   asks for an sts:ExternalId the caller did not give.
 """
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import random
 import time
 import warnings
@@ -39,6 +43,7 @@ from moto.cloudtrail import models as ct_models
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import BaseResponse
 from moto.core.utils import camelcase_to_underscores
+from moto.s3.responses import S3Response
 from moto.cloudtrail.exceptions import TrailNotFoundException
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.iam.models import iam_backends
@@ -49,6 +54,7 @@ from moto.sts.models import STSBackend
 
 MANAGEMENT_ACCOUNT = "123456789012"
 CLOUDWATCH_AGE_TAG = "emulator:cloudwatch-delivery-age-hours"
+DELIVERY_ERROR_TAG = "emulator:latest-delivery-error"
 DEFAULT_EVENT_SELECTOR = {
     "ReadWriteType": "All",
     "IncludeManagementEvents": True,
@@ -143,6 +149,12 @@ def describe_trails_response(self):
     return json.dumps({"trailList": [t.description(include_region=True) for t in found]})
 
 
+def trail_tags(trail) -> dict:
+    home = ct_models.cloudtrail_backends[trail.account_id][trail.region_name]
+    tags = home.tagging_service.list_tags_for_resource(trail.arn)["TagsList"]
+    return {t["Key"]: t["Value"] for t in tags}
+
+
 def get_trail_status_response(self):
     backend = self.cloudtrail_backend
     name = self._get_param("Name")
@@ -151,16 +163,12 @@ def get_trail_status_response(self):
         status = backend.get_trail_status(name)
         trail = next(t for t in visible_trails(backend.account_id) if t.status is status)
     desc = trail.status.description()
+    tags = trail_tags(trail)
     if trail.status.is_logging and trail.cw_log_group_arn:
-        tags = backend.tagging_service.list_tags_for_resource(trail.arn)["TagsList"]
-        ages = [float(t["Value"]) for t in tags if t["Key"] == CLOUDWATCH_AGE_TAG]
-        # Tags live in the trail's home-region backend; look there when the caller is elsewhere.
-        if not ages:
-            home = ct_models.cloudtrail_backends[trail.account_id][trail.region_name]
-            tags = home.tagging_service.list_tags_for_resource(trail.arn)["TagsList"]
-            ages = [float(t["Value"]) for t in tags if t["Key"] == CLOUDWATCH_AGE_TAG]
-        age = timedelta(hours=ages[0] if ages else 0.1)
+        age = timedelta(hours=float(tags.get(CLOUDWATCH_AGE_TAG, 0.1)))
         desc["LatestCloudWatchLogsDeliveryTime"] = (datetime.now(timezone.utc) - age).timestamp()
+    if DELIVERY_ERROR_TAG in tags:
+        desc["LatestDeliveryError"] = tags[DELIVERY_ERROR_TAG]
     return json.dumps(desc)
 
 
@@ -275,6 +283,27 @@ def call_action(self):
 
 BaseResponse.call_action = call_action
 
+original_s3_set_action = S3Response._set_action
+
+
+def s3_set_action(self, resource_type, method, querystring):
+    # S3 dispatches outside call_action; it names the action here, so log it here.
+    original_s3_set_action(self, resource_type, method, querystring)
+    if REQUEST_LOG is not None and "Action" in self.data:
+        action = self.data["Action"]
+        if resource_type == "BUCKET" and "publicAccessBlock" in querystring:
+            # moto's action map misses the key the SDKs send and calls this ListBucket.
+            action = {"GET": "GetPublicAccessBlock"}.get(method, action)
+        record = {"account": self.current_account, "service": "s3", "action": action,
+                  "region": self.region, "fault": None, "time": round(time.time(), 4)}
+        REQUEST_LOG.write(json.dumps(record) + "\n")
+        REQUEST_LOG.flush()
+
+
+S3Response._set_action = s3_set_action
+# AWS's default: another account's bucket answers AccessDenied unless its policy says otherwise.
+os.environ["MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS"] = "false"
+
 
 # --- Scenarios --------------------------------------------------------------------------------
 
@@ -351,26 +380,76 @@ class Org:
         cloudwatch_age_hours: float | None = None,
         event_selectors: list | None = None,
         advanced_event_selectors: list | None = None,
+        kms_rotation: bool | None = None,
+        bucket: str = "private",
+        access_logging: bool = False,
+        insights: bool = False,
+        sns: bool = False,
+        delivery_error: str | None = None,
         **options,
     ) -> None:
+        """A trail and its bucket; `bucket` is "private" (Block Public Access on), "open"
+        (no block, no grants) or "public" (public-read ACL); `kms_rotation` None means no key."""
         client = self.inside(account_id)
-        bucket = f"{name}-{account_id}-logs"
-        client("s3", region).create_bucket(
-            Bucket=bucket,
+        s3 = client("s3", region)
+        log_bucket = f"{name}-{account_id}-logs"
+        s3.create_bucket(
+            Bucket=log_bucket,
             **(
                 {"CreateBucketConfiguration": {"LocationConstraint": region}}
                 if region != "us-east-1"
                 else {}
             ),
         )
+        if bucket == "private":
+            s3.put_public_access_block(
+                Bucket=log_bucket,
+                PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True,
+                },
+            )
+        elif bucket == "public":
+            s3.put_bucket_acl(Bucket=log_bucket, ACL="public-read")
+        if access_logging:
+            target = f"{name}-{account_id}-access-logs"
+            s3.create_bucket(
+                Bucket=target,
+                ACL="log-delivery-write",
+                **(
+                    {"CreateBucketConfiguration": {"LocationConstraint": region}}
+                    if region != "us-east-1"
+                    else {}
+                ),
+            )
+            s3.put_bucket_logging(
+                Bucket=log_bucket,
+                BucketLoggingStatus={
+                    "LoggingEnabled": {"TargetBucket": target, "TargetPrefix": f"{log_bucket}/"}
+                },
+            )
+        tags = []
+        if kms_rotation is not None:
+            kms = client("kms", region)
+            key = kms.create_key(Description=f"{name} trail key")["KeyMetadata"]["Arn"]
+            if kms_rotation:
+                kms.enable_key_rotation(KeyId=key)
+            options["KmsKeyId"] = key
+        if sns:
+            client("sns", region).create_topic(Name=f"{name}-deliveries")
+            options["SnsTopicName"] = f"{name}-deliveries"
         cloudtrail = client("cloudtrail", region)
         if cloudwatch_age_hours is not None:
             options["CloudWatchLogsLogGroupArn"] = (
                 f"arn:aws:logs:{region}:{account_id}:log-group:{name}:*"
             )
             options["CloudWatchLogsRoleArn"] = f"arn:aws:iam::{account_id}:role/{name}-to-logs"
-            options["TagsList"] = [{"Key": CLOUDWATCH_AGE_TAG, "Value": str(cloudwatch_age_hours)}]
-        cloudtrail.create_trail(Name=name, S3BucketName=bucket, **options)
+            tags.append({"Key": CLOUDWATCH_AGE_TAG, "Value": str(cloudwatch_age_hours)})
+        if delivery_error:
+            tags.append({"Key": DELIVERY_ERROR_TAG, "Value": delivery_error})
+        cloudtrail.create_trail(Name=name, S3BucketName=log_bucket, TagsList=tags, **options)
         if logging:
             cloudtrail.start_logging(Name=name)
         if event_selectors is not None:
@@ -378,6 +457,10 @@ class Org:
         if advanced_event_selectors is not None:
             cloudtrail.put_event_selectors(
                 TrailName=name, AdvancedEventSelectors=advanced_event_selectors
+            )
+        if insights:
+            cloudtrail.put_insight_selectors(
+                TrailName=name, InsightSelectors=[{"InsightType": "ApiCallRateInsight"}]
             )
 
     def close(self, account_id: str) -> None:
@@ -404,6 +487,24 @@ class Org:
 
 
 MULTI_REGION = dict(IsMultiRegionTrail=True)
+# Management reads and writes, and S3 object reads and writes in every bucket.
+ALL_EVENTS = [
+    {
+        "ReadWriteType": "All",
+        "IncludeManagementEvents": True,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+    }
+]
+# A trail that satisfies every rule of the catalogue.
+BY_THE_BOOK = dict(
+    IsMultiRegionTrail=True,
+    EnableLogFileValidation=True,
+    kms_rotation=True,
+    access_logging=True,
+    insights=True,
+    sns=True,
+    event_selectors=ALL_EVENTS,
+)
 
 
 def seed_dozen(org: Org) -> None:
@@ -411,17 +512,24 @@ def seed_dozen(org: Org) -> None:
     workloads = org.ou("Workloads")
     prod = org.ou("Prod", workloads)
 
-    org.trail(MANAGEMENT_ACCOUNT, "management-trail", cloudwatch_age_hours=1, **MULTI_REGION)
-    org.trail(org.account("compliant", prod), "main", cloudwatch_age_hours=2, **MULTI_REGION)
+    org.trail(MANAGEMENT_ACCOUNT, "management-trail", cloudwatch_age_hours=1, **BY_THE_BOOK)
+    org.trail(org.account("compliant", prod), "main", cloudwatch_age_hours=2, **BY_THE_BOOK)
     org.account("no-trails", prod)
     # Homed outside the region the collector calls from: moto alone would hide it.
     org.trail(org.account("regional-only", workloads), "eu-trail", region="eu-west-1",
-              cloudwatch_age_hours=1)
+              cloudwatch_age_hours=1, EnableLogFileValidation=True, bucket="open")
     org.trail(org.account("not-logging", workloads), "stopped", logging=False, **MULTI_REGION)
     org.trail(
         org.account("write-only"),
         "writes",
-        event_selectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}],
+        event_selectors=[
+            {
+                "ReadWriteType": "WriteOnly",
+                "IncludeManagementEvents": True,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+            }
+        ],
+        kms_rotation=False,
         **MULTI_REGION,
     )
     org.trail(
@@ -445,10 +553,11 @@ def seed_dozen(org: Org) -> None:
         ],
         **MULTI_REGION,
     )
-    org.trail(org.account("stale-cloudwatch"), "stale", cloudwatch_age_hours=48, **MULTI_REGION)
+    org.trail(org.account("stale-cloudwatch"), "stale", cloudwatch_age_hours=48, bucket="public",
+              **MULTI_REGION)
     org.trail(org.account("no-global-events"), "regional", IncludeGlobalServiceEvents=False)
     duplicate = org.account("duplicate-global")
-    org.trail(duplicate, "first", **MULTI_REGION)
+    org.trail(duplicate, "first", delivery_error="AccessDenied", **MULTI_REGION)
     org.trail(duplicate, "second", region="ap-southeast-2", **MULTI_REGION)
     org.trail(
         org.account("data-events-only"),
@@ -470,7 +579,7 @@ def seed_dozen(org: Org) -> None:
 def seed_organization_trail(org: Org) -> None:
     """An organization trail in the management account covers members with no trail of their own."""
     org.trail(MANAGEMENT_ACCOUNT, "org-trail", region="eu-central-1", cloudwatch_age_hours=1,
-              IsOrganizationTrail=True, **MULTI_REGION)
+              IsOrganizationTrail=True, **BY_THE_BOOK)
     for name in ("covered-by-org-trail", "also-covered", "covered-too"):
         org.account(name)
 

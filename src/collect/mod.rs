@@ -5,7 +5,9 @@
 //! with its home region, plus organization trails that cover it), one `DescribeTrails` naming
 //! those ARNs, then `GetTrailStatus` and `GetEventSelectors` once per trail that covers an
 //! audited region, each in the trail's home region; an organization trail's once per run, shared
-//! by every member it covers. Every call is read-only.
+//! by every member it covers. Then each distinct log bucket (GetBucketLocation, and its public
+//! access block, policy status, ACL and access logging) and KMS key (GetKeyRotationStatus).
+//! Every call is read-only.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,8 +25,10 @@ use crate::assume::{credentials_for, AuditRole, Caller};
 use crate::aws::{describe_error, Aws};
 use crate::model::{
     Account, AccountInventory, AdvancedEventSelector, Audit, DataResource, EventSelector,
-    EventSelectors, FieldSelector, Trail, TrailStatus,
+    EventSelectors, FieldSelector, LogBucket, Trail, TrailKey, TrailStatus,
 };
+
+mod resources;
 
 #[derive(Debug, Clone)]
 pub struct CollectOptions {
@@ -68,13 +72,15 @@ pub async fn collect(
                         account,
                         audit: Audit::Skipped { reason },
                         trails: Vec::new(),
+                        log_buckets: Vec::new(),
+                        trail_keys: Vec::new(),
                     },
                     Plan::Audit(account) => {
                         let work = collect_account(aws, sts, caller, &account.id, options, shared);
-                        let (audit, trails) =
+                        let (audit, collected) =
                             match tokio::time::timeout(options.account_timeout, work).await {
-                                Ok(Ok(trails)) => (Audit::Audited, trails),
-                                Ok(Err(error)) => (Audit::Error { error }, Vec::new()),
+                                Ok(Ok(collected)) => (Audit::Audited, collected),
+                                Ok(Err(error)) => (Audit::Error { error }, Collected::default()),
                                 Err(_) => (
                                     Audit::Error {
                                         error: format!(
@@ -82,13 +88,15 @@ pub async fn collect(
                                             options.account_timeout.as_secs()
                                         ),
                                     },
-                                    Vec::new(),
+                                    Collected::default(),
                                 ),
                             };
                         AccountInventory {
                             account,
                             audit,
-                            trails,
+                            trails: collected.trails,
+                            log_buckets: collected.log_buckets,
+                            trail_keys: collected.trail_keys,
                         }
                     }
                 };
@@ -106,6 +114,14 @@ pub async fn collect(
         .collect()
 }
 
+/// What one account's collection found.
+#[derive(Default)]
+struct Collected {
+    trails: Vec<Trail>,
+    log_buckets: Vec<LogBucket>,
+    trail_keys: Vec<TrailKey>,
+}
+
 async fn collect_account(
     aws: &Aws,
     sts: &aws_sdk_sts::Client,
@@ -113,8 +129,48 @@ async fn collect_account(
     account_id: &str,
     options: &CollectOptions,
     shared: &SharedTrails,
-) -> Result<Vec<Trail>, String> {
+) -> Result<Collected, String> {
     let credentials = credentials_for(sts, caller, account_id, &options.role).await?;
+    let trails = collect_trails(aws, credentials.clone(), options, shared).await?;
+
+    // Each distinct bucket and key once, read with this account's access.
+    let mut bucket_names: Vec<&str> = trails
+        .iter()
+        .filter_map(|t| t.s3_bucket_name.as_deref())
+        .collect();
+    bucket_names.sort_unstable();
+    bucket_names.dedup();
+    let mut key_ids: Vec<&str> = trails
+        .iter()
+        .filter_map(|t| t.kms_key_id.as_deref())
+        .collect();
+    key_ids.sort_unstable();
+    key_ids.dedup();
+    let (log_buckets, trail_keys) = tokio::join!(
+        futures::future::join_all(bucket_names.iter().map(|name| resources::log_bucket(
+            aws,
+            credentials.clone(),
+            name
+        ))),
+        futures::future::join_all(key_ids.iter().map(|key| resources::trail_key(
+            aws,
+            credentials.clone(),
+            key
+        ))),
+    );
+    Ok(Collected {
+        trails,
+        log_buckets,
+        trail_keys,
+    })
+}
+
+async fn collect_trails(
+    aws: &Aws,
+    credentials: Option<Credentials>,
+    options: &CollectOptions,
+    shared: &SharedTrails,
+) -> Result<Vec<Trail>, String> {
     let clients = RegionalClients::new(aws, credentials);
     // ListTrails answers for every region from any one of them.
     let listing_region = aws.region();

@@ -37,6 +37,15 @@ pub enum Command {
     Merge(MergeArgs),
     /// Print the rule catalogue with its framework mappings.
     Rules(RulesArgs),
+    /// Check the files of a report directory against its manifest.json.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// A directory written by scan, report or merge.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -10,6 +10,7 @@ pub mod collect;
 pub mod discover;
 pub mod evaluate;
 pub mod findings;
+pub mod manifest;
 pub mod merge;
 pub mod model;
 pub mod regions;

@@ -15,15 +15,18 @@ use chrono::Utc;
 use clap::Parser;
 use tracing::info;
 
-use cli::{Cli, Command, MergeArgs, OutputArgs, ReportArgs, RulesArgs, RulesFormat, ScanArgs};
+use cli::{
+    Cli, Command, MergeArgs, OutputArgs, ReportArgs, RulesArgs, RulesFormat, ScanArgs, VerifyArgs,
+};
 use orgtrail::assume::AuditRole;
 use orgtrail::aws::{Aws, SdkSettings};
 use orgtrail::collect::CollectOptions;
 use orgtrail::discover::{DiscoverError, Scope};
 use orgtrail::evaluate::evaluate;
 use orgtrail::findings::{Report, Severity, Status};
+use orgtrail::manifest::{self, Manifest, MANIFEST_FILE, MANIFEST_SCHEMA};
 use orgtrail::model::Inventory;
-use orgtrail::report::{self, Staged};
+use orgtrail::report::{self, FileDigest, Staged};
 use orgtrail::rules::{catalogue, RuleMeta};
 use orgtrail::ScanError;
 
@@ -48,7 +51,11 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// When this run began, for the manifest.
+static STARTED_AT: std::sync::OnceLock<chrono::DateTime<Utc>> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
+    STARTED_AT.get_or_init(Utc::now);
     let cli = Cli::parse();
     init_tracing(cli.verbose, cli.quiet);
     let outcome = match cli.command {
@@ -56,6 +63,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report_from_inventory(args),
         Command::Merge(args) => merge_shards(args),
         Command::Rules(args) => print_rules(args),
+        Command::Verify(args) => verify(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -150,13 +158,17 @@ async fn scan(args: ScanArgs, quiet: bool) -> Result<u8, Failure> {
             stats.retries
         );
     }
-    write_reports(&inventory, &args.output, true)
+    write_reports(&inventory, &args.output, InventorySource::Written)
 }
 
 fn report_from_inventory(args: ReportArgs) -> Result<u8, Failure> {
     let inventory = read_inventory(&args.inventory).map_err(Failure::Usage)?;
     check_output_dir(&args.output.out)?;
-    write_reports(&inventory, &args.output, false)
+    write_reports(
+        &inventory,
+        &args.output,
+        InventorySource::Read(&args.inventory),
+    )
 }
 
 fn merge_shards(args: MergeArgs) -> Result<u8, Failure> {
@@ -173,7 +185,7 @@ fn merge_shards(args: MergeArgs) -> Result<u8, Failure> {
         .context("cannot merge these inventories")
         .map_err(Failure::Usage)?;
     check_output_dir(&args.output.out)?;
-    write_reports(&inventory, &args.output, true)
+    write_reports(&inventory, &args.output, InventorySource::Written)
 }
 
 fn read_inventory(path: &Path) -> Result<Inventory> {
@@ -209,14 +221,22 @@ fn check_output_dir(dir: &Path) -> Result<(), Failure> {
         })
 }
 
+/// Where the reports come from: a fresh or merged inventory written alongside them, or one read
+/// from a file (whose digest the manifest records).
+enum InventorySource<'a> {
+    Written,
+    Read(&'a Path),
+}
+
 fn write_reports(
     inventory: &Inventory,
     output: &OutputArgs,
-    write_inventory: bool,
+    source: InventorySource,
 ) -> Result<u8, Failure> {
+    let started_at = *STARTED_AT.get_or_init(Utc::now);
     let report = evaluate(inventory, catalogue(), Utc::now());
     let mut staged = Staged::new(&output.out).map_err(|e| anyhow!(e))?;
-    if write_inventory {
+    if let InventorySource::Written = source {
         staged
             .add("inventory.json", |out| {
                 serde_json::to_writer_pretty(out, inventory).map_err(|e| e.to_string())
@@ -230,11 +250,61 @@ fn write_reports(
             })
             .map_err(|e| anyhow!(e))?;
     }
+    let inventory_digest = match source {
+        InventorySource::Written => staged.digests()[0].clone(),
+        InventorySource::Read(path) => {
+            let (bytes, sha256) =
+                report::sha256_file(path).with_context(|| format!("hashing {}", path.display()))?;
+            FileDigest {
+                name: path.display().to_string(),
+                bytes,
+                sha256,
+            }
+        }
+    };
+    let manifest = Manifest {
+        schema: MANIFEST_SCHEMA.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        arguments: manifest::redact(std::env::args()),
+        started_at,
+        finished_at: Utc::now(),
+        caller_arn: inventory.caller_arn.clone(),
+        inventory: inventory_digest,
+        files: staged.digests().to_vec(),
+    };
+    staged
+        .add(MANIFEST_FILE, |out| {
+            serde_json::to_writer_pretty(out, &manifest).map_err(|e| e.to_string())
+        })
+        .map_err(|e| anyhow!(e))?;
     for path in staged.commit().map_err(|e| anyhow!(e))? {
         info!("wrote {}", path.display());
     }
     print_summary(&report);
     Ok(exit_code(&report, output.fail_on.map(Severity::from)))
+}
+
+fn verify(args: VerifyArgs) -> Result<u8, Failure> {
+    match manifest::verify(&args.dir).map_err(|e| Failure::Usage(anyhow!(e)))? {
+        Ok(matched) => {
+            for line in &matched {
+                println!("{line}");
+            }
+            println!("verified: {} files match {}", matched.len(), MANIFEST_FILE);
+            Ok(0)
+        }
+        Err(problems) => {
+            for line in &problems {
+                println!("{line}");
+            }
+            eprintln!(
+                "error: {} file(s) in {} do not match {MANIFEST_FILE}",
+                problems.len(),
+                args.dir.display()
+            );
+            Ok(exit::FAILED)
+        }
+    }
 }
 
 fn print_summary(report: &Report) {

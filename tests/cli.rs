@@ -347,3 +347,44 @@ fn the_rules_command_prints_the_catalogue_with_its_mappings() {
         "docs/rules.md is stale: regenerate it with `orgtrail rules --format md > docs/rules.md`"
     );
 }
+
+#[test]
+fn every_run_writes_a_manifest_that_verify_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = report(&demo_inventory(), &out, &[]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let manifest = read_json(&out.join("manifest.json"));
+    assert_eq!(manifest["schema"], "orgtrail/manifest/v1");
+    let listed: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        ["report.html", "findings.csv", "report.md", "report.json"]
+    );
+    assert_eq!(
+        manifest["inventory"]["bytes"],
+        std::fs::metadata(demo_inventory()).unwrap().len()
+    );
+
+    let verify = |dir: &Path| orgtrail().arg("verify").arg(dir).output().unwrap();
+    let clean = verify(&out);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("verified: 4 files"));
+
+    // One byte changed in the CSV is caught and named.
+    let mut csv = std::fs::read(out.join("findings.csv")).unwrap();
+    csv[10] ^= 1;
+    std::fs::write(out.join("findings.csv"), csv).unwrap();
+    let tampered = verify(&out);
+    assert_eq!(tampered.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&tampered.stdout).contains("findings.csv: changed"));
+
+    let missing = verify(dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("manifest.json"));
+}

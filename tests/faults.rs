@@ -247,7 +247,7 @@ fn interrupting_or_killing_a_scan_leaves_the_previous_reports_intact() {
     );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let before = snapshot(&out);
-    assert_eq!(before.len(), 5);
+    assert_eq!(before.len(), 6, "five reports and the manifest");
 
     let status = interrupt_mid_scan(&emulator, &out, "-INT");
     assert_eq!(status.code(), Some(130), "Ctrl-C exits at once with 130");
@@ -315,6 +315,9 @@ fn fail_on_turns_failed_findings_at_a_severity_into_exit_code_4() {
     assert_eq!(run("medium"), Some(4));
     assert_eq!(run("high"), Some(0), "nothing high or critical fails there");
     let compliant = emulator.account("compliant");
-    let output = emulator.scan(&out, &["--accounts", compliant, "--fail-on", "informational"]);
+    let output = emulator.scan(
+        &out,
+        &["--accounts", compliant, "--fail-on", "informational"],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }

@@ -11,6 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use sha2::{Digest, Sha256};
+
 use crate::findings::Report;
 use crate::rules::RuleMeta;
 
@@ -78,6 +80,7 @@ pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> Result<()
 pub struct Staged {
     dir: PathBuf,
     files: Vec<(tempfile::NamedTempFile, PathBuf)>,
+    digests: Vec<FileDigest>,
 }
 
 impl Staged {
@@ -89,6 +92,7 @@ impl Staged {
         Ok(Staged {
             dir: dir.to_path_buf(),
             files: Vec::new(),
+            digests: Vec::new(),
         })
     }
 
@@ -107,18 +111,23 @@ impl Staged {
             .suffix(".tmp")
             .tempfile_in(&self.dir)
             .map_err(io_error)?;
-        let mut out = std::io::BufWriter::new(temp.as_file());
+        let mut out = Digesting::new(std::io::BufWriter::new(temp.as_file()));
         write(&mut out).map_err(|message| ReportError::Render {
             file: name.to_string(),
             message,
         })?;
         out.flush().map_err(io_error)?;
-        drop(out);
+        self.digests.push(out.finish(name));
         readable_by_others(temp.as_file())
             .and_then(|_| temp.as_file().sync_all())
             .map_err(io_error)?;
         self.files.push((temp, path));
         Ok(())
+    }
+
+    /// Name, size and SHA-256 of every file added so far, as written.
+    pub fn digests(&self) -> &[FileDigest] {
+        &self.digests
     }
 
     /// Rename every file into place (each rename is atomic).
@@ -132,6 +141,76 @@ impl Staged {
             written.push(path);
         }
         Ok(written)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileDigest {
+    pub name: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// A writer that hashes and counts what passes through it.
+struct Digesting<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Digesting<W> {
+    fn new(inner: W) -> Self {
+        Digesting {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    fn finish(self, name: &str) -> FileDigest {
+        FileDigest {
+            name: name.to_string(),
+            bytes: self.bytes,
+            sha256: hex(&self.hasher.finalize()),
+        }
+    }
+}
+
+impl<W: Write> Write for Digesting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        self.bytes += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a file on disk, as lowercase hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<(u64, String)> {
+    let mut file = fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let bytes = std::io::copy(&mut file, &mut HashWriter(&mut hasher))?;
+    Ok((bytes, hex(&hasher.finalize())))
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

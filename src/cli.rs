@@ -39,6 +39,20 @@ pub enum Command {
     Rules(RulesArgs),
     /// Check the files of a report directory against its manifest.json.
     Verify(VerifyArgs),
+    /// What changed between two runs: new failures, fixed findings, new and removed accounts.
+    Diff(DiffArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier report.json (or the directory holding it).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later report.json (or the directory holding it).
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: RulesFormat,
 }
 
 #[derive(Args, Debug)]
@@ -140,6 +154,12 @@ pub struct OutputArgs {
     /// Directory the files are written into (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Last run's report.json: the reports then show what changed since.
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
+    /// Waivers (TOML): accepted risks that turn matching FAIL/ERROR findings into MUTED.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     /// Exit with code 4 when a finding at or above this severity fails.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,

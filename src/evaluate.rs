@@ -11,8 +11,15 @@ use crate::findings::{
 use crate::model::{AccountInventory, Audit, Inventory};
 use crate::rules::coverage::region_coverage;
 use crate::rules::{AccountTrails, Rule};
+use crate::waivers::{self, Waiver};
 
-pub fn evaluate(inventory: &Inventory, rules: &[Rule], generated_at: DateTime<Utc>) -> Report {
+/// Judge every account with every rule, then mute what the waivers cover on the report's date.
+pub fn evaluate(
+    inventory: &Inventory,
+    rules: &[Rule],
+    waivers: Vec<Waiver>,
+    generated_at: DateTime<Utc>,
+) -> Report {
     let findings: Vec<Finding> = inventory
         .accounts
         .par_iter()
@@ -28,7 +35,6 @@ pub fn evaluate(inventory: &Inventory, rules: &[Rule], generated_at: DateTime<Ut
             audit: a.audit.clone(),
         })
         .collect();
-    let summary = summarise(&accounts, &findings, rules);
     let coverage = inventory
         .accounts
         .par_iter()
@@ -38,7 +44,7 @@ pub fn evaluate(inventory: &Inventory, rules: &[Rule], generated_at: DateTime<Ut
             regions: region_coverage(&a.trails, &inventory.regions),
         })
         .collect();
-    Report {
+    let mut report = Report {
         schema: REPORT_SCHEMA.to_string(),
         generated_at,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -48,10 +54,15 @@ pub fn evaluate(inventory: &Inventory, rules: &[Rule], generated_at: DateTime<Ut
         regions: inventory.regions.clone(),
         accounts,
         findings,
-        summary,
+        summary: Summary::default(),
         collection: inventory.collection.clone(),
+        baseline: None,
+        waivers: Vec::new(),
         coverage,
-    }
+    };
+    waivers::apply(&mut report, waivers, generated_at.date_naive());
+    report.summary = summarise(&report.accounts, &report.findings, rules);
+    report
 }
 
 const NOT_AUDITED_REMEDIATION: &str =
@@ -84,6 +95,7 @@ fn account_findings(
         controls: rule.meta.controls.clone(),
         evidence,
         remediation: remediation.unwrap_or_else(|| rule.meta.remediation.clone()),
+        waiver: None,
     };
     match &inventory.audit {
         // A closed or suspended account is listed in the report's accounts, not judged.
@@ -169,6 +181,7 @@ fn summarise(accounts: &[AccountEntry], findings: &[Finding], rules: &[Rule]) ->
         findings_passed: total.passed,
         findings_failed: total.failed,
         findings_errored: total.errored,
+        findings_muted: total.muted,
         rules: by_rule,
         frameworks: by_framework.into_values().collect(),
     }
@@ -224,7 +237,7 @@ mod tests {
                 error: "sts:AssumeRole denied (AccessDenied)".into(),
             },
         )]);
-        let report = evaluate(&inv, catalogue(), Utc::now());
+        let report = evaluate(&inv, catalogue(), Vec::new(), Utc::now());
         assert_eq!(report.findings.len(), catalogue().len());
         for finding in &report.findings {
             assert_eq!(finding.status, Status::Error);
@@ -241,7 +254,7 @@ mod tests {
                 reason: "account is SUSPENDED".into(),
             },
         )]);
-        let report = evaluate(&inv, catalogue(), Utc::now());
+        let report = evaluate(&inv, catalogue(), Vec::new(), Utc::now());
         assert!(report.findings.is_empty());
         assert_eq!(report.accounts.len(), 1);
         assert_eq!(report.summary.accounts_skipped, 1);
@@ -250,7 +263,7 @@ mod tests {
     #[test]
     fn framework_tallies_count_a_finding_once_per_framework() {
         let inv = inventory(vec![account("444444444444", Audit::Audited)]);
-        let report = evaluate(&inv, catalogue(), Utc::now());
+        let report = evaluate(&inv, catalogue(), Vec::new(), Utc::now());
         let pci = report
             .summary
             .frameworks

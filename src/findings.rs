@@ -8,8 +8,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::diff::ReportDiff;
 use crate::model::{Account, Audit, CollectionStats, Organization};
 use crate::rules::coverage::RegionCoverage;
+use crate::waivers::{Waiver, WaiverUse};
 
 pub const REPORT_SCHEMA: &str = "orgtrail/report/v1";
 
@@ -27,6 +29,12 @@ pub struct Report {
     pub summary: Summary,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<CollectionStats>,
+    /// What changed since the baseline report, when one was given (`--baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<ReportDiff>,
+    /// Every waiver given, and what became of it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<WaiverUse>,
     /// Region by region, what each audited account records: the coverage matrix.
     #[serde(default)]
     pub coverage: Vec<AccountCoverage>,
@@ -36,6 +44,20 @@ pub struct Report {
 pub struct AccountCoverage {
     pub account_id: String,
     pub regions: Vec<RegionCoverage>,
+}
+
+impl Report {
+    /// A report.json written by orgtrail, checked for its schema.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let report: Report = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if report.schema != REPORT_SCHEMA {
+            return Err(format!(
+                "has schema '{}', this orgtrail reads '{REPORT_SCHEMA}'",
+                report.schema
+            ));
+        }
+        Ok(report)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +82,9 @@ pub struct Finding {
     pub controls: Arc<[Control]>,
     pub evidence: Evidence,
     pub remediation: String,
+    /// The waiver that mutes this finding, when one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Arc<Waiver>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -68,6 +93,8 @@ pub enum Status {
     Pass,
     Fail,
     Error,
+    /// A FAIL or ERROR that an unexpired waiver covers; the waiver travels with the finding.
+    Muted,
 }
 
 impl Status {
@@ -76,6 +103,7 @@ impl Status {
             Status::Pass => "PASS",
             Status::Fail => "FAIL",
             Status::Error => "ERROR",
+            Status::Muted => "MUTED",
         }
     }
 }
@@ -149,6 +177,8 @@ pub struct Summary {
     pub findings_passed: usize,
     pub findings_failed: usize,
     pub findings_errored: usize,
+    #[serde(default)]
+    pub findings_muted: usize,
     pub rules: Vec<Tally>,
     pub frameworks: Vec<Tally>,
 }
@@ -161,6 +191,8 @@ pub struct Tally {
     pub passed: usize,
     pub failed: usize,
     pub errored: usize,
+    #[serde(default)]
+    pub muted: usize,
 }
 
 impl Tally {
@@ -168,6 +200,7 @@ impl Tally {
         self.passed += other.passed;
         self.failed += other.failed;
         self.errored += other.errored;
+        self.muted += other.muted;
     }
 
     pub fn add(&mut self, status: Status) {
@@ -175,6 +208,7 @@ impl Tally {
             Status::Pass => self.passed += 1,
             Status::Fail => self.failed += 1,
             Status::Error => self.errored += 1,
+            Status::Muted => self.muted += 1,
         }
     }
 

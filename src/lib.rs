@@ -7,6 +7,7 @@
 pub mod assume;
 pub mod aws;
 pub mod collect;
+pub mod diff;
 pub mod discover;
 pub mod evaluate;
 pub mod findings;
@@ -16,6 +17,7 @@ pub mod model;
 pub mod regions;
 pub mod report;
 pub mod rules;
+pub mod waivers;
 
 use std::time::Instant;
 

@@ -13,10 +13,11 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 use chrono::Utc;
 use clap::Parser;
-use tracing::info;
+use tracing::{info, warn};
 
 use cli::{
-    Cli, Command, MergeArgs, OutputArgs, ReportArgs, RulesArgs, RulesFormat, ScanArgs, VerifyArgs,
+    Cli, Command, DiffArgs, MergeArgs, OutputArgs, ReportArgs, RulesArgs, RulesFormat, ScanArgs,
+    VerifyArgs,
 };
 use orgtrail::assume::AuditRole;
 use orgtrail::aws::{Aws, SdkSettings};
@@ -28,6 +29,7 @@ use orgtrail::manifest::{self, Manifest, MANIFEST_FILE, MANIFEST_SCHEMA};
 use orgtrail::model::Inventory;
 use orgtrail::report::{self, FileDigest, Staged};
 use orgtrail::rules::{catalogue, RuleMeta};
+use orgtrail::waivers::{self, Waiver, WaiverState};
 use orgtrail::ScanError;
 
 /// Exit codes, documented in the README.
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => merge_shards(args),
         Command::Rules(args) => print_rules(args),
         Command::Verify(args) => verify(args),
+        Command::Diff(args) => print_diff(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -111,6 +114,7 @@ fn run_async(work: impl std::future::Future<Output = Result<u8, Failure>>) -> Re
 
 async fn scan(args: ScanArgs, quiet: bool) -> Result<u8, Failure> {
     check_output_dir(&args.output.out)?;
+    let judging = load_judging(&args.output)?;
     let regions = if args.regions.is_empty() {
         orgtrail::regions::DEFAULT_REGIONS
             .iter()
@@ -158,15 +162,17 @@ async fn scan(args: ScanArgs, quiet: bool) -> Result<u8, Failure> {
             stats.retries
         );
     }
-    write_reports(&inventory, &args.output, InventorySource::Written)
+    write_reports(&inventory, &args.output, judging, InventorySource::Written)
 }
 
 fn report_from_inventory(args: ReportArgs) -> Result<u8, Failure> {
     let inventory = read_inventory(&args.inventory).map_err(Failure::Usage)?;
     check_output_dir(&args.output.out)?;
+    let judging = load_judging(&args.output)?;
     write_reports(
         &inventory,
         &args.output,
+        judging,
         InventorySource::Read(&args.inventory),
     )
 }
@@ -185,7 +191,8 @@ fn merge_shards(args: MergeArgs) -> Result<u8, Failure> {
         .context("cannot merge these inventories")
         .map_err(Failure::Usage)?;
     check_output_dir(&args.output.out)?;
-    write_reports(&inventory, &args.output, InventorySource::Written)
+    let judging = load_judging(&args.output)?;
+    write_reports(&inventory, &args.output, judging, InventorySource::Written)
 }
 
 fn read_inventory(path: &Path) -> Result<Inventory> {
@@ -228,13 +235,78 @@ enum InventorySource<'a> {
     Read(&'a Path),
 }
 
+/// What judging needs besides the inventory, read before any long work so a bad file fails fast.
+struct Judging {
+    waivers: Vec<Waiver>,
+    baseline: Option<Report>,
+}
+
+fn load_judging(output: &OutputArgs) -> Result<Judging, Failure> {
+    let waivers = match &output.waivers {
+        None => Vec::new(),
+        Some(path) => waivers::load(path, catalogue()).map_err(|e| Failure::Usage(anyhow!(e)))?,
+    };
+    let baseline = match &output.baseline {
+        None => None,
+        Some(path) => Some(read_report(path).map_err(Failure::Usage)?),
+    };
+    Ok(Judging { waivers, baseline })
+}
+
+fn read_report(path: &Path) -> Result<Report> {
+    let file = if path.is_dir() {
+        path.join("report.json")
+    } else {
+        path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read the report {}", file.display()))?;
+    Report::from_json(&text).map_err(|e| {
+        anyhow!(
+            "{} is not an orgtrail report.json: {e}; pass the report.json a previous run wrote",
+            file.display()
+        )
+    })
+}
+
+fn print_diff(args: DiffArgs) -> Result<u8, Failure> {
+    let old = read_report(&args.old).map_err(Failure::Usage)?;
+    let new = read_report(&args.new).map_err(Failure::Usage)?;
+    let changes = orgtrail::diff::diff(&old, &new);
+    let text = match args.format {
+        RulesFormat::Json => {
+            serde_json::to_string_pretty(&changes).context("serialising the diff")?
+        }
+        RulesFormat::Md => report::diff_markdown(&changes),
+    };
+    println!("{text}");
+    Ok(0)
+}
+
 fn write_reports(
     inventory: &Inventory,
     output: &OutputArgs,
+    judging: Judging,
     source: InventorySource,
 ) -> Result<u8, Failure> {
     let started_at = *STARTED_AT.get_or_init(Utc::now);
-    let report = evaluate(inventory, catalogue(), Utc::now());
+    let mut report = evaluate(inventory, catalogue(), judging.waivers, Utc::now());
+    report.baseline = judging
+        .baseline
+        .map(|old| orgtrail::diff::diff(&old, &report));
+    for unused in report
+        .waivers
+        .iter()
+        .filter(|u| u.state != WaiverState::Active)
+    {
+        warn!(
+            "waiver for {} on {} is {:?}: {}",
+            unused.waiver.rule,
+            unused.waiver.accounts.join(", "),
+            unused.state,
+            unused.waiver.reason
+        );
+    }
     let mut staged = Staged::new(&output.out).map_err(|e| anyhow!(e))?;
     if let InventorySource::Written = source {
         staged
@@ -310,14 +382,15 @@ fn verify(args: VerifyArgs) -> Result<u8, Failure> {
 fn print_summary(report: &Report) {
     let s = &report.summary;
     info!(
-        "{} accounts: {} audited, {} could not be audited, {} not audited; findings: {} passed, {} failed, {} errors",
+        "{} accounts: {} audited, {} could not be audited, {} not audited; findings: {} passed, {} failed, {} errors, {} muted",
         s.accounts_total,
         s.accounts_audited,
         s.accounts_errored,
         s.accounts_skipped,
         s.findings_passed,
         s.findings_failed,
-        s.findings_errored
+        s.findings_errored,
+        s.findings_muted
     );
 }
 

@@ -388,3 +388,243 @@ fn every_run_writes_a_manifest_that_verify_checks() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("manifest.json"));
 }
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn waivers_mute_matching_findings_until_they_expire_and_unused_ones_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let waivers = write(
+        dir.path(),
+        "waivers.toml",
+        r#"
+[[waiver]]
+rule = "cloudtrail-s3-data-events-read"
+accounts = ["2*"]
+reason = "collected by the data lake trail"
+approver = "ciso@acme.example"
+expires = 2099-06-30
+
+[[waiver]]
+rule = "cloudtrail-insights"
+accounts = ["*"]
+reason = "declined for cost"
+approver = "ciso@acme.example"
+expires = 2020-01-31
+
+[[waiver]]
+rule = "cloudtrail-kms-encryption"
+accounts = ["999999999999"]
+region = "eu-west-1"
+reason = "an account that left the organization"
+approver = "ciso@acme.example"
+expires = 2099-01-01
+"#,
+    );
+    let out = dir.path().join("out");
+    let output = report(
+        &demo_inventory(),
+        &out,
+        &["--waivers", waivers.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let findings = report["findings"].as_array().unwrap();
+
+    let muted: Vec<&Value> = findings.iter().filter(|f| f["status"] == "MUTED").collect();
+    assert!(!muted.is_empty());
+    for finding in &muted {
+        assert_eq!(finding["rule_id"], "cloudtrail-s3-data-events-read");
+        assert!(finding["account_id"].as_str().unwrap().starts_with('2'));
+        assert_eq!(finding["waiver"]["approver"], "ciso@acme.example");
+    }
+    // Nothing else was muted, passes stay passes, and the expired waiver muted nothing.
+    assert!(findings
+        .iter()
+        .any(|f| f["rule_id"] == "cloudtrail-s3-data-events-read" && f["status"] == "PASS"));
+    assert!(findings
+        .iter()
+        .any(|f| f["rule_id"] == "cloudtrail-insights" && f["status"] == "FAIL"));
+    let states: Vec<(&str, u64)> = report["waivers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["state"].as_str().unwrap(), w["muted"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("active", muted.len() as u64),
+            ("expired", 0),
+            ("unused", 0)
+        ]
+    );
+    assert_eq!(report["summary"]["findings_muted"], muted.len());
+    assert!(stderr(&output).contains("is Expired") && stderr(&output).contains("is Unused"));
+
+    // The reason shows wherever the finding does.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Muted by waiver: collected by the data lake trail"));
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(markdown.contains("| cloudtrail-insights | \\* | declined for cost | ciso@acme.example | 2020-01-31 | expired | 0 |"));
+    let mut csv = csv::Reader::from_path(out.join("findings.csv")).unwrap();
+    assert!(csv
+        .records()
+        .map(|r| r.unwrap())
+        .any(|r| &r[7] == "MUTED"
+            && r[13].starts_with("collected by the data lake trail (approved by")));
+}
+
+#[test]
+fn a_bad_waivers_file_is_a_clear_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let valid =
+        "rule = \"cloudtrail-insights\"\naccounts = [\"*\"]\nreason = \"r\"\napprover = \"a\"\n";
+    let cases = [
+        (
+            format!("[[waiver]]\n{valid}expires = 2027-01-01\nowner = \"x\"\n"),
+            "unknown field `owner`",
+        ),
+        (
+            format!("[[waiver]]\n{valid}expires = \"soon\"\n"),
+            "expires",
+        ),
+        (
+            format!("[[waiver]]\n{valid}expires = 2027-01-01T10:00:00Z\n"),
+            "is not a date",
+        ),
+        (
+            format!(
+                "[[waiver]]\n{}expires = 2027-01-01\n",
+                valid.replace("cloudtrail-insights", "cis-9.9")
+            ),
+            "names rule 'cis-9.9'",
+        ),
+        (
+            format!(
+                "[[waiver]]\n{}expires = 2027-01-01\n",
+                valid.replace("reason = \"r\"", "reason = \" \"")
+            ),
+            "empty reason",
+        ),
+    ];
+    for (text, expected) in cases {
+        let path = write(dir.path(), "waivers.toml", &text);
+        let out = dir.path().join("out");
+        let output = report(
+            &demo_inventory(),
+            &out,
+            &["--waivers", path.to_str().unwrap()],
+        );
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{text}: {message}");
+        assert!(
+            message.contains(expected),
+            "{text}: expected {expected:?} in {message}"
+        );
+        assert!(message.contains("waivers.toml"), "{message}");
+        assert!(!out.join("report.json").exists());
+    }
+}
+
+/// Next month's inventory: sandbox-alice gets payments-prod's trail (fixed), identity-prod loses
+/// its trail (new failures), old-project is gone and a new account joined.
+fn next_month(dir: &Path) -> PathBuf {
+    let mut inventory = read_json(&demo_inventory());
+    let accounts = inventory["accounts"].as_array_mut().unwrap();
+    let by_name = |accounts: &Vec<Value>, name: &str| {
+        accounts
+            .iter()
+            .position(|a| a["account"]["name"] == name)
+            .unwrap()
+    };
+    let payments = accounts[by_name(accounts, "payments-prod")].clone();
+    let alice = by_name(accounts, "sandbox-alice");
+    for field in ["trails", "log_buckets", "trail_keys"] {
+        accounts[alice][field] = payments[field].clone();
+    }
+    let identity = by_name(accounts, "identity-prod");
+    accounts[identity]["trails"] = Value::Array(vec![]);
+    let old = by_name(accounts, "old-project");
+    accounts.remove(old);
+    let mut newcomer = accounts[by_name(accounts, "ml-training")].clone();
+    newcomer["account"]["id"] = Value::from("341414141414");
+    newcomer["account"]["name"] = Value::from("new-team");
+    accounts.push(newcomer);
+    let path = dir.join("next.json");
+    std::fs::write(&path, serde_json::to_vec(&inventory).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn month_over_month_lists_new_failures_fixes_and_account_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let last = dir.path().join("last");
+    report(&demo_inventory(), &last, &[]);
+    let now = dir.path().join("now");
+    let baseline = last.join("report.json");
+    let output = report(
+        &next_month(dir.path()),
+        &now,
+        &["--baseline", baseline.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+
+    let changes = &read_json(&now.join("report.json"))["baseline"];
+    let accounts_in = |list: &str| -> Vec<String> {
+        let mut names: Vec<String> = changes[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["account_name"].as_str().unwrap().to_string())
+            .collect();
+        names.dedup();
+        names
+    };
+    assert_eq!(accounts_in("fixed"), ["sandbox-alice"]);
+    assert_eq!(accounts_in("new_failures"), ["identity-prod", "new-team"]);
+    assert_eq!(changes["new_accounts"][0]["name"], "new-team");
+    assert_eq!(changes["removed_accounts"][0]["name"], "old-project");
+    assert!(changes["still_failing"].as_u64().unwrap() > 0);
+
+    let html = std::fs::read_to_string(now.join("report.html")).unwrap();
+    assert!(html.contains("id=\"changes\"") && html.contains("Removed accounts: old-project"));
+    let markdown = std::fs::read_to_string(now.join("report.md")).unwrap();
+    assert!(markdown.contains("## Since the run collected"));
+
+    // The diff command says the same, as Markdown or JSON.
+    let diff = orgtrail()
+        .arg("diff")
+        .arg(&last)
+        .arg(&now)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(diff.status.success(), "{}", stderr(&diff));
+    let printed: Value = serde_json::from_slice(&diff.stdout).unwrap();
+    assert_eq!(&printed, changes);
+    let diff = orgtrail()
+        .arg("diff")
+        .arg(&last)
+        .arg(&now)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&diff.stdout).contains("## Fixed"));
+
+    let wrong = orgtrail()
+        .arg("diff")
+        .arg(demo_inventory())
+        .arg(&now)
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("is not an orgtrail report.json"),
+        "{}",
+        stderr(&wrong)
+    );
+}

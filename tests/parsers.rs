@@ -27,7 +27,7 @@ impl Sequence {
 /// Accepted inventories survive the whole offline pipeline and a serialisation round trip.
 fn exercise(text: &str) {
     if let Ok(inventory) = Inventory::from_json(text) {
-        let report = evaluate(&inventory, catalogue(), inventory.collected_at);
+        let report = evaluate(&inventory, catalogue(), Vec::new(), inventory.collected_at);
         for format in Format::ALL {
             render(&report, format, &mut std::io::sink())
                 .unwrap_or_else(|e| panic!("{format:?} on an accepted inventory: {e}"));

@@ -7,7 +7,7 @@ use std::io::Write;
 use crate::findings::Report;
 use crate::model::Audit;
 
-pub const COLUMNS: [&str; 13] = [
+pub const COLUMNS: [&str; 14] = [
     "account_id",
     "account_name",
     "account_status",
@@ -21,6 +21,7 @@ pub const COLUMNS: [&str; 13] = [
     "evidence",
     "remediation",
     "collected_at",
+    "waiver",
 ];
 
 pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
@@ -65,6 +66,16 @@ pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
                 &evidence,
                 &finding.remediation,
                 &collected_at,
+                &finding
+                    .waiver
+                    .as_ref()
+                    .map(|w| {
+                        format!(
+                            "{} (approved by {}, until {})",
+                            w.reason, w.approver, w.expires
+                        )
+                    })
+                    .unwrap_or_default(),
             ],
         )?;
     }
@@ -86,6 +97,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
                     reason,
                     "",
                     &collected_at,
+                    "",
                 ],
             )?;
         }

@@ -258,3 +258,52 @@ pub fn catalogue_markdown(rules: &[&RuleMeta]) -> String {
     }
     out
 }
+
+/// `orgtrail diff` as GitHub-flavoured Markdown.
+pub fn diff_markdown(changes: &crate::diff::ReportDiff) -> String {
+    let escape = templates::escape_markdown;
+    let mut out = format!(
+        "# Changes since the run collected {}\n\n{} new failures, {} fixed, {} still failing; {} new accounts, {} removed.\n",
+        changes.baseline_collected_at.format("%Y-%m-%d %H:%M UTC"),
+        changes.new_failures.len(),
+        changes.fixed.len(),
+        changes.still_failing,
+        changes.new_accounts.len(),
+        changes.removed_accounts.len()
+    );
+    for (heading, list) in [
+        ("New failures", &changes.new_failures),
+        ("Fixed", &changes.fixed),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n## {heading}\n\n| Account | Rule | Before | Now |\n| --- | --- | --- | --- |\n"
+        ));
+        for change in list {
+            let status =
+                |s: Option<crate::findings::Status>| s.map(|s| s.as_str()).unwrap_or("(none)");
+            out.push_str(&format!(
+                "| {} ({}) | {} | {} | {} |\n",
+                escape(&change.account_name),
+                change.account_id,
+                escape(&change.title),
+                status(change.before),
+                status(change.after)
+            ));
+        }
+    }
+    for (heading, list) in [
+        ("New accounts", &changes.new_accounts),
+        ("Removed accounts", &changes.removed_accounts),
+    ] {
+        if !list.is_empty() {
+            out.push_str(&format!("\n## {heading}\n\n"));
+            for account in list {
+                out.push_str(&format!("- {} ({})\n", escape(&account.name), account.id));
+            }
+        }
+    }
+    out
+}

@@ -30,6 +30,8 @@ pub struct PageView<'a> {
     /// Accounts that were not audited, or could not be: listed on the page itself.
     pub not_audited: Vec<AccountRef<'a>>,
     pub coverage: CoverageView<'a>,
+    pub waivers: &'a [crate::waivers::WaiverUse],
+    pub baseline: Option<&'a crate::diff::ReportDiff>,
 }
 
 /// How many rows of the coverage matrix the page shows; report.json holds them all.
@@ -90,6 +92,7 @@ pub struct AccountView<'a> {
     pub passed: usize,
     pub failed: usize,
     pub errored: usize,
+    pub muted: usize,
     pub findings: Vec<&'a Finding>,
 }
 
@@ -176,6 +179,7 @@ impl<'a> ReportView<'a> {
                     passed: count(Status::Pass),
                     failed: count(Status::Fail),
                     errored: count(Status::Error),
+                    muted: count(Status::Muted),
                     findings,
                 }
             })
@@ -267,6 +271,8 @@ impl<'a> ReportView<'a> {
             failures,
             not_audited,
             coverage: coverage_view(report),
+            waivers: &report.waivers,
+            baseline: report.baseline.as_ref(),
         };
         ReportView { page, accounts }
     }

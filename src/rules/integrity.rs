@@ -108,7 +108,7 @@ pub fn kms_key_rotation(account: &AccountTrails) -> Verdict {
         Status::Fail if !not_rotating.is_empty() => {
             format!("Automatic rotation off for {}", not_rotating.join(", "))
         }
-        Status::Fail => format!("{keyless} trail(s) use no KMS key, so none to rotate"),
+        _ => format!("{keyless} trail(s) use no KMS key, so none to rotate"),
     };
     let fix = if not_rotating.is_empty() {
         "Encrypt the trail with a customer managed KMS key, then: aws kms enable-key-rotation --key-id <key-arn>".to_string()
@@ -194,7 +194,7 @@ fn bucket_rule(
         Status::Fail if account.trails.is_empty() => {
             "No trail, so no log bucket to judge".to_string()
         }
-        Status::Fail => format!("{fail}: {}", failing.join(", ")),
+        _ => format!("{fail}: {}", failing.join(", ")),
     };
     Verdict {
         status,

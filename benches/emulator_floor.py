@@ -3,7 +3,7 @@
     python benches/emulator_floor.py ENDPOINT REQUEST_LOG [--concurrency 32]
 
 Replays, against a seeded emulator, the calls an orgtrail scan makes (GetCallerIdentity,
-DescribeOrganization, ListAccounts pages, then for every account AssumeRole, ListTrails,
+DescribeOrganization, the walk of the organization's tree, then for every account AssumeRole, ListTrails,
 DescribeTrails, and GetTrailStatus and GetEventSelectors per trail in its home region), from a
 minimal client: raw HTTP on keep-alive
 connections, no SDK, no evaluation, no reports. One moto process answers on one core (Python's
@@ -97,7 +97,8 @@ def organizations(endpoint, action: str, payload: dict) -> dict:
 
 
 def discover(endpoint) -> int:
-    """The scan's opening calls, one after the other as they must be: 3 + pages of accounts."""
+    """The scan's opening calls, one after the other as they must be: identity, organization,
+    then the tree walk from the root (its accounts page by page, its OUs)."""
     body = urllib.parse.urlencode({"Action": "GetCallerIdentity", "Version": "2011-06-15"})
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
@@ -105,13 +106,17 @@ def discover(endpoint) -> int:
     }
     post(endpoint, body.encode(), headers)
     organizations(endpoint, "DescribeOrganization", {})
-    calls, token = 2, None
+    root = organizations(endpoint, "ListRoots", {})["Roots"][0]["Id"]
+    calls, token = 3, None
     while True:
-        page = organizations(endpoint, "ListAccounts", {"NextToken": token} if token else {})
+        request = {"ParentId": root, **({"NextToken": token} if token else {})}
+        page = organizations(endpoint, "ListAccountsForParent", request)
         calls += 1
         token = page.get("NextToken")
         if not token:
-            return calls
+            break
+    organizations(endpoint, "ListOrganizationalUnitsForParent", {"ParentId": root})
+    return calls + 1
 
 
 def audit(endpoint, account_id: str, caller: str) -> int:

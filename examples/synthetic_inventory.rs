@@ -123,6 +123,7 @@ fn account(
             name: format!("workload-{i:05}"),
             email: format!("aws+workload-{i:05}@example.com"),
             status: status.to_string(),
+            ou_path: Some(format!("Root/Workloads/Team-{:03}", i % 300)),
         },
         audit,
         trails,

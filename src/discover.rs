@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_organizations::types::{Account as OrgAccount, ChildType};
+use aws_sdk_organizations::types::Account as OrgAccount;
 use aws_sdk_organizations::Client;
 
 use crate::aws::{describe_error, error_code};
@@ -66,17 +66,20 @@ pub async fn discover(client: &Client, scope: &Scope) -> Result<Discovery, Disco
             DiscoverError::Api("DescribeOrganization returned no organization".into())
         })?;
 
-    let listed = if scope.organizational_units.is_empty() {
-        list_all_accounts(client).await?
+    // Walking the tree (rather than ListAccounts) gives every account its OU path as well.
+    let starts: Vec<(String, String)> = if scope.organizational_units.is_empty() {
+        roots(client).await?
     } else {
-        let mut listed = Vec::new();
+        let mut starts = Vec::new();
         for unit in &scope.organizational_units {
-            listed.extend(list_accounts_under(client, unit).await?);
+            starts.push((unit.clone(), unit_name(client, unit).await?));
         }
-        listed
+        starts
     };
-
-    let mut accounts: Vec<Account> = listed.iter().map(to_account).collect();
+    let mut accounts = Vec::new();
+    for (id, name) in starts {
+        accounts.extend(accounts_under(client, &id, &name).await?);
+    }
     accounts.sort_by(|a, b| a.id.cmp(&b.id));
     accounts.dedup_by(|a, b| a.id == b.id);
 
@@ -111,47 +114,71 @@ fn classify(message: String, code: Option<&str>) -> DiscoverError {
     }
 }
 
-async fn list_all_accounts(client: &Client) -> Result<Vec<OrgAccount>, DiscoverError> {
-    client
-        .list_accounts()
+async fn roots(client: &Client) -> Result<Vec<(String, String)>, DiscoverError> {
+    let pages: Vec<_> = client
+        .list_roots()
         .into_paginator()
         .send()
         .try_collect()
         .await
-        .map(|pages| {
-            pages
-                .into_iter()
-                .flat_map(|p| p.accounts.unwrap_or_default())
-                .collect()
-        })
         .map_err(|e| {
             classify(
-                describe_error("organizations:ListAccounts", &e),
+                describe_error("organizations:ListRoots", &e),
                 error_code(&e),
             )
+        })?;
+    Ok(pages
+        .into_iter()
+        .flat_map(|p| p.roots.unwrap_or_default())
+        .filter_map(|r| {
+            let id = r.id()?.to_string();
+            Some((id, r.name().unwrap_or("Root").to_string()))
         })
+        .collect())
 }
 
-/// Every account below `parent`, walking child OUs breadth-first.
-async fn list_accounts_under(
+/// The name of an OU given with --ou (a root is called by its id).
+async fn unit_name(client: &Client, unit: &str) -> Result<String, DiscoverError> {
+    if unit.starts_with("r-") {
+        return Ok(unit.to_string());
+    }
+    let described = client
+        .describe_organizational_unit()
+        .organizational_unit_id(unit)
+        .send()
+        .await
+        .map_err(|e| {
+            let message = describe_error("organizations:DescribeOrganizationalUnit", &e);
+            match error_code(&e) {
+                Some("OrganizationalUnitNotFoundException") => DiscoverError::Api(format!(
+                    "--ou {unit}: no such OU in this organization ({message})"
+                )),
+                code => classify(message, code),
+            }
+        })?;
+    Ok(described
+        .organizational_unit()
+        .and_then(|u| u.name())
+        .unwrap_or(unit)
+        .to_string())
+}
+
+/// Every account below `parent` at any depth, each with its OU path ("Root/Workloads/Prod").
+async fn accounts_under(
     client: &Client,
     parent: &str,
-) -> Result<Vec<OrgAccount>, DiscoverError> {
+    parent_path: &str,
+) -> Result<Vec<Account>, DiscoverError> {
     let mut accounts = Vec::new();
-    let mut pending = vec![parent.to_string()];
-    while let Some(unit) = pending.pop() {
-        let direct = client
+    let mut pending = vec![(parent.to_string(), parent_path.to_string())];
+    while let Some((unit, path)) = pending.pop() {
+        let direct: Vec<_> = client
             .list_accounts_for_parent()
             .parent_id(&unit)
             .into_paginator()
             .send()
             .try_collect()
             .await
-            .map(|pages| {
-                pages
-                    .into_iter()
-                    .flat_map(|p| p.accounts.unwrap_or_default())
-            })
             .map_err(|e| {
                 let message = describe_error("organizations:ListAccountsForParent", &e);
                 match error_code(&e) {
@@ -161,28 +188,37 @@ async fn list_accounts_under(
                     code => classify(message, code),
                 }
             })?;
-        accounts.extend(direct);
-        let children = client
-            .list_children()
+        accounts.extend(
+            direct
+                .into_iter()
+                .flat_map(|p| p.accounts.unwrap_or_default())
+                .map(|a| Account {
+                    ou_path: Some(path.clone()),
+                    ..to_account(&a)
+                }),
+        );
+        let children: Vec<_> = client
+            .list_organizational_units_for_parent()
             .parent_id(&unit)
-            .child_type(ChildType::OrganizationalUnit)
             .into_paginator()
             .send()
             .try_collect()
             .await
-            .map(|pages| {
-                pages
-                    .into_iter()
-                    .flat_map(|p| p.children.unwrap_or_default())
-                    .collect::<Vec<_>>()
-            })
             .map_err(|e| {
                 classify(
-                    describe_error("organizations:ListChildren", &e),
+                    describe_error("organizations:ListOrganizationalUnitsForParent", &e),
                     error_code(&e),
                 )
             })?;
-        pending.extend(children.iter().filter_map(|c| c.id().map(str::to_string)));
+        pending.extend(
+            children
+                .into_iter()
+                .flat_map(|p| p.organizational_units.unwrap_or_default())
+                .filter_map(|u| {
+                    let name = u.name().unwrap_or_else(|| u.id().unwrap_or("?"));
+                    Some((u.id()?.to_string(), format!("{path}/{name}")))
+                }),
+        );
     }
     Ok(accounts)
 }
@@ -203,6 +239,7 @@ impl Discovery {
                     name: String::new(),
                     email: String::new(),
                     status: "UNKNOWN".to_string(),
+                    ou_path: None,
                 })
                 .collect(),
         }
@@ -222,5 +259,6 @@ fn to_account(account: &OrgAccount) -> Account {
         name: account.name().unwrap_or_default().to_string(),
         email: account.email().unwrap_or_default().to_string(),
         status,
+        ou_path: None,
     }
 }

@@ -204,6 +204,7 @@ mod tests {
                 } else {
                     "ACTIVE".into()
                 },
+                ou_path: None,
             },
             audit,
             trails: vec![],

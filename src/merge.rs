@@ -119,6 +119,7 @@ mod tests {
                         name: String::new(),
                         email: String::new(),
                         status: "ACTIVE".into(),
+                        ou_path: None,
                     },
                     audit: Audit::Audited,
                     trails: vec![],

@@ -107,6 +107,9 @@ pub struct Account {
     pub email: String,
     /// As Organizations says it: ACTIVE, SUSPENDED, PENDING_CLOSURE.
     pub status: String,
+    /// Where the account sits: "Root/Workloads/Prod".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ou_path: Option<String>,
 }
 
 impl Account {

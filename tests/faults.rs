@@ -76,30 +76,30 @@ fn under_heavy_throttling_every_account_is_present_and_every_verdict_is_right() 
 
 #[test]
 fn throttling_past_the_retry_limit_is_an_error_naming_it_and_the_run_goes_on() {
-    let emulator = Emulator::start_with("dozen", &["--throttle", "0.5"]);
+    let emulator = Emulator::start_with("dozen", &["--throttle-always", "compliant:ListTrails"]);
     let out = emulator.dir.path().join("out");
     let output = emulator.scan(
         &out,
-        &["--external-id", "orgtrail-test", "--max-attempts", "1"],
+        &["--external-id", "orgtrail-test", "--max-attempts", "2"],
     );
-    let report = read_json(&out.join("report.json"));
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    let errors: Vec<&str> = report["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["audit"]["state"] == "error")
-        .map(|a| a["audit"]["error"].as_str().unwrap())
-        .collect();
+    let report = read_json(&out.join("report.json"));
+    let throttled = audit(&report, emulator.account("compliant"));
+    assert_eq!(throttled["state"], "error");
+    let error = throttled["error"].as_str().unwrap();
     assert!(
-        errors
-            .iter()
-            .any(|e| e.contains("throttled past the retry limit")),
-        "{errors:?}"
+        error.contains("cloudtrail:ListTrails throttled past the retry limit"),
+        "{error}"
     );
+    let attempts = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.action == "ListTrails" && r.account == emulator.account("compliant"))
+        .count();
+    assert_eq!(attempts, 2, "--max-attempts bounds the retries");
     assert_eq!(
-        report["accounts"].as_array().unwrap().len(),
-        emulator.account_names().count()
+        audit(&report, emulator.account("stale-cloudwatch"))["state"],
+        "audited"
     );
 }
 
@@ -126,13 +126,13 @@ fn a_denied_cloudtrail_call_makes_that_account_an_error_and_the_others_are_audit
 
 #[test]
 fn a_caller_denied_list_accounts_is_told_where_to_run_from_or_to_name_accounts() {
-    let emulator = Emulator::start_with("dozen", &["--deny", "management:ListAccounts"]);
+    let emulator = Emulator::start_with("dozen", &["--deny", "management:ListAccountsForParent"]);
     let out = emulator.dir.path().join("out");
     let output = emulator.scan(&out, &[]);
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(
-        message.contains("organizations:ListAccounts access denied"),
+        message.contains("organizations:ListAccountsForParent access denied"),
         "{message}"
     );
     assert!(

@@ -7,9 +7,10 @@ use std::io::Write;
 use crate::findings::Report;
 use crate::model::Audit;
 
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 15] = [
     "account_id",
     "account_name",
+    "ou_path",
     "account_status",
     "region",
     "resource",
@@ -30,15 +31,16 @@ pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
         .from_writer(out);
     writer.write_record(COLUMNS)?;
     let collected_at = report.collected_at.to_rfc3339();
-    let statuses: HashMap<&str, &str> = report
+    let accounts: HashMap<&str, &crate::model::Account> = report
         .accounts
         .iter()
-        .map(|a| (a.account.id.as_str(), a.account.status.as_str()))
+        .map(|a| (a.account.id.as_str(), &a.account))
         .collect();
     for finding in &report.findings {
-        let account_status = statuses
-            .get(finding.account_id.as_str())
-            .copied()
+        let account = accounts.get(finding.account_id.as_str());
+        let account_status = account.map(|a| a.status.as_str()).unwrap_or_default();
+        let ou_path = account
+            .and_then(|a| a.ou_path.as_deref())
             .unwrap_or_default();
         let controls: Vec<String> = finding
             .controls
@@ -55,6 +57,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
             [
                 &finding.account_id,
                 &finding.account_name,
+                ou_path,
                 account_status,
                 finding.region.as_deref().unwrap_or(""),
                 &finding.resource,
@@ -86,6 +89,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
                 [
                     &entry.account.id,
                     &entry.account.name,
+                    entry.account.ou_path.as_deref().unwrap_or_default(),
                     &entry.account.status,
                     "",
                     "",

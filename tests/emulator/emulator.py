@@ -225,6 +225,7 @@ ISSUED_CREDENTIALS = None
 # whose CloudTrail answers slowly. The random generator is seeded so a run can be replayed.
 THROTTLE_RATE = 0.0
 DENIED: set[tuple[str, str]] = set()
+ALWAYS_THROTTLED: set[tuple[str, str]] = set()
 SLOW: dict[str, float] = {}
 RANDOM = random.Random(20261123)
 FAULTY_SERVICES = {"organizations", "sts", "cloudtrail"}
@@ -247,7 +248,9 @@ def injected_fault(service: str, account: str, action: str) -> Exception | None:
     if (account, action) in DENIED:
         code = DENY_CODES.get(service, "AccessDeniedException")
         return service_error(service, code, f"not authorized to perform: {service}:{action}")
-    if THROTTLE_RATE and RANDOM.random() < THROTTLE_RATE:
+    if (account, action) in ALWAYS_THROTTLED or (
+        THROTTLE_RATE and RANDOM.random() < THROTTLE_RATE
+    ):
         code = THROTTLE_CODES.get(service, "ThrottlingException")
         return service_error(service, code, "Rate exceeded")
     return None
@@ -617,6 +620,8 @@ def main() -> None:
     parser.add_argument("--throttle", type=float, default=0.0, help="share of calls throttled")
     parser.add_argument("--deny", action="append", default=[], metavar="ACCOUNT:Action",
                         help="answer AccessDenied to this action in this account (name or id)")
+    parser.add_argument("--throttle-always", action="append", default=[], metavar="ACCOUNT:Action",
+                        help="answer this action in this account with throttling, every time")
     parser.add_argument("--slow", action="append", default=[], metavar="ACCOUNT:SECONDS",
                         help="delay this account's CloudTrail answers")
     args = parser.parse_args()
@@ -644,6 +649,9 @@ def main() -> None:
     for rule in args.deny:
         account, action = rule.split(":")
         DENIED.add((resolve(account), action))
+    for rule in args.throttle_always:
+        account, action = rule.split(":")
+        ALWAYS_THROTTLED.add((resolve(account), action))
     for rule in args.slow:
         account, seconds = rule.split(":")
         SLOW[resolve(account)] = float(seconds)

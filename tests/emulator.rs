@@ -149,7 +149,7 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
         .iter()
         .any(|r| &r[column("account_id")] == emulator.account("closed")
             && &r[column("status")] == "NOT_AUDITED"
-            && r[column("ou_path")].is_empty() == false));
+            && !r[column("ou_path")].is_empty()));
 
     // The saved inventory re-evaluates offline to the same findings.
     let again = emulator.dir.path().join("again");

@@ -42,6 +42,7 @@ fn main() {
         regions: DEFAULT_REGIONS.iter().map(|r| r.to_string()).collect(),
         accounts,
         collection: Some(CollectionStats::default()),
+        settings: None,
         shard: None,
     };
     serde_json::to_writer(std::io::stdout().lock(), &inventory).expect("write to stdout");

@@ -56,6 +56,7 @@ pub fn evaluate(
         findings,
         summary: Summary::default(),
         collection: inventory.collection.clone(),
+        settings: inventory.settings.clone(),
         baseline: None,
         waivers: Vec::new(),
         coverage,
@@ -226,6 +227,7 @@ mod tests {
             regions: vec!["us-east-1".into()],
             accounts,
             collection: None,
+            settings: None,
             shard: None,
         }
     }

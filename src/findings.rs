@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::diff::ReportDiff;
-use crate::model::{Account, Audit, CollectionStats, Organization};
+use crate::model::{Account, Audit, CollectionStats, Organization, ScanSettings};
 use crate::rules::coverage::RegionCoverage;
 use crate::waivers::{Waiver, WaiverUse};
 
@@ -29,6 +29,8 @@ pub struct Report {
     pub summary: Summary,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<CollectionStats>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<ScanSettings>,
     /// What changed since the baseline report, when one was given (`--baseline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<ReportDiff>,

@@ -88,6 +88,7 @@ pub async fn scan(
             api_calls: aws.calls.operations(),
             retries: aws.calls.retries(),
         }),
+        settings: None,
         shard: scope.shard,
     })
 }

@@ -26,7 +26,7 @@ use orgtrail::discover::{DiscoverError, Scope};
 use orgtrail::evaluate::evaluate;
 use orgtrail::findings::{Report, Severity, Status};
 use orgtrail::manifest::{self, Manifest, MANIFEST_FILE, MANIFEST_SCHEMA};
-use orgtrail::model::Inventory;
+use orgtrail::model::{Inventory, ScanSettings};
 use orgtrail::report::{self, FileDigest, Staged};
 use orgtrail::rules::{catalogue, RuleMeta};
 use orgtrail::waivers::{self, Waiver, WaiverState};
@@ -123,6 +123,18 @@ async fn scan(args: ScanArgs, quiet: bool) -> Result<u8, Failure> {
     } else {
         dedup(args.regions)
     };
+    let settings = ScanSettings {
+        role_name: args.role_name.clone(),
+        session_name: args.session_name.clone(),
+        external_id_given: args.external_id.is_some(),
+        concurrency: args.concurrency,
+        account_timeout_seconds: args.account_timeout,
+        max_attempts: args.max_attempts,
+        retry_mode: format!("{:?}", args.retry_mode).to_lowercase(),
+        organizational_units: args.ou.clone(),
+        accounts: args.accounts.clone(),
+        excluded_accounts: args.exclude_accounts.clone(),
+    };
     let scope = Scope {
         accounts: args.accounts.into_iter().collect(),
         exclude: args.exclude_accounts.into_iter().collect(),
@@ -149,10 +161,11 @@ async fn scan(args: ScanArgs, quiet: bool) -> Result<u8, Failure> {
     let progress = progress::ScanProgress::new(std::io::stderr().is_terminal(), quiet);
     let inventory = orgtrail::scan(&aws, &scope, &options, &progress).await;
     progress.finish();
-    let inventory = inventory.map_err(|e| match e {
+    let mut inventory = inventory.map_err(|e| match e {
         ScanError::Discover(DiscoverError::UnknownAccounts(_)) => Failure::Usage(anyhow!(e)),
         e => Failure::Run(anyhow!(e)),
     })?;
+    inventory.settings = Some(settings);
     if let Some(stats) = &inventory.collection {
         info!(
             "collected {} accounts in {:.1}s: {} AWS calls, {} retries",

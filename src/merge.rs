@@ -132,6 +132,7 @@ mod tests {
                 api_calls: 10,
                 retries: 1,
             }),
+            settings: None,
             shard: Some(Shard { index, count }),
         }
     }

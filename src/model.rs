@@ -21,9 +21,29 @@ pub struct Inventory {
     /// How the collection went; absent in inventories made by other means.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<CollectionStats>,
+    /// How the scan was run (never a secret: whether an external ID was given, not its value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<ScanSettings>,
     /// Set when this inventory holds one shard of the organization (`scan --shard K/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScanSettings {
+    pub role_name: String,
+    pub session_name: String,
+    pub external_id_given: bool,
+    pub concurrency: u16,
+    pub account_timeout_seconds: u64,
+    pub max_attempts: u32,
+    pub retry_mode: String,
+    #[serde(default)]
+    pub organizational_units: Vec<String>,
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    #[serde(default)]
+    pub excluded_accounts: Vec<String>,
 }
 
 /// Shard `index` of `count` (1-based): the accounts whose id modulo `count` is `index - 1`.

@@ -32,6 +32,24 @@ pub struct PageView<'a> {
     pub coverage: CoverageView<'a>,
     pub waivers: &'a [crate::waivers::WaiverUse],
     pub baseline: Option<&'a crate::diff::ReportDiff>,
+    pub heatmap: Heatmap<'a>,
+}
+
+/// Accounts × rules, one status per cell, worst accounts first.
+#[derive(Serialize)]
+pub struct Heatmap<'a> {
+    pub rules: Vec<&'a str>,
+    pub rows: Vec<HeatmapRow<'a>>,
+    /// Audited accounts beyond the page's limit.
+    pub more: usize,
+}
+
+#[derive(Serialize)]
+pub struct HeatmapRow<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub failed: usize,
+    pub cells: Vec<&'static str>,
 }
 
 /// How many rows of the coverage matrix the page shows; report.json holds them all.
@@ -78,6 +96,7 @@ pub struct ReportHeader<'a> {
     pub tool_version: &'a str,
     pub regions: &'a [String],
     pub collection: Option<&'a crate::model::CollectionStats>,
+    pub settings: Option<&'a crate::model::ScanSettings>,
 }
 
 #[derive(Serialize)]
@@ -249,6 +268,7 @@ impl<'a> ReportView<'a> {
                 tool_version: &report.tool_version,
                 regions: &report.regions,
                 collection: report.collection.as_ref(),
+                settings: report.settings.as_ref(),
             },
             summary: &report.summary,
             collected_at: readable(&report.collected_at),
@@ -273,8 +293,44 @@ impl<'a> ReportView<'a> {
             coverage: coverage_view(report),
             waivers: &report.waivers,
             baseline: report.baseline.as_ref(),
+            heatmap: heatmap(report, &accounts),
         };
         ReportView { page, accounts }
+    }
+}
+
+fn heatmap<'a>(report: &'a Report, accounts: &[AccountView<'a>]) -> Heatmap<'a> {
+    let rules: Vec<&str> = report
+        .summary
+        .rules
+        .iter()
+        .map(|t| t.key.as_str())
+        .collect();
+    let judged = accounts.iter().filter(|a| !a.findings.is_empty());
+    let rows: Vec<HeatmapRow> = judged
+        .clone()
+        .take(MATRIX_LIMIT)
+        .map(|account| HeatmapRow {
+            id: account.id,
+            name: account.name,
+            failed: account.failed,
+            cells: rules
+                .iter()
+                .map(|rule| {
+                    account
+                        .findings
+                        .iter()
+                        .find(|f| f.rule_id == *rule)
+                        .map(|f| f.status.as_str())
+                        .unwrap_or("")
+                })
+                .collect(),
+        })
+        .collect();
+    Heatmap {
+        more: judged.count() - rows.len(),
+        rules,
+        rows,
     }
 }
 

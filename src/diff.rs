@@ -44,9 +44,9 @@ pub fn diff(old: &Report, new: &Report) -> ReportDiff {
     let after: HashMap<_, Status> = new.findings.iter().map(|f| (key(f), f.status)).collect();
     let change = |f: &crate::findings::Finding| Change {
         account_id: f.account_id.clone(),
-        account_name: f.account_name.clone(),
-        rule_id: f.rule_id.clone(),
-        title: f.title.clone(),
+        account_name: f.account_name.to_string(),
+        rule_id: f.rule_id.to_string(),
+        title: f.title.to_string(),
         before: before.get(&key(f)).copied(),
         after: after.get(&key(f)).copied(),
     };

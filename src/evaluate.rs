@@ -1,6 +1,7 @@
 //! Inventory × catalogue → report. Pure: no I/O, no clock but the one passed in.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
@@ -84,18 +85,19 @@ fn account_findings(
     collected_at: DateTime<Utc>,
 ) -> Vec<Finding> {
     let account = &inventory.account;
+    let account_name: Arc<str> = account.name.as_str().into();
     let finding = |rule: &Rule, status, evidence, remediation: Option<String>| Finding {
         account_id: account.id.clone(),
-        account_name: account.name.clone(),
+        account_name: account_name.clone(),
         region: None,
         resource: account_resource(&account.id),
-        rule_id: rule.meta.id.clone(),
-        title: rule.meta.title.clone(),
+        rule_id: rule.shared.id.clone(),
+        title: rule.shared.title.clone(),
         status,
         severity: rule.meta.severity,
         controls: rule.meta.controls.clone(),
         evidence,
-        remediation: remediation.unwrap_or_else(|| rule.meta.remediation.clone()),
+        remediation: remediation.map_or_else(|| rule.shared.remediation.clone(), Arc::from),
         waiver: None,
     };
     match &inventory.audit {
@@ -148,7 +150,7 @@ fn summarise(accounts: &[AccountEntry], findings: &[Finding], rules: &[Rule]) ->
     let mut total = Tally::default();
     for finding in findings {
         total.add(finding.status);
-        if let Some(tally) = by_rule.iter_mut().find(|t| t.key == finding.rule_id) {
+        if let Some(tally) = by_rule.iter_mut().find(|t| *t.key == *finding.rule_id) {
             tally.add(finding.status);
         }
     }

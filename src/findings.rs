@@ -72,18 +72,19 @@ pub struct AccountEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub account_id: String,
-    pub account_name: String,
+    pub account_name: Arc<str>,
     /// `None` for account-wide findings.
     pub region: Option<String>,
     pub resource: String,
-    pub rule_id: String,
-    pub title: String,
+    // Shared with the rule and the account: 10,000 accounts x 16 rules repeat them 160,000 times.
+    pub rule_id: Arc<str>,
+    pub title: Arc<str>,
     pub status: Status,
     pub severity: Severity,
     /// Shared with the rule: thousands of findings carry the same list.
     pub controls: Arc<[Control]>,
     pub evidence: Evidence,
-    pub remediation: String,
+    pub remediation: Arc<str>,
     /// The waiver that mutes this finding, when one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<Arc<Waiver>>,

@@ -328,13 +328,16 @@ fn write_reports(
             })
             .map_err(|e| anyhow!(e))?;
     }
-    for format in dedup(output.format.clone()) {
-        staged
-            .add(format.file_name(), |out| {
-                report::render(&report, format, out)
-            })
-            .map_err(|e| anyhow!(e))?;
-    }
+    let report_ref = &report;
+    let writers: Vec<(&str, report::Writer)> = dedup(output.format.clone())
+        .into_iter()
+        .map(|format| {
+            let write: report::Writer =
+                Box::new(move |out| report::render(report_ref, format, out));
+            (format.file_name(), write)
+        })
+        .collect();
+    staged.add_all(writers).map_err(|e| anyhow!(e))?;
     let inventory_digest = match source {
         InventorySource::Written => staged.digests()[0].clone(),
         InventorySource::Read(path) => {

@@ -57,6 +57,14 @@ pub type Check = fn(&AccountTrails) -> Verdict;
 pub struct Rule {
     pub meta: RuleMeta,
     pub check: Check,
+    /// The texts every finding of the rule repeats, allocated once.
+    pub shared: SharedText,
+}
+
+pub struct SharedText {
+    pub id: Arc<str>,
+    pub title: Arc<str>,
+    pub remediation: Arc<str>,
 }
 
 #[derive(Deserialize)]
@@ -77,7 +85,16 @@ pub fn catalogue() -> &'static [Rule] {
             .map(|meta| {
                 let check = checks::by_id(&meta.id)
                     .unwrap_or_else(|| panic!("catalogue rule {} has no check", meta.id));
-                Rule { meta, check }
+                let shared = SharedText {
+                    id: meta.id.as_str().into(),
+                    title: meta.title.as_str().into(),
+                    remediation: meta.remediation.as_str().into(),
+                };
+                Rule {
+                    meta,
+                    check,
+                    shared,
+                }
             })
             .collect()
     })

@@ -4,8 +4,8 @@
 
 Replays, against a seeded emulator, the calls an orgtrail scan makes (GetCallerIdentity,
 DescribeOrganization, the walk of the organization's tree, then for every account AssumeRole, ListTrails,
-DescribeTrails, and GetTrailStatus and GetEventSelectors per trail in its home region), from a
-minimal client: raw HTTP on keep-alive
+DescribeTrails, GetTrailStatus and GetEventSelectors per trail in its home region, and the five
+S3 reads per log bucket), from a minimal client: raw HTTP on keep-alive
 connections, no SDK, no evaluation, no reports. One moto process answers on one core (Python's
 GIL), so this measures the emulator, not the client. Prints one JSON line: calls, seconds, rate.
 """
@@ -119,6 +119,17 @@ def discover(endpoint) -> int:
     return calls + 1
 
 
+def s3_get(endpoint, creds: dict, bucket: str, query: str) -> bytes:
+    host, port = endpoint
+    conn = connection(host, port)
+    headers = {"Authorization": auth(creds["key"], "us-east-1", "s3")}
+    if creds.get("token"):
+        headers["X-Amz-Security-Token"] = creds["token"]
+    conn.request("GET", f"/{bucket}?{query}", headers=headers)
+    response = conn.getresponse()
+    return response.read()  # errors (no public access block, no policy) count as answers
+
+
 def audit(endpoint, account_id: str, caller: str) -> int:
     creds = {"key": CALLER_KEY} if account_id == caller else assume_role(endpoint, account_id)
     calls = 0 if account_id == caller else 1
@@ -127,8 +138,12 @@ def audit(endpoint, account_id: str, caller: str) -> int:
     if not listed:
         return calls
     arns = [t["TrailARN"] for t in listed]
-    cloudtrail(endpoint, creds, "us-east-1", "DescribeTrails", {"trailNameList": arns})
+    described = cloudtrail(endpoint, creds, "us-east-1", "DescribeTrails", {"trailNameList": arns})
     calls += 1
+    for bucket in {t["S3BucketName"] for t in described["trailList"] if t.get("S3BucketName")}:
+        for query in ("location", "publicAccessBlock", "policyStatus", "acl", "logging"):
+            s3_get(endpoint, creds, bucket, query)
+            calls += 1
     for trail in listed:
         region = trail["HomeRegion"]
         cloudtrail(endpoint, creds, region, "GetTrailStatus", {"Name": trail["TrailARN"]})

@@ -126,7 +126,7 @@ pub(super) fn every_trail(
     decided(passed, summary, trails, || fix)
 }
 
-const NO_TRAIL: &str = "the account has no trail covering the audited regions";
+pub(super) const NO_TRAIL: &str = "the account has no trail covering the audited regions";
 
 pub(super) fn decided(
     passed: bool,

@@ -1,7 +1,7 @@
 //! Rules on how the logs are protected once written: integrity validation, encryption and its
 //! key's rotation, and the log bucket's exposure and access logging.
 
-use super::checks::{every_trail, judge, trail_command};
+use super::checks::{create_trail_command, every_trail, judge, trail_command, NO_TRAIL};
 use super::{AccountTrails, Verdict};
 use crate::findings::{Evidence, Status, TrailEvidence};
 use crate::model::{BucketAccess, Readable, Trail};
@@ -52,161 +52,137 @@ pub fn kms_encryption(account: &AccountTrails) -> Verdict {
 }
 
 pub fn kms_key_rotation(account: &AccountTrails) -> Verdict {
-    let mut trails = Vec::new();
-    let mut unreadable = Vec::new();
-    let mut not_rotating = Vec::new();
-    for trail in account.trails {
-        let (meets_rule, detail) = match &trail.kms_key_id {
-            None => (false, "no KMS key: nothing to rotate".to_string()),
-            Some(key) => match account
-                .trail_keys
-                .iter()
-                .find(|k| &k.arn == key)
-                .map(|k| &k.rotation)
-            {
-                Some(Readable::Read(true)) => (true, format!("{key}: automatic rotation on")),
-                Some(Readable::Read(false)) => {
-                    not_rotating.push(key.clone());
-                    (false, format!("{key}: automatic rotation off"))
-                }
-                Some(Readable::NotVerifiable { reason }) => {
-                    unreadable.push(key.clone());
-                    (
-                        false,
-                        format!("{key}: not verifiable from this account: {reason}"),
-                    )
-                }
-                None => {
-                    unreadable.push(key.clone());
-                    (false, format!("{key}: not read"))
+    resource_rule(
+        account,
+        ResourceRule {
+            resource_of: |trail: &Trail| trail.kms_key_id.clone(),
+            read: |key: &str| {
+                account
+                    .trail_keys
+                    .iter()
+                    .find(|k| k.arn == key)
+                    .map(|k| &k.rotation)
+            },
+            judge: |rotating: &bool| {
+                if *rotating {
+                    Ok("automatic rotation on".to_string())
+                } else {
+                    Err("automatic rotation off".to_string())
                 }
             },
-        };
-        trails.push(TrailEvidence::of(trail, meets_rule, detail));
-    }
-    let keyless = account
-        .trails
-        .iter()
-        .filter(|t| t.kms_key_id.is_none())
-        .count();
-    let status = if account.trails.is_empty() || keyless > 0 || !not_rotating.is_empty() {
-        Status::Fail
-    } else if !unreadable.is_empty() {
-        Status::Error
-    } else {
-        Status::Pass
-    };
-    let summary = match status {
-        Status::Pass => "Automatic rotation on for every trail's KMS key".to_string(),
-        Status::Error => format!(
-            "Rotation not verifiable from this account for {}",
-            unreadable.join(", ")
-        ),
-        Status::Fail if account.trails.is_empty() => {
-            "No trail, so no KMS key to rotate".to_string()
-        }
-        Status::Fail if !not_rotating.is_empty() => {
-            format!("Automatic rotation off for {}", not_rotating.join(", "))
-        }
-        _ => format!("{keyless} trail(s) use no KMS key, so none to rotate"),
-    };
-    let fix = if not_rotating.is_empty() {
-        "Encrypt the trail with a customer managed KMS key, then: aws kms enable-key-rotation --key-id <key-arn>".to_string()
-    } else {
-        not_rotating
-            .iter()
-            .map(|key| {
-                let region = key.split(':').nth(3).unwrap_or("us-east-1");
-                format!("aws kms enable-key-rotation --region {region} --key-id {key}")
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    Verdict {
-        status,
-        fix: (status == Status::Fail).then_some(fix),
-        evidence: Evidence {
-            summary,
-            trails,
-            warnings: Vec::new(),
+            missing: "no KMS key: nothing to rotate",
+            pass: "Automatic rotation on for every trail's KMS key",
+            fail: "Automatic rotation off, or no key to rotate, for",
+            fix: |failing: &[String]| {
+                failing
+                    .iter()
+                    .map(|key| match key.split(':').nth(3) {
+                        Some(region) => {
+                            format!("aws kms enable-key-rotation --region {region} --key-id {key}")
+                        }
+                        None => format!(
+                            "Encrypt trail {key} with a customer managed KMS key, then: aws kms enable-key-rotation --key-id <key-arn>"
+                        ),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            },
         },
-    }
+    )
 }
 
-/// Judge each trail's bucket with `judge_bucket`; a bucket this account cannot read makes the
-/// finding an ERROR ("not verifiable from this account") unless another bucket already fails.
-fn bucket_rule(
+/// A rule on a resource each trail points at (its log bucket, its KMS key), read with the
+/// audited account's access.
+struct ResourceRule<'r, T, Of, Read, Judge, Fix>
+where
+    T: 'r,
+    Of: Fn(&Trail) -> Option<String>,
+    Read: Fn(&str) -> Option<&'r Readable<T>>,
+    Judge: Fn(&T) -> Result<String, String>,
+    Fix: Fn(&[String]) -> String,
+{
+    resource_of: Of,
+    read: Read,
+    judge: Judge,
+    /// The evidence for a trail without such a resource (which fails the rule).
+    missing: &'static str,
+    pass: &'static str,
+    fail: &'static str,
+    /// The commands for the failing resources (a trail without one is named by its trail).
+    fix: Fix,
+}
+
+/// FAIL when a resource fails or a trail has none; else ERROR ("not verifiable from this
+/// account") when one could not be read; else PASS. A failure outranks an unreadable resource.
+fn resource_rule<'r, T, Of, Read, Judge, Fix>(
     account: &AccountTrails,
-    judge_bucket: impl Fn(&BucketAccess) -> Result<String, String>,
-    pass: &str,
-    fail: &str,
-    fix: impl Fn(&str) -> String,
-) -> Verdict {
-    let mut trails = Vec::new();
-    let (mut failing, mut unreadable) = (Vec::new(), Vec::new());
+    rule: ResourceRule<'r, T, Of, Read, Judge, Fix>,
+) -> Verdict
+where
+    Of: Fn(&Trail) -> Option<String>,
+    Read: Fn(&str) -> Option<&'r Readable<T>>,
+    Judge: Fn(&T) -> Result<String, String>,
+    Fix: Fn(&[String]) -> String,
+{
+    let (mut trails, mut failing, mut unreadable) = (Vec::new(), Vec::new(), Vec::new());
     for trail in account.trails {
-        let Some(bucket) = &trail.s3_bucket_name else {
-            trails.push(TrailEvidence::of(trail, false, "no S3 bucket".into()));
+        let Some(resource) = (rule.resource_of)(trail) else {
+            failing.push(trail.name.clone());
+            trails.push(TrailEvidence::of(trail, false, rule.missing.to_string()));
             continue;
         };
-        let access = account
-            .log_buckets
-            .iter()
-            .find(|b| &b.name == bucket)
-            .map(|b| &b.access);
-        let (meets_rule, detail) = match access {
-            Some(Readable::Read(access)) => match judge_bucket(access) {
-                Ok(detail) => (true, format!("s3://{bucket}: {detail}")),
+        let (meets_rule, detail) = match (rule.read)(&resource) {
+            Some(Readable::Read(state)) => match (rule.judge)(state) {
+                Ok(detail) => (true, detail),
                 Err(detail) => {
-                    failing.push(bucket.clone());
-                    (false, format!("s3://{bucket}: {detail}"))
+                    failing.push(resource.clone());
+                    (false, detail)
                 }
             },
             Some(Readable::NotVerifiable { reason }) => {
-                unreadable.push(bucket.clone());
-                (
-                    false,
-                    format!("s3://{bucket}: not verifiable from this account: {reason}"),
-                )
+                unreadable.push(resource.clone());
+                (false, format!("not verifiable from this account: {reason}"))
             }
             None => {
-                unreadable.push(bucket.clone());
-                (false, format!("s3://{bucket}: not read"))
+                unreadable.push(resource.clone());
+                (false, "not read".to_string())
             }
         };
-        trails.push(TrailEvidence::of(trail, meets_rule, detail));
+        trails.push(TrailEvidence::of(
+            trail,
+            meets_rule,
+            format!("{resource}: {detail}"),
+        ));
     }
+    failing.sort();
     failing.dedup();
+    unreadable.sort();
     unreadable.dedup();
-    let status = if account.trails.is_empty() || !failing.is_empty() {
-        Status::Fail
+    let (status, summary) = if account.trails.is_empty() {
+        (Status::Fail, format!("{}: {NO_TRAIL}", rule.fail))
+    } else if !failing.is_empty() {
+        (
+            Status::Fail,
+            format!("{} {}", rule.fail, failing.join(", ")),
+        )
     } else if !unreadable.is_empty() {
-        Status::Error
+        (
+            Status::Error,
+            format!(
+                "Not verifiable from this account: {} (often in a central log-archive account; audit it from its owner)",
+                unreadable.join(", ")
+            ),
+        )
     } else {
-        Status::Pass
-    };
-    let summary = match status {
-        Status::Pass => pass.to_string(),
-        Status::Error => format!(
-            "Not verifiable from this account: {} (often a central log-archive bucket; audit it from its owner account)",
-            unreadable.join(", ")
-        ),
-        Status::Fail if account.trails.is_empty() => {
-            "No trail, so no log bucket to judge".to_string()
-        }
-        _ => format!("{fail}: {}", failing.join(", ")),
+        (Status::Pass, rule.pass.to_string())
     };
     Verdict {
         status,
         fix: (status == Status::Fail).then(|| {
-            if failing.is_empty() {
-                super::checks::create_trail_command()
+            if account.trails.is_empty() {
+                create_trail_command()
             } else {
-                failing
-                    .iter()
-                    .map(|b| fix(b))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                (rule.fix)(&failing)
             }
         }),
         evidence: Evidence {
@@ -238,35 +214,73 @@ pub fn bucket_exposure(access: &BucketAccess) -> Result<String, String> {
     }
 }
 
+fn bucket_of(trail: &Trail) -> Option<String> {
+    trail.s3_bucket_name.clone()
+}
+
 pub fn log_bucket_not_public(account: &AccountTrails) -> Verdict {
-    bucket_rule(
+    resource_rule(
         account,
-        bucket_exposure,
-        "No log bucket is publicly accessible",
-        "Publicly accessible log bucket",
-        |bucket| {
-            format!(
-                "aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration \
-                 BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
-            )
+        ResourceRule {
+            resource_of: bucket_of,
+            read: |bucket: &str| {
+                account
+                    .log_buckets
+                    .iter()
+                    .find(|b| b.name == bucket)
+                    .map(|b| &b.access)
+            },
+            judge: bucket_exposure,
+            missing: "no S3 bucket",
+            pass: "No log bucket is publicly accessible",
+            fail: "Publicly accessible log bucket",
+            fix: |buckets: &[String]| {
+                buckets
+                    .iter()
+                    .map(|bucket| {
+                        format!(
+                            "aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration \
+                             BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            },
         },
     )
 }
 
 pub fn log_bucket_access_logging(account: &AccountTrails) -> Verdict {
-    bucket_rule(
+    resource_rule(
         account,
-        |access| match &access.access_log_target {
-            Some(target) => Ok(format!("server access logs go to {target}")),
-            None => Err("server access logging off".to_string()),
-        },
-        "Server access logging on for every log bucket",
-        "Server access logging off on",
-        |bucket| {
-            format!(
-                "aws s3api put-bucket-logging --bucket {bucket} --bucket-logging-status \
-                 '{{\"LoggingEnabled\":{{\"TargetBucket\":\"<access-log-bucket>\",\"TargetPrefix\":\"{bucket}/\"}}}}'"
-            )
+        ResourceRule {
+            resource_of: bucket_of,
+            read: |bucket: &str| {
+                account
+                    .log_buckets
+                    .iter()
+                    .find(|b| b.name == bucket)
+                    .map(|b| &b.access)
+            },
+            judge: |access: &BucketAccess| match &access.access_log_target {
+                Some(target) => Ok(format!("server access logs go to {target}")),
+                None => Err("server access logging off".to_string()),
+            },
+            missing: "no S3 bucket",
+            pass: "Server access logging on for every log bucket",
+            fail: "Server access logging off on",
+            fix: |buckets: &[String]| {
+                buckets
+                    .iter()
+                    .map(|bucket| {
+                        format!(
+                            "aws s3api put-bucket-logging --bucket {bucket} --bucket-logging-status \
+                             '{{\"LoggingEnabled\":{{\"TargetBucket\":\"<access-log-bucket>\",\"TargetPrefix\":\"{bucket}/\"}}}}'"
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            },
         },
     )
 }

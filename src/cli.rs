@@ -107,7 +107,7 @@ pub struct ScanArgs {
     /// Seconds one account may take, retries included, before it is reported as an ERROR.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub account_timeout: u64,
-    /// Attempts per AWS call, the first included (standard retry mode, with back-off).
+    /// Attempts per AWS call, the first included (throttling is retried with back-off).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
     /// standard: back-off with jitter; adaptive: also slows the client down once throttled.

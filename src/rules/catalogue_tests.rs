@@ -187,7 +187,10 @@ fn key_rotation_off_fails_and_an_unreadable_key_is_not_verifiable() {
     };
     let verdict = account.run("cloudtrail-kms-key-rotation");
     assert_eq!(verdict.status, Status::Error);
-    assert!(verdict.evidence.summary.contains("Not verifiable from this account"));
+    assert!(verdict
+        .evidence
+        .summary
+        .contains("Not verifiable from this account"));
     assert!(verdict.fix.is_none());
 }
 

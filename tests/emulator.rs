@@ -6,7 +6,7 @@ mod support;
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
-use support::{read_json, stderr, Emulator};
+use support::{audit_state, read_json, stderr, Emulator};
 
 const CIS_3_1: &str = "cloudtrail-multi-region-management-events";
 const CIS_3_4: &str = "cloudtrail-cloudwatch-logs";
@@ -36,15 +36,6 @@ fn finding_of(emulator: &Emulator, report: &Value, account: &str, rule: &str) ->
         .find(|f| f["account_id"] == id && f["rule_id"] == rule)
         .unwrap_or_else(|| panic!("no {rule} finding for {account}"))
         .clone()
-}
-
-fn audit_state<'a>(report: &'a Value, account_id: &str) -> &'a Value {
-    &report["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == account_id)
-        .unwrap_or_else(|| panic!("account {account_id} missing from report.json"))["audit"]
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{read_json, stderr, Emulator, CALLER_ACCESS_KEY, CALLER_SECRET_KEY};
+use support::{audit_state, read_json, stderr, Emulator, CALLER_ACCESS_KEY, CALLER_SECRET_KEY};
 
 /// (account name, rule) → status.
 fn verdicts(emulator: &Emulator, report: &Value) -> BTreeMap<(String, String), String> {
@@ -27,15 +27,6 @@ fn verdicts(emulator: &Emulator, report: &Value) -> BTreeMap<(String, String), S
             )
         })
         .collect()
-}
-
-fn audit<'a>(report: &'a Value, account_id: &str) -> &'a Value {
-    &report["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == account_id)
-        .unwrap_or_else(|| panic!("{account_id} missing from the report"))["audit"]
 }
 
 #[test]
@@ -84,7 +75,7 @@ fn throttling_past_the_retry_limit_is_an_error_naming_it_and_the_run_goes_on() {
     );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
-    let throttled = audit(&report, emulator.account("compliant"));
+    let throttled = audit_state(&report, emulator.account("compliant"));
     assert_eq!(throttled["state"], "error");
     let error = throttled["error"].as_str().unwrap();
     assert!(
@@ -98,7 +89,7 @@ fn throttling_past_the_retry_limit_is_an_error_naming_it_and_the_run_goes_on() {
         .count();
     assert_eq!(attempts, 2, "--max-attempts bounds the retries");
     assert_eq!(
-        audit(&report, emulator.account("stale-cloudwatch"))["state"],
+        audit_state(&report, emulator.account("stale-cloudwatch"))["state"],
         "audited"
     );
 }
@@ -110,7 +101,7 @@ fn a_denied_cloudtrail_call_makes_that_account_an_error_and_the_others_are_audit
     let output = emulator.scan(&out, &["--external-id", "orgtrail-test"]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
-    let denied = audit(&report, emulator.account("compliant"));
+    let denied = audit_state(&report, emulator.account("compliant"));
     assert_eq!(denied["state"], "error");
     let error = denied["error"].as_str().unwrap();
     assert!(error.contains("cloudtrail:GetEventSelectors"), "{error}");
@@ -119,7 +110,7 @@ fn a_denied_cloudtrail_call_makes_that_account_an_error_and_the_others_are_audit
         "{error}"
     );
     assert_eq!(
-        audit(&report, emulator.account("stale-cloudwatch"))["state"],
+        audit_state(&report, emulator.account("stale-cloudwatch"))["state"],
         "audited"
     );
 }
@@ -147,7 +138,7 @@ fn a_caller_denied_list_accounts_is_told_where_to_run_from_or_to_name_accounts()
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
     assert_eq!(
-        audit(&report, emulator.account("compliant"))["state"],
+        audit_state(&report, emulator.account("compliant"))["state"],
         "audited"
     );
 }
@@ -179,14 +170,14 @@ fn a_hung_account_becomes_a_timeout_error_and_the_run_finishes() {
     );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
-    let hung = audit(&report, emulator.account("not-logging"));
+    let hung = audit_state(&report, emulator.account("not-logging"));
     assert_eq!(hung["state"], "error");
     assert!(hung["error"]
         .as_str()
         .unwrap()
         .contains("timed out after 2s"));
     assert_eq!(
-        audit(&report, emulator.account("compliant"))["state"],
+        audit_state(&report, emulator.account("compliant"))["state"],
         "audited"
     );
 }

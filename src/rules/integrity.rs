@@ -7,48 +7,56 @@ use crate::findings::{Evidence, Status, TrailEvidence};
 use crate::model::{BucketAccess, Readable, Trail};
 
 pub fn log_file_validation(account: &AccountTrails) -> Verdict {
-    let trails = judge(account, |trail| {
-        if trail.log_file_validation_enabled {
-            Ok("log file validation enabled (digest files are delivered)".into())
-        } else {
-            Err(vec!["log file validation disabled".into()])
-        }
-    });
-    every_trail(
-        trails,
-        "Log file validation enabled on",
-        "Log file validation disabled on",
-        |failing| {
-            commands(account, failing, |trail| {
-                format!(
-                    "{} --enable-log-file-validation",
-                    trail_command(trail, "update-trail", account.account_id)
-                )
-            })
+    every_trail_setting(
+        account,
+        |trail| match trail.log_file_validation_enabled {
+            true => Ok("log file validation enabled (digest files are delivered)".into()),
+            false => Err("log file validation disabled".into()),
         },
+        (
+            "Log file validation enabled on",
+            "Log file validation disabled on",
+        ),
+        "--enable-log-file-validation",
     )
 }
 
 pub fn kms_encryption(account: &AccountTrails) -> Verdict {
-    let trails = judge(account, |trail| match &trail.kms_key_id {
-        Some(key) => Ok(format!("encrypted with {key}")),
-        None => Err(vec![
-            "logs encrypted only with S3-managed keys (no KmsKeyId)".into(),
-        ]),
-    });
-    every_trail(
-        trails,
-        "Logs encrypted with a KMS key on",
-        "Logs not encrypted with a KMS key on",
-        |failing| {
-            commands(account, failing, |trail| {
+    every_trail_setting(
+        account,
+        |trail| match &trail.kms_key_id {
+            Some(key) => Ok(format!("encrypted with {key}")),
+            None => Err("logs encrypted only with S3-managed keys (no KmsKeyId)".into()),
+        },
+        (
+            "Logs encrypted with a KMS key on",
+            "Logs not encrypted with a KMS key on",
+        ),
+        "--kms-key-id <kms-key-arn>   # the key policy must let cloudtrail.amazonaws.com use it",
+    )
+}
+
+/// A setting every trail must have, fixed trail by trail with `update-trail <option>`.
+fn every_trail_setting(
+    account: &AccountTrails,
+    setting: impl Fn(&Trail) -> Result<String, String>,
+    (pass, fail): (&str, &str),
+    option: &str,
+) -> Verdict {
+    let trails = judge(account, |trail| setting(trail).map_err(|gap| vec![gap]));
+    every_trail(trails, pass, fail, |failing| {
+        failing
+            .iter()
+            .filter_map(|evidence| account.trails.iter().find(|t| t.arn == evidence.arn))
+            .map(|trail| {
                 format!(
-                    "{} --kms-key-id <kms-key-arn>   # the key policy must let cloudtrail.amazonaws.com use it",
+                    "{} {option}",
                     trail_command(trail, "update-trail", account.account_id)
                 )
             })
-        },
-    )
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 pub fn kms_key_rotation(account: &AccountTrails) -> Verdict {
@@ -283,18 +291,4 @@ pub fn log_bucket_access_logging(account: &AccountTrails) -> Verdict {
             },
         },
     )
-}
-
-/// One command per failing trail, in the order the evidence lists them.
-fn commands(
-    account: &AccountTrails,
-    failing: &[&TrailEvidence],
-    command: impl Fn(&Trail) -> String,
-) -> String {
-    failing
-        .iter()
-        .filter_map(|evidence| account.trails.iter().find(|t| t.arn == evidence.arn))
-        .map(command)
-        .collect::<Vec<_>>()
-        .join("\n")
 }

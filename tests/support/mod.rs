@@ -227,3 +227,13 @@ pub fn read_json(path: &Path) -> Value {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The `audit` entry of an account in report.json.
+pub fn audit_state<'a>(report: &'a Value, account_id: &str) -> &'a Value {
+    &report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == account_id)
+        .unwrap_or_else(|| panic!("account {account_id} missing from report.json"))["audit"]
+}

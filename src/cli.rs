@@ -154,6 +154,10 @@ pub struct OutputArgs {
     /// Directory the files are written into (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// A directory of templates replacing the embedded ones of the same names
+    /// (report.html.tera, account.html.tera, report.md.tera).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
     /// Last run's report.json: the reports then show what changed since.
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,

@@ -27,7 +27,7 @@ use orgtrail::evaluate::evaluate;
 use orgtrail::findings::{Report, Severity, Status};
 use orgtrail::manifest::{self, Manifest, MANIFEST_FILE, MANIFEST_SCHEMA};
 use orgtrail::model::{Inventory, ScanSettings};
-use orgtrail::report::{self, FileDigest, Staged};
+use orgtrail::report::{self, FileDigest, Staged, Templates};
 use orgtrail::rules::{catalogue, RuleMeta};
 use orgtrail::waivers::{self, Waiver, WaiverState};
 use orgtrail::ScanError;
@@ -248,10 +248,12 @@ enum InventorySource<'a> {
     Read(&'a Path),
 }
 
-/// What judging needs besides the inventory, read before any long work so a bad file fails fast.
+/// What judging and rendering need besides the inventory, read before any long work so a bad
+/// file fails fast.
 struct Judging {
     waivers: Vec<Waiver>,
     baseline: Option<Report>,
+    templates: Templates,
 }
 
 fn load_judging(output: &OutputArgs) -> Result<Judging, Failure> {
@@ -263,7 +265,15 @@ fn load_judging(output: &OutputArgs) -> Result<Judging, Failure> {
         None => None,
         Some(path) => Some(read_report(path).map_err(Failure::Usage)?),
     };
-    Ok(Judging { waivers, baseline })
+    let templates = match &output.templates {
+        None => Templates::default(),
+        Some(dir) => Templates::with_overrides(dir).map_err(|e| Failure::Usage(anyhow!(e)))?,
+    };
+    Ok(Judging {
+        waivers,
+        baseline,
+        templates,
+    })
 }
 
 fn read_report(path: &Path) -> Result<Report> {
@@ -328,12 +338,15 @@ fn write_reports(
             })
             .map_err(|e| anyhow!(e))?;
     }
-    let report_ref = &report;
+    for file in judging.templates.overridden() {
+        info!("template {file} replaces the embedded one");
+    }
+    let (report_ref, templates) = (&report, &judging.templates);
     let writers: Vec<(&str, report::Writer)> = dedup(output.format.clone())
         .into_iter()
         .map(|format| {
             let write: report::Writer =
-                Box::new(move |out| report::render(report_ref, format, out));
+                Box::new(move |out| report::render(report_ref, format, templates, out));
             (format.file_name(), write)
         })
         .collect();

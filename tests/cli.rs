@@ -631,3 +631,62 @@ fn month_over_month_lists_new_failures_fixes_and_account_changes() {
         stderr(&wrong)
     );
 }
+
+#[test]
+fn a_templates_directory_overrides_the_embedded_ones_and_a_broken_one_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let shipped = repo().join("examples/templates");
+    let output = report(
+        &demo_inventory(),
+        &out,
+        &["--templates", shipped.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(markdown.starts_with("> **CONFIDENTIAL"), "{markdown}");
+    assert!(markdown.contains("| cloudtrail-multi-region-management-events |"));
+    // The HTML, not overridden there, is the embedded one.
+    assert!(std::fs::read_to_string(out.join("report.html"))
+        .unwrap()
+        .contains("Accounts × rules"));
+
+    // A template that does not parse: named with its line, before anything is written.
+    let broken = dir.path().join("broken");
+    std::fs::create_dir(&broken).unwrap();
+    std::fs::write(
+        broken.join("report.html.tera"),
+        "<h1>{{ report.organization.id </h1>\n",
+    )
+    .unwrap();
+    let fresh = dir.path().join("fresh");
+    let output = report(
+        &demo_inventory(),
+        &fresh,
+        &["--templates", broken.to_str().unwrap()],
+    );
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("broken/report.html.tera") && message.contains("1:"),
+        "{message}"
+    );
+    assert!(!fresh.join("report.json").exists());
+
+    // One that parses but uses a variable the report does not have fails at rendering, and the
+    // reports already in --out stay as they were.
+    std::fs::write(broken.join("report.html.tera"), "{{ nonexistent.field }}\n").unwrap();
+    let before = std::fs::read(out.join("report.html")).unwrap();
+    let output = report(
+        &demo_inventory(),
+        &out,
+        &["--templates", broken.to_str().unwrap()],
+    );
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("report.html.tera") && message.contains("nonexistent"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read(out.join("report.html")).unwrap(), before);
+}

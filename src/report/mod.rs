@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::findings::Report;
 use crate::rules::RuleMeta;
+pub use templates::Templates;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
@@ -65,12 +66,19 @@ pub enum ReportError {
 }
 
 /// Render `report` as `format` into `out`, streaming where the format allows.
-pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> Result<(), String> {
+pub fn render(
+    report: &Report,
+    format: Format,
+    templates: &Templates,
+    out: &mut dyn Write,
+) -> Result<(), String> {
     match format {
         Format::Json => serde_json::to_writer(out, report).map_err(|e| e.to_string()),
         Format::Csv => csv::render(report, out).map_err(|e| e.to_string()),
-        Format::Html => templates::render_html(&view::ReportView::new(report), out),
-        Format::Markdown => templates::render_markdown(&view::ReportView::new(report), out),
+        Format::Html => templates::render_html(templates, &view::ReportView::new(report), out),
+        Format::Markdown => {
+            templates::render_markdown(templates, &view::ReportView::new(report), out)
+        }
     }
 }
 

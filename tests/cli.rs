@@ -690,3 +690,68 @@ fn a_templates_directory_overrides_the_embedded_ones_and_a_broken_one_fails_clea
     );
     assert_eq!(std::fs::read(out.join("report.html")).unwrap(), before);
 }
+
+#[test]
+fn ocsf_findings_validate_with_a_third_party_implementation_and_keep_their_uids() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = report(&demo_inventory(), &out, &["--format", "ocsf,json"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let file = out.join("findings.ocsf.jsonl");
+    let validated = support::validate("validate_ocsf.py", &file);
+    let said = String::from_utf8_lossy(&validated.stdout);
+    assert!(validated.status.success(), "{said}{}", stderr(&validated));
+
+    let findings = read_json(&out.join("report.json"))["findings"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(
+        said.contains(&format!("{findings} OCSF compliance findings valid")),
+        "{said}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let first = &records[0];
+    assert_eq!(first["class_uid"], 2003);
+    assert!(first["compliance"]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r.as_str().unwrap().starts_with("cis-aws-foundations-1.5 ")));
+    // Record by record, the account and the outcome are the report's.
+    let report_findings = read_json(&out.join("report.json"))["findings"].clone();
+    for (record, finding) in records.iter().zip(report_findings.as_array().unwrap()) {
+        assert_eq!(record["cloud"]["account"]["uid"], finding["account_id"]);
+        let expected = match finding["status"].as_str().unwrap() {
+            "PASS" => "Pass",
+            "ERROR" => "Unknown",
+            _ => "Fail",
+        };
+        assert_eq!(record["compliance"]["status"], expected);
+    }
+
+    // Next month's file gives the same finding the same uid.
+    let again = dir.path().join("again");
+    report(&demo_inventory(), &again, &["--format", "ocsf"]);
+    let uids = |path: &Path| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["finding_info"]["uid"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(uids(&file), uids(&again.join("findings.ocsf.jsonl")));
+    let mut unique = uids(&file);
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), records.len(), "uids are unique");
+}

@@ -3,6 +3,7 @@
 //! leaves a half-written report in place of a good one.
 
 mod csv;
+mod ocsf;
 mod templates;
 mod view;
 
@@ -23,10 +24,18 @@ pub enum Format {
     Csv,
     Markdown,
     Json,
+    /// OCSF Compliance Findings, JSON Lines.
+    Ocsf,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Html, Format::Csv, Format::Markdown, Format::Json];
+    pub const ALL: [Format; 5] = [
+        Format::Html,
+        Format::Csv,
+        Format::Markdown,
+        Format::Json,
+        Format::Ocsf,
+    ];
 
     pub fn file_name(self) -> &'static str {
         match self {
@@ -34,6 +43,7 @@ impl Format {
             Format::Csv => "findings.csv",
             Format::Markdown => "report.md",
             Format::Json => "report.json",
+            Format::Ocsf => "findings.ocsf.jsonl",
         }
     }
 }
@@ -47,8 +57,9 @@ impl FromStr for Format {
             "csv" => Ok(Format::Csv),
             "md" | "markdown" => Ok(Format::Markdown),
             "json" => Ok(Format::Json),
+            "ocsf" => Ok(Format::Ocsf),
             other => Err(format!(
-                "unknown format '{other}' (accepted: html, csv, md, json)"
+                "unknown format '{other}' (accepted: html, csv, md, json, ocsf)"
             )),
         }
     }
@@ -75,6 +86,7 @@ pub fn render(
     match format {
         Format::Json => serde_json::to_writer(out, report).map_err(|e| e.to_string()),
         Format::Csv => csv::render(report, out).map_err(|e| e.to_string()),
+        Format::Ocsf => ocsf::render(report, out),
         Format::Html => templates::render_html(templates, &view::ReportView::new(report), out),
         Format::Markdown => {
             templates::render_markdown(templates, &view::ReportView::new(report), out)

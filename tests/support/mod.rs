@@ -56,7 +56,7 @@ fn python() -> &'static Path {
         let python = venv.join("bin/python");
         let has_moto = |python: &Path| {
             Command::new(python)
-                .args(["-c", "import moto.server, boto3"])
+                .args(["-c", "import moto.server, boto3, py_ocsf_models"])
                 .output()
                 .is_ok_and(|o| o.status.success())
         };
@@ -236,4 +236,13 @@ pub fn audit_state<'a>(report: &'a Value, account_id: &str) -> &'a Value {
         .iter()
         .find(|a| a["id"] == account_id)
         .unwrap_or_else(|| panic!("account {account_id} missing from report.json"))["audit"]
+}
+
+/// Run one of the test venv's validators (tests/emulator/validate_*.py) on a file.
+pub fn validate(validator: &str, file: &Path) -> Output {
+    Command::new(python())
+        .arg(repo().join("tests/emulator").join(validator))
+        .arg(file)
+        .output()
+        .unwrap()
 }

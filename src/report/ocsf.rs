@@ -1,0 +1,156 @@
+//! findings.ocsf.jsonl: one OCSF Compliance Finding (class 2003, schema 1.5.0) per line, for a
+//! SIEM or security data lake. Stable uids: the same account, rule and resource give the same
+//! finding uid every month.
+
+use std::io::Write;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::findings::{Finding, Report, Severity, Status};
+
+const OCSF_VERSION: &str = "1.5.0";
+
+pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), String> {
+    let time = report.collected_at.timestamp_millis();
+    for finding in &report.findings {
+        let record = record(report, finding, time);
+        serde_json::to_writer(&mut *out, &record).map_err(|e| e.to_string())?;
+        out.write_all(b"\n").map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// `orgtrail:<account>:<rule>:<resource>`: what makes a finding the same finding next month.
+pub fn finding_uid(finding: &Finding) -> String {
+    format!(
+        "orgtrail:{}:{}:{}",
+        finding.account_id, finding.rule_id, finding.resource
+    )
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    activity_id: u8,
+    activity_name: &'static str,
+    category_uid: u8,
+    category_name: &'static str,
+    class_uid: u16,
+    class_name: &'static str,
+    type_uid: u32,
+    type_name: &'static str,
+    severity_id: u8,
+    severity: &'static str,
+    status_id: u8,
+    status: &'static str,
+    time: i64,
+    time_dt: String,
+    message: &'a str,
+    metadata: serde_json::Value,
+    finding_info: serde_json::Value,
+    compliance: serde_json::Value,
+    cloud: serde_json::Value,
+    resources: serde_json::Value,
+    remediation: serde_json::Value,
+    unmapped: serde_json::Value,
+}
+
+fn record<'a>(report: &'a Report, finding: &'a Finding, time: i64) -> Record<'a> {
+    let (severity_id, severity) = match finding.severity {
+        Severity::Informational => (1, "Informational"),
+        Severity::Low => (2, "Low"),
+        Severity::Medium => (3, "Medium"),
+        Severity::High => (4, "High"),
+        Severity::Critical => (5, "Critical"),
+    };
+    // OCSF compliance status: 1 Pass, 3 Fail, 0 Unknown (could not be evaluated). A muted
+    // finding still fails its control; its finding status says it is suppressed.
+    let (compliance_status_id, compliance_status) = match finding.status {
+        Status::Pass => (1, "Pass"),
+        Status::Fail | Status::Muted => (3, "Fail"),
+        Status::Error => (0, "Unknown"),
+    };
+    let (status_id, status) = match finding.status {
+        Status::Muted => (3, "Suppressed"),
+        _ => (1, "New"),
+    };
+    let uid = finding_uid(finding);
+    let mut standards: Vec<&str> = finding
+        .controls
+        .iter()
+        .map(|c| c.framework.as_str())
+        .collect();
+    standards.sort_unstable();
+    standards.dedup();
+    Record {
+        activity_id: 1,
+        activity_name: "Create",
+        category_uid: 2,
+        category_name: "Findings",
+        class_uid: 2003,
+        class_name: "Compliance Finding",
+        type_uid: 200301,
+        type_name: "Compliance Finding: Create",
+        severity_id,
+        severity,
+        status_id,
+        status,
+        time,
+        time_dt: report.collected_at.to_rfc3339(),
+        message: &finding.evidence.summary,
+        metadata: json!({
+            "version": OCSF_VERSION,
+            "uid": uid,
+            "event_code": finding.rule_id,
+            "product": {
+                "name": "orgtrail",
+                "vendor_name": "orgtrail",
+                "version": report.tool_version,
+                "uid": "orgtrail",
+            },
+        }),
+        finding_info: json!({
+            "uid": uid,
+            "title": finding.title,
+            "desc": finding.evidence.summary,
+            "types": ["Software and Configuration Checks"],
+            "created_time": time,
+            "created_time_dt": report.collected_at.to_rfc3339(),
+        }),
+        compliance: json!({
+            "control": finding.rule_id,
+            "standards": standards,
+            "requirements": finding
+                .controls
+                .iter()
+                .map(|c| format!("{} {}", c.framework, c.id))
+                .collect::<Vec<_>>(),
+            "status_id": compliance_status_id,
+            "status": compliance_status,
+            "desc": finding.title,
+        }),
+        cloud: json!({
+            "provider": "AWS",
+            "region": finding.region,
+            "account": {
+                "uid": finding.account_id,
+                "name": finding.account_name,
+                "type_id": 10,
+                "type": "AWS Account",
+            },
+            "org": { "uid": report.organization.id },
+        }),
+        resources: json!([{
+            "uid": finding.resource,
+            "type": "AwsAccount",
+            "cloud_partition": "aws",
+            "region": finding.region,
+        }]),
+        remediation: json!({ "desc": finding.remediation }),
+        unmapped: json!({
+            "orgtrail_status": finding.status.as_str(),
+            "evidence": finding.evidence,
+            "waiver": finding.waiver,
+        }),
+    }
+}

@@ -35,6 +35,7 @@ fn main() {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         collected_at,
         caller_arn: format!("arn:aws:sts::{MANAGEMENT}:assumed-role/Audit/bench"),
+        home_region: Some("us-east-1".to_string()),
         organization: Organization {
             id: Some("o-synthetic01".to_string()),
             management_account_id: Some(MANAGEMENT.to_string()),

@@ -51,6 +51,7 @@ pub fn evaluate(
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         collected_at: inventory.collected_at,
         caller_arn: inventory.caller_arn.clone(),
+        home_region: inventory.home_region.clone(),
         organization: inventory.organization.clone(),
         regions: inventory.regions.clone(),
         accounts,
@@ -222,6 +223,7 @@ mod tests {
             tool_version: "test".into(),
             collected_at: Utc::now(),
             caller_arn: "arn:aws:iam::111111111111:user/auditor".into(),
+            home_region: None,
             organization: Organization {
                 id: Some("o-test".into()),
                 management_account_id: Some("111111111111".into()),

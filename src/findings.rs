@@ -22,6 +22,8 @@ pub struct Report {
     pub tool_version: String,
     pub collected_at: DateTime<Utc>,
     pub caller_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_region: Option<String>,
     pub organization: Organization,
     pub regions: Vec<String>,
     pub accounts: Vec<AccountEntry>,

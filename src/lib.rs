@@ -80,6 +80,7 @@ pub async fn scan(
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         collected_at,
         caller_arn: caller.arn,
+        home_region: Some(aws.region().to_string()),
         organization: discovery.organization,
         regions: options.regions.clone(),
         accounts,

@@ -341,15 +341,8 @@ fn write_reports(
     for file in judging.templates.overridden() {
         info!("template {file} replaces the embedded one");
     }
-    let (report_ref, templates) = (&report, &judging.templates);
-    let writers: Vec<(&str, report::Writer)> = dedup(output.format.clone())
-        .into_iter()
-        .map(|format| {
-            let write: report::Writer =
-                Box::new(move |out| report::render(report_ref, format, templates, out));
-            (format.file_name(), write)
-        })
-        .collect();
+    let formats = dedup(output.format.clone());
+    let writers = report::writers(&report, &formats, &judging.templates);
     staged.add_all(writers).map_err(|e| anyhow!(e))?;
     let inventory_digest = match source {
         InventorySource::Written => staged.digests()[0].clone(),

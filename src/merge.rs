@@ -106,6 +106,7 @@ mod tests {
             tool_version: "test".into(),
             collected_at: chrono::Utc::now(),
             caller_arn: "arn:aws:iam::111111111111:user/auditor".into(),
+            home_region: None,
             organization: Organization {
                 id: Some("o-test".into()),
                 management_account_id: Some("111111111111".into()),

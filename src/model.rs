@@ -14,6 +14,9 @@ pub struct Inventory {
     pub tool_version: String,
     pub collected_at: DateTime<Utc>,
     pub caller_arn: String,
+    /// The region the scan ran from (the SDK's), where ASFF findings are imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_region: Option<String>,
     pub organization: Organization,
     /// The regions the audit covers; rules judge coverage against exactly these.
     pub regions: Vec<String>,

@@ -698,7 +698,7 @@ fn ocsf_findings_validate_with_a_third_party_implementation_and_keep_their_uids(
     let output = report(&demo_inventory(), &out, &["--format", "ocsf,json"]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let file = out.join("findings.ocsf.jsonl");
-    let validated = support::validate("validate_ocsf.py", &file);
+    let validated = support::validate("validate_ocsf.py", std::slice::from_ref(&file));
     let said = String::from_utf8_lossy(&validated.stdout);
     assert!(validated.status.success(), "{said}{}", stderr(&validated));
 
@@ -754,4 +754,58 @@ fn ocsf_findings_validate_with_a_third_party_implementation_and_keep_their_uids(
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), records.len(), "uids are unique");
+}
+
+#[test]
+fn asff_files_hold_at_most_a_hundred_findings_each_and_validate_against_botocore() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = report(&demo_inventory(), &out, &["--format", "asff,json"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let findings = report["findings"].as_array().unwrap();
+    let chunks = findings.len().div_ceil(100);
+    assert!(chunks > 1, "the demo spans several files");
+    let files: Vec<PathBuf> = (1..=chunks)
+        .map(|n| out.join(format!("findings.asff-{n:03}.json")))
+        .collect();
+    assert!(!out
+        .join(format!("findings.asff-{:03}.json", chunks + 1))
+        .exists());
+    let validated = support::validate("validate_asff.py", &files);
+    let said = String::from_utf8_lossy(&validated.stdout);
+    assert!(validated.status.success(), "{said}{}", stderr(&validated));
+    assert!(
+        said.contains(&format!(
+            "{} ASFF findings valid in {chunks} files",
+            findings.len()
+        )),
+        "{said}"
+    );
+    let first: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    assert_eq!(first.len(), 100);
+    let record = &first[0];
+    assert_eq!(
+        record["ProductArn"],
+        "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default"
+    );
+    assert_eq!(
+        record["GeneratorId"],
+        format!("orgtrail/{}", findings[0]["rule_id"].as_str().unwrap())
+    );
+    assert_eq!(record["AwsAccountId"], findings[0]["account_id"]);
+    assert!(record["Types"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("Software and Configuration Checks"));
+    let statuses: Vec<&str> = first
+        .iter()
+        .map(|r| r["Compliance"]["Status"].as_str().unwrap())
+        .collect();
+    assert!(
+        statuses.contains(&"PASSED")
+            && statuses.contains(&"FAILED")
+            && statuses.contains(&"NOT_AVAILABLE")
+    );
 }

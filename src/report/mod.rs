@@ -2,6 +2,7 @@
 //! rendered before any is written, and each lands by rename, so a failed or interrupted run never
 //! leaves a half-written report in place of a good one.
 
+mod asff;
 mod csv;
 mod ocsf;
 mod templates;
@@ -26,15 +27,18 @@ pub enum Format {
     Json,
     /// OCSF Compliance Findings, JSON Lines.
     Ocsf,
+    /// AWS Security Finding Format, 100 findings to a file.
+    Asff,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Html,
         Format::Csv,
         Format::Markdown,
         Format::Json,
         Format::Ocsf,
+        Format::Asff,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -44,6 +48,7 @@ impl Format {
             Format::Markdown => "report.md",
             Format::Json => "report.json",
             Format::Ocsf => "findings.ocsf.jsonl",
+            Format::Asff => "findings.asff-001.json",
         }
     }
 }
@@ -58,8 +63,9 @@ impl FromStr for Format {
             "md" | "markdown" => Ok(Format::Markdown),
             "json" => Ok(Format::Json),
             "ocsf" => Ok(Format::Ocsf),
+            "asff" => Ok(Format::Asff),
             other => Err(format!(
-                "unknown format '{other}' (accepted: html, csv, md, json, ocsf)"
+                "unknown format '{other}' (accepted: html, csv, md, json, ocsf, asff)"
             )),
         }
     }
@@ -87,11 +93,39 @@ pub fn render(
         Format::Json => serde_json::to_writer(out, report).map_err(|e| e.to_string()),
         Format::Csv => csv::render(report, out).map_err(|e| e.to_string()),
         Format::Ocsf => ocsf::render(report, out),
+        Format::Asff => asff::render_chunk(report, 0, out),
         Format::Html => templates::render_html(templates, &view::ReportView::new(report), out),
         Format::Markdown => {
             templates::render_markdown(templates, &view::ReportView::new(report), out)
         }
     }
+}
+
+/// Every file the formats make, each with the writer that fills it (ASFF takes a file per 100
+/// findings).
+pub fn writers<'a>(
+    report: &'a Report,
+    formats: &[Format],
+    templates: &'a Templates,
+) -> Vec<(String, Writer<'a>)> {
+    let mut writers: Vec<(String, Writer<'a>)> = Vec::new();
+    for &format in formats {
+        if format == Format::Asff {
+            for (index, name) in asff::file_names(report.findings.len())
+                .into_iter()
+                .enumerate()
+            {
+                writers.push((
+                    name,
+                    Box::new(move |out| asff::render_chunk(report, index, out)),
+                ));
+            }
+        } else {
+            let write: Writer<'a> = Box::new(move |out| render(report, format, templates, out));
+            writers.push((format.file_name().to_string(), write));
+        }
+    }
+    writers
 }
 
 /// Files written side by side in one directory: each is written in full to a temporary file
@@ -126,21 +160,38 @@ impl Staged {
         Ok(())
     }
 
-    /// Several files at once, each written on its own thread (the formats of a large report
-    /// take about as long each), kept in the order given.
-    pub fn add_all<'w>(&mut self, files: Vec<(&str, Writer<'w>)>) -> Result<(), ReportError> {
+    /// Several files at once, written by one thread per core (the formats of a large report take
+    /// about as long each), kept in the order given.
+    pub fn add_all<'w>(&mut self, files: Vec<(String, Writer<'w>)>) -> Result<(), ReportError> {
         let dir = &self.dir;
-        let results: Vec<Result<StagedFile, ReportError>> = std::thread::scope(|scope| {
-            let running: Vec<_> = files
-                .into_iter()
-                .map(|(name, write)| scope.spawn(move || stage(dir, name, write)))
-                .collect();
-            running
-                .into_iter()
-                .map(|thread| thread.join().expect("a report writer panicked"))
-                .collect()
-        });
-        for result in results {
+        let count = files.len();
+        let queue = std::sync::Mutex::new(files.into_iter().enumerate());
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(count);
+        let mut results: Vec<(usize, Result<StagedFile, ReportError>)> =
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut done = Vec::new();
+                            loop {
+                                let next = queue.lock().expect("writer queue").next();
+                                let Some((index, (name, write))) = next else {
+                                    return done;
+                                };
+                                done.push((index, stage(dir, &name, write)));
+                            }
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|worker| worker.join().expect("a report writer panicked"))
+                    .collect()
+            });
+        results.sort_by_key(|(index, _)| *index);
+        for (_, result) in results {
             self.push(result?);
         }
         Ok(())

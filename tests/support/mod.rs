@@ -238,11 +238,11 @@ pub fn audit_state<'a>(report: &'a Value, account_id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("account {account_id} missing from report.json"))["audit"]
 }
 
-/// Run one of the test venv's validators (tests/emulator/validate_*.py) on a file.
-pub fn validate(validator: &str, file: &Path) -> Output {
+/// Run one of the test venv's validators (tests/emulator/validate_*.py) on files.
+pub fn validate(validator: &str, files: &[PathBuf]) -> Output {
     Command::new(python())
         .arg(repo().join("tests/emulator").join(validator))
-        .arg(file)
+        .args(files)
         .output()
         .unwrap()
 }

@@ -1,0 +1,131 @@
+//! findings.asff-NNN.json: the findings in the AWS Security Finding Format, 100 to a file (the
+//! limit of `aws securityhub batch-import-findings`), for a custom integration in the caller's
+//! account. orgtrail only writes the files; importing them is the user's call.
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+
+use crate::findings::{Finding, Report, Severity, Status};
+
+/// BatchImportFindings takes at most 100 findings per call.
+pub const CHUNK: usize = 100;
+
+/// The file names for `findings` findings: findings.asff-001.json, findings.asff-002.json, ...
+pub fn file_names(findings: usize) -> Vec<String> {
+    (1..=findings.div_ceil(CHUNK).max(1))
+        .map(|n| format!("findings.asff-{n:03}.json"))
+        .collect()
+}
+
+/// Chunk `index` (0-based) as a JSON array, ready for `--findings file://...`.
+pub fn render_chunk(report: &Report, index: usize, out: &mut dyn Write) -> Result<(), String> {
+    let caller_account = report.caller_arn.split(':').nth(4).unwrap_or_default();
+    let region = report.home_region.as_deref().unwrap_or("us-east-1");
+    let product_arn =
+        format!("arn:aws:securityhub:{region}:{caller_account}:product/{caller_account}/default");
+    let chunk: Vec<Value> = report
+        .findings
+        .iter()
+        .skip(index * CHUNK)
+        .take(CHUNK)
+        .map(|finding| record(report, finding, &product_arn, region))
+        .collect();
+    serde_json::to_writer_pretty(out, &chunk).map_err(|e| e.to_string())
+}
+
+/// `text` cut to `limit` characters, the most ASFF keeps in that field.
+fn at_most(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(limit - 1).collect();
+    cut.push('…');
+    cut
+}
+
+fn record(report: &Report, finding: &Finding, product_arn: &str, region: &str) -> Value {
+    let severity = match finding.severity {
+        Severity::Informational => "INFORMATIONAL",
+        Severity::Low => "LOW",
+        Severity::Medium => "MEDIUM",
+        Severity::High => "HIGH",
+        Severity::Critical => "CRITICAL",
+    };
+    let (compliance, workflow) = match finding.status {
+        Status::Pass => ("PASSED", "RESOLVED"),
+        Status::Fail => ("FAILED", "NEW"),
+        Status::Muted => ("FAILED", "SUPPRESSED"),
+        Status::Error => ("NOT_AVAILABLE", "NEW"),
+    };
+    // RelatedRequirements holds at most 32 entries; the catalogue's longest list is 31.
+    let requirements: Vec<String> = finding
+        .controls
+        .iter()
+        .take(32)
+        .map(|c| at_most(&format!("{} {}", c.framework, c.id), 128))
+        .collect();
+    let mut product_fields = serde_json::Map::new();
+    product_fields.insert("orgtrail/status".into(), finding.status.as_str().into());
+    product_fields.insert("orgtrail/rule".into(), finding.rule_id.to_string().into());
+    if let Some(waiver) = &finding.waiver {
+        product_fields.insert(
+            "orgtrail/waiver".into(),
+            at_most(
+                &format!(
+                    "{} (approved by {}, until {})",
+                    waiver.reason, waiver.approver, waiver.expires
+                ),
+                1024,
+            )
+            .into(),
+        );
+    }
+    json!({
+        "SchemaVersion": "2018-10-08",
+        "Id": format!("orgtrail/{}/{}/{}", finding.account_id, finding.rule_id, finding.resource),
+        "ProductArn": product_arn,
+        "GeneratorId": format!("orgtrail/{}", finding.rule_id),
+        "AwsAccountId": finding.account_id,
+        "Types": ["Software and Configuration Checks/Industry and Regulatory Standards"],
+        "CreatedAt": report.collected_at.to_rfc3339(),
+        "UpdatedAt": report.generated_at.to_rfc3339(),
+        "Severity": { "Label": severity },
+        "Title": at_most(&finding.title, 256),
+        "Description": at_most(&finding.evidence.summary, 1024),
+        "Remediation": { "Recommendation": { "Text": at_most(&finding.remediation, 512) } },
+        "ProductFields": product_fields,
+        "Resources": [{
+            "Type": "AwsAccount",
+            "Id": finding.resource,
+            "Partition": "aws",
+            "Region": finding.region.as_deref().unwrap_or(region),
+        }],
+        "Compliance": { "Status": compliance, "RelatedRequirements": requirements },
+        "Workflow": { "Status": workflow },
+        "RecordState": "ACTIVE",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_are_split_into_files_of_at_most_a_hundred() {
+        assert_eq!(file_names(0), ["findings.asff-001.json"]);
+        assert_eq!(file_names(100).len(), 1);
+        assert_eq!(
+            file_names(101),
+            ["findings.asff-001.json", "findings.asff-002.json"]
+        );
+    }
+
+    #[test]
+    fn long_text_is_cut_to_the_field_limit() {
+        assert_eq!(at_most("short", 10), "short");
+        let cut = at_most(&"é".repeat(300), 256);
+        assert_eq!(cut.chars().count(), 256);
+        assert!(cut.ends_with('…'));
+    }
+}

@@ -163,6 +163,13 @@ def main() -> None:
         print(f"| `orgtrail report`, {args.offline_accounts} accounts x 17 regions, html+csv+md+json "
               f"| {median(reports, 'wall'):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
               f"| {median(reports, 'cpu'):.2f} | {median(reports, 'rss_mb'):.0f} |")
+        for extra in ("xlsx", "ocsf"):
+            runs = [timed([ORGTRAIL, "-q", "report", "--format", extra, "--inventory", inventory,
+                           "--out", workdir / extra]) for _ in range(args.runs)]
+            walls = [r["wall"] for r in runs]
+            print(f"| the same, `--format {extra}` alone "
+                  f"| {median(runs, 'wall'):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
+                  f"| {median(runs, 'cpu'):.2f} | {median(runs, 'rss_mb'):.0f} |")
         sizes = {p.name: p.stat().st_size / 1e6 for p in (workdir / "report").iterdir()}
         print("\nReport sizes (MB): " + ", ".join(f"{n} {s:.1f}" for n, s in sorted(sizes.items())))
 

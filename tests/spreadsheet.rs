@@ -73,3 +73,100 @@ fn libreoffice_reads_findings_csv_back_cell_for_cell() {
     // The hostile name was stored as text, not run: Calc kept the neutralising apostrophe.
     assert!(read_back.iter().any(|r| r[1] == format!("'{hostile}")));
 }
+
+#[test]
+fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inventory = read_json(&repo().join("examples/demo-inventory.json"));
+    let hostile = "=HYPERLINK(\"http://evil.example\",\"click\")<script>";
+    inventory["accounts"][2]["account"]["name"] = serde_json::Value::from(hostile);
+    let inventory_path = dir.path().join("inventory.json");
+    std::fs::write(&inventory_path, serde_json::to_vec(&inventory).unwrap()).unwrap();
+    let out = dir.path().join("out");
+    let waivers = repo().join("examples/waivers.toml");
+    let output = orgtrail()
+        .args(["report", "--format", "xlsx,csv", "--inventory"])
+        .arg(&inventory_path)
+        .arg("--waivers")
+        .arg(&waivers)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // openpyxl, a reader that is not ours, opens it.
+    let read = support::read_back("read_xlsx.py", &out.join("report.xlsx"));
+    assert_eq!(
+        read["sheets"],
+        serde_json::json!(["Summary", "Findings", "Coverage", "Accounts", "Waivers"])
+    );
+    assert_eq!(read["frozen"], "A2", "the header row is frozen");
+    assert!(read["autofilter"].as_str().unwrap().starts_with("A1:O"));
+
+    let csv = cells(&out.join("findings.csv"));
+    let workbook: Vec<Vec<String>> = serde_json::from_value(read["findings"].clone()).unwrap();
+    let types: Vec<Vec<String>> = serde_json::from_value(read["types"].clone()).unwrap();
+    assert_eq!(
+        workbook.len(),
+        csv.len(),
+        "one row per finding and per account not audited"
+    );
+    let collected_at = csv[0].iter().position(|h| h == "collected_at").unwrap();
+    for (row, (theirs, ours)) in workbook.iter().zip(&csv).enumerate() {
+        for (column, (cell, text)) in theirs.iter().zip(ours).enumerate() {
+            if row > 0 && column == collected_at {
+                // A real date in the workbook, RFC 3339 text in the CSV.
+                assert_eq!(types[row][column], "d");
+                assert_eq!(cell[..19], text[..19], "row {row}");
+            } else {
+                // The CSV neutralises formula starts with an apostrophe; the workbook needs not.
+                let neutralised = format!("'{cell}");
+                assert!(
+                    cell == text || neutralised == *text,
+                    "row {row} column {column}: {cell:?} vs {text:?}"
+                );
+            }
+        }
+    }
+    // The hostile name is a string cell, never a formula.
+    let hostile_rows: Vec<usize> = (0..workbook.len())
+        .filter(|&r| workbook[r][1] == hostile)
+        .collect();
+    assert!(!hostile_rows.is_empty());
+    for row in hostile_rows {
+        assert_eq!(types[row][1], "s");
+    }
+
+    if Command::new("soffice").arg("--version").output().is_err() {
+        eprintln!("LibreOffice (soffice) is not installed: the workbook conversion was not run");
+        return;
+    }
+    let converted = dir.path().join("converted");
+    let status = Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}/profile",
+            dir.path().display()
+        ))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&converted)
+        .arg(out.join("report.xlsx"))
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(
+        std::fs::metadata(converted.join("report.pdf"))
+            .unwrap()
+            .len()
+            > 0
+    );
+}

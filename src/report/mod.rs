@@ -7,6 +7,7 @@ mod csv;
 mod ocsf;
 mod templates;
 mod view;
+mod xlsx;
 
 use std::fs;
 use std::io::Write;
@@ -29,16 +30,19 @@ pub enum Format {
     Ocsf,
     /// AWS Security Finding Format, 100 findings to a file.
     Asff,
+    /// An Excel workbook.
+    Xlsx,
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Html,
         Format::Csv,
         Format::Markdown,
         Format::Json,
         Format::Ocsf,
         Format::Asff,
+        Format::Xlsx,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -49,6 +53,7 @@ impl Format {
             Format::Json => "report.json",
             Format::Ocsf => "findings.ocsf.jsonl",
             Format::Asff => "findings.asff-001.json",
+            Format::Xlsx => "report.xlsx",
         }
     }
 }
@@ -64,8 +69,9 @@ impl FromStr for Format {
             "json" => Ok(Format::Json),
             "ocsf" => Ok(Format::Ocsf),
             "asff" => Ok(Format::Asff),
+            "xlsx" => Ok(Format::Xlsx),
             other => Err(format!(
-                "unknown format '{other}' (accepted: html, csv, md, json, ocsf, asff)"
+                "unknown format '{other}' (accepted: html, csv, md, json, ocsf, asff, xlsx)"
             )),
         }
     }
@@ -87,13 +93,14 @@ pub fn render(
     report: &Report,
     format: Format,
     templates: &Templates,
-    out: &mut dyn Write,
+    out: &mut Out,
 ) -> Result<(), String> {
     match format {
         Format::Json => serde_json::to_writer(out, report).map_err(|e| e.to_string()),
         Format::Csv => csv::render(report, out).map_err(|e| e.to_string()),
         Format::Ocsf => ocsf::render(report, out),
         Format::Asff => asff::render_chunk(report, 0, out),
+        Format::Xlsx => xlsx::render(report, out),
         Format::Html => templates::render_html(templates, &view::ReportView::new(report), out),
         Format::Markdown => {
             templates::render_markdown(templates, &view::ReportView::new(report), out)
@@ -153,7 +160,7 @@ impl Staged {
     pub fn add(
         &mut self,
         name: &str,
-        write: impl FnOnce(&mut dyn Write) -> Result<(), String>,
+        write: impl FnOnce(&mut Out) -> Result<(), String>,
     ) -> Result<(), ReportError> {
         let staged = stage(&self.dir, name, write)?;
         self.push(staged);
@@ -292,7 +299,10 @@ impl Write for HashWriter<'_> {
 }
 
 /// Writes one file's content; sent to a thread of its own by [`Staged::add_all`].
-pub type Writer<'w> = Box<dyn FnOnce(&mut dyn Write) -> Result<(), String> + Send + 'w>;
+pub type Writer<'w> = Box<dyn FnOnce(&mut Out) -> Result<(), String> + Send + 'w>;
+
+/// What a writer writes into: a file on its way to disk (the XLSX writer needs it `Send`).
+pub type Out = dyn Write + Send;
 
 type StagedFile = (tempfile::NamedTempFile, PathBuf, FileDigest);
 
@@ -300,7 +310,7 @@ type StagedFile = (tempfile::NamedTempFile, PathBuf, FileDigest);
 fn stage(
     dir: &Path,
     name: &str,
-    write: impl FnOnce(&mut dyn Write) -> Result<(), String>,
+    write: impl FnOnce(&mut Out) -> Result<(), String>,
 ) -> Result<StagedFile, ReportError> {
     let path = dir.join(name);
     let io_error = |source| ReportError::Write {
@@ -312,7 +322,8 @@ fn stage(
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(io_error)?;
-    let mut out = Digesting::new(std::io::BufWriter::new(temp.as_file()));
+    let file = temp.as_file().try_clone().map_err(io_error)?;
+    let mut out = Digesting::new(std::io::BufWriter::new(file));
     write(&mut out).map_err(|message| ReportError::Render {
         file: name.to_string(),
         message,

@@ -56,7 +56,7 @@ fn python() -> &'static Path {
         let python = venv.join("bin/python");
         let has_moto = |python: &Path| {
             Command::new(python)
-                .args(["-c", "import moto.server, boto3, py_ocsf_models"])
+                .args(["-c", "import moto.server, boto3, py_ocsf_models, openpyxl"])
                 .output()
                 .is_ok_and(|o| o.status.success())
         };
@@ -245,4 +245,19 @@ pub fn validate(validator: &str, files: &[PathBuf]) -> Output {
         .args(files)
         .output()
         .unwrap()
+}
+
+/// Run one of the test venv's readers (tests/emulator/read_*.py) on a file; its JSON output.
+pub fn read_back(reader: &str, file: &Path) -> Value {
+    let output = Command::new(python())
+        .arg(repo().join("tests/emulator").join(reader))
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{reader}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
 }

@@ -1,0 +1,320 @@
+//! report.xlsx: a workbook an auditor can filter. Sheets: Summary, Findings (the CSV's columns,
+//! header frozen, autofilter, status coloured), Coverage, Accounts, Waivers (when given). Cells
+//! are typed (times as dates, counts as numbers) and text from AWS is always written as text, so
+//! an account called `=HYPERLINK(...)` stays inert. Every sheet is written in constant-memory
+//! mode, row by row, so 10,000 accounts do not hold the workbook in memory.
+
+use rust_xlsxwriter::{Color, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+
+use super::csv::COLUMNS;
+use super::Out;
+use crate::findings::{Report, Status, Tally};
+use crate::model::Audit;
+
+pub fn render(report: &Report, out: &mut Out) -> Result<(), String> {
+    write(report, out).map_err(|e| e.to_string())
+}
+
+fn write(report: &Report, out: &mut Out) -> Result<(), XlsxError> {
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let collected = ExcelDateTime::from_timestamp(report.collected_at.timestamp())?;
+
+    summary(
+        workbook.add_worksheet_with_constant_memory(),
+        report,
+        &bold,
+        &date,
+        &collected,
+    )?;
+    findings(
+        workbook.add_worksheet_with_constant_memory(),
+        report,
+        &bold,
+        &date,
+        &collected,
+    )?;
+    coverage(workbook.add_worksheet_with_constant_memory(), report, &bold)?;
+    accounts(workbook.add_worksheet_with_constant_memory(), report, &bold)?;
+    if !report.waivers.is_empty() {
+        waivers(workbook.add_worksheet_with_constant_memory(), report, &bold)?;
+    }
+    workbook.save_to_writer(out)
+}
+
+fn header(sheet: &mut Worksheet, titles: &[&str], bold: &Format) -> Result<(), XlsxError> {
+    for (column, title) in titles.iter().enumerate() {
+        sheet.write_string_with_format(0, column as u16, *title, bold)?;
+    }
+    Ok(())
+}
+
+fn summary(
+    sheet: &mut Worksheet,
+    report: &Report,
+    bold: &Format,
+    date: &Format,
+    collected: &ExcelDateTime,
+) -> Result<(), XlsxError> {
+    sheet.set_name("Summary")?;
+    sheet.set_column_width(0, 48)?;
+    let s = &report.summary;
+    sheet.write_string_with_format(0, 0, "Organization", bold)?;
+    sheet.write_string(0, 1, report.organization.id.as_deref().unwrap_or(""))?;
+    sheet.write_string(1, 0, "Collected")?;
+    sheet.write_datetime_with_format(1, 1, collected, date)?;
+    sheet.write_string(2, 0, "Caller")?;
+    sheet.write_string(2, 1, &report.caller_arn)?;
+    let mut row = 3;
+    for (label, value) in [
+        ("Accounts in scope", s.accounts_total),
+        ("Audited", s.accounts_audited),
+        ("Could not be audited", s.accounts_errored),
+        (
+            "Not audited (closed, suspended, excluded)",
+            s.accounts_skipped,
+        ),
+        ("Findings passed", s.findings_passed),
+        ("Findings failed", s.findings_failed),
+        ("Findings errored", s.findings_errored),
+        ("Findings muted", s.findings_muted),
+    ] {
+        sheet.write_string(row, 0, label)?;
+        sheet.write_number(row, 1, value as f64)?;
+        row += 1;
+    }
+    for (title, tallies) in [("Rule", &s.rules), ("Framework", &s.frameworks)] {
+        row += 1;
+        for (column, heading) in [title, "Passed", "Failed", "Errors", "Muted", "Pass rate %"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string_with_format(row, column as u16, *heading, bold)?;
+        }
+        row += 1;
+        for tally in tallies {
+            tally_row(sheet, row, tally)?;
+            row += 1;
+        }
+    }
+    Ok(())
+}
+
+fn tally_row(sheet: &mut Worksheet, row: u32, tally: &Tally) -> Result<(), XlsxError> {
+    sheet.write_string(row, 0, &tally.key)?;
+    for (column, count) in [tally.passed, tally.failed, tally.errored, tally.muted]
+        .into_iter()
+        .enumerate()
+    {
+        sheet.write_number(row, column as u16 + 1, count as f64)?;
+    }
+    if let Some(rate) = tally.pass_rate() {
+        sheet.write_number(row, 5, (rate * 10.0).round() / 10.0)?;
+    }
+    Ok(())
+}
+
+fn findings(
+    sheet: &mut Worksheet,
+    report: &Report,
+    bold: &Format,
+    date: &Format,
+    collected: &ExcelDateTime,
+) -> Result<(), XlsxError> {
+    sheet.set_name("Findings")?;
+    let widths = [14, 24, 24, 12, 12, 28, 36, 40, 9, 13, 40, 60, 60, 20, 40];
+    for (column, width) in widths.into_iter().enumerate() {
+        sheet.set_column_width(column as u16, width)?;
+    }
+    header(sheet, &COLUMNS, bold)?;
+    sheet.set_freeze_panes(1, 0)?;
+    let colour = |status: Status| {
+        let colour = match status {
+            Status::Pass => Color::RGB(0x1A7F37),
+            Status::Fail => Color::RGB(0xCF222E),
+            Status::Error => Color::RGB(0x9A6700),
+            Status::Muted => Color::RGB(0x8250DF),
+        };
+        Format::new()
+            .set_bold()
+            .set_font_color(Color::White)
+            .set_background_color(colour)
+    };
+    let accounts: std::collections::HashMap<&str, &crate::model::Account> = report
+        .accounts
+        .iter()
+        .map(|a| (a.account.id.as_str(), &a.account))
+        .collect();
+    let mut row = 1;
+    for finding in &report.findings {
+        let account = accounts.get(finding.account_id.as_str());
+        let controls: Vec<String> = finding
+            .controls
+            .iter()
+            .map(|c| format!("{} {}", c.framework, c.id))
+            .collect();
+        let mut evidence = finding.evidence.summary.clone();
+        for warning in &finding.evidence.warnings {
+            evidence.push_str("\nWARNING: ");
+            evidence.push_str(warning);
+        }
+        let waiver = finding
+            .waiver
+            .as_ref()
+            .map(|w| {
+                format!(
+                    "{} (approved by {}, until {})",
+                    w.reason, w.approver, w.expires
+                )
+            })
+            .unwrap_or_default();
+        let text = [
+            finding.account_id.as_str(),
+            &finding.account_name,
+            account.and_then(|a| a.ou_path.as_deref()).unwrap_or(""),
+            account.map(|a| a.status.as_str()).unwrap_or(""),
+            finding.region.as_deref().unwrap_or(""),
+            &finding.resource,
+            &finding.rule_id,
+            &finding.title,
+        ];
+        for (column, value) in text.into_iter().enumerate() {
+            sheet.write_string(row, column as u16, value)?;
+        }
+        sheet.write_string_with_format(row, 8, finding.status.as_str(), &colour(finding.status))?;
+        let rest = [
+            finding.severity.as_str(),
+            &controls.join("; "),
+            &evidence,
+            &finding.remediation,
+        ];
+        for (column, value) in rest.into_iter().enumerate() {
+            sheet.write_string(row, column as u16 + 9, value)?;
+        }
+        sheet.write_datetime_with_format(row, 13, collected, date)?;
+        sheet.write_string(row, 14, &waiver)?;
+        row += 1;
+    }
+    for entry in &report.accounts {
+        if let Audit::Skipped { reason } = &entry.audit {
+            let account = &entry.account;
+            let text = [
+                account.id.as_str(),
+                &account.name,
+                account.ou_path.as_deref().unwrap_or(""),
+                &account.status,
+            ];
+            for (column, value) in text.into_iter().enumerate() {
+                sheet.write_string(row, column as u16, value)?;
+            }
+            sheet.write_string(row, 8, "NOT_AUDITED")?;
+            sheet.write_string(row, 11, reason)?;
+            sheet.write_datetime_with_format(row, 13, collected, date)?;
+            row += 1;
+        }
+    }
+    sheet.autofilter(0, 0, row.saturating_sub(1).max(1), COLUMNS.len() as u16 - 1)?;
+    Ok(())
+}
+
+fn coverage(sheet: &mut Worksheet, report: &Report, bold: &Format) -> Result<(), XlsxError> {
+    sheet.set_name("Coverage")?;
+    let mut titles = vec!["Account"];
+    titles.extend(report.regions.iter().map(String::as_str));
+    header(sheet, &titles, bold)?;
+    sheet.set_freeze_panes(1, 1)?;
+    sheet.set_column_width(0, 16)?;
+    for (row, account) in report.coverage.iter().enumerate() {
+        let row = row as u32 + 1;
+        sheet.write_string(row, 0, &account.account_id)?;
+        for (column, region) in account.regions.iter().enumerate() {
+            let mark = match (region.reads, region.writes) {
+                (true, true) => "RW",
+                (true, false) => "R",
+                (false, true) => "W",
+                (false, false) => "",
+            };
+            sheet.write_string(row, column as u16 + 1, mark)?;
+        }
+    }
+    Ok(())
+}
+
+fn accounts(sheet: &mut Worksheet, report: &Report, bold: &Format) -> Result<(), XlsxError> {
+    sheet.set_name("Accounts")?;
+    header(
+        sheet,
+        &[
+            "account_id",
+            "account_name",
+            "email",
+            "ou_path",
+            "status",
+            "audit",
+            "detail",
+        ],
+        bold,
+    )?;
+    sheet.set_freeze_panes(1, 0)?;
+    for (row, entry) in report.accounts.iter().enumerate() {
+        let row = row as u32 + 1;
+        let account = &entry.account;
+        let (state, detail) = match &entry.audit {
+            Audit::Audited => ("audited", ""),
+            Audit::Skipped { reason } => ("skipped", reason.as_str()),
+            Audit::Error { error } => ("error", error.as_str()),
+        };
+        let cells = [
+            account.id.as_str(),
+            &account.name,
+            &account.email,
+            account.ou_path.as_deref().unwrap_or(""),
+            &account.status,
+            state,
+            detail,
+        ];
+        for (column, value) in cells.into_iter().enumerate() {
+            sheet.write_string(row, column as u16, value)?;
+        }
+    }
+    Ok(())
+}
+
+fn waivers(sheet: &mut Worksheet, report: &Report, bold: &Format) -> Result<(), XlsxError> {
+    sheet.set_name("Waivers")?;
+    header(
+        sheet,
+        &[
+            "rule", "accounts", "region", "resource", "reason", "approver", "expires", "state",
+            "muted",
+        ],
+        bold,
+    )?;
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    for (row, used) in report.waivers.iter().enumerate() {
+        let row = row as u32 + 1;
+        let waiver = &used.waiver;
+        let cells = [
+            waiver.rule.as_str(),
+            &waiver.accounts.join(", "),
+            waiver.region.as_deref().unwrap_or(""),
+            waiver.resource.as_deref().unwrap_or(""),
+            &waiver.reason,
+            &waiver.approver,
+        ];
+        for (column, value) in cells.into_iter().enumerate() {
+            sheet.write_string(row, column as u16, value)?;
+        }
+        let expires = ExcelDateTime::parse_from_str(&waiver.expires.to_string())?;
+        sheet.write_datetime_with_format(row, 6, &expires, &date)?;
+        let state = match used.state {
+            crate::waivers::WaiverState::Active => "active",
+            crate::waivers::WaiverState::Expired => "expired",
+            crate::waivers::WaiverState::Unused => "unused",
+        };
+        sheet.write_string(row, 7, state)?;
+        sheet.write_number(row, 8, used.muted as f64)?;
+    }
+    Ok(())
+}

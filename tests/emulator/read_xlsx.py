@@ -1,0 +1,44 @@
+"""Read a workbook back with a third-party reader (openpyxl) and print it as JSON.
+
+    python read_xlsx.py FILE
+
+Prints {"sheets": [names], "findings": [[cell, ...], ...], "types": [[type, ...], ...],
+"frozen": "A2", "autofilter": "A1:O42"}: every cell of the Findings sheet as text (dates as
+ISO 8601), with openpyxl's data type of each ("s" string, "n" number, "d" date, "f" formula).
+"""
+
+import json
+import sys
+from datetime import datetime
+
+import openpyxl
+
+
+def main() -> int:
+    workbook = openpyxl.load_workbook(sys.argv[1])
+    sheet = workbook["Findings"]
+    rows, types = [], []
+    for row in sheet.iter_rows():
+        rows.append(
+            [
+                cell.value.isoformat() if isinstance(cell.value, datetime) else ("" if cell.value is None else str(cell.value))
+                for cell in row
+            ]
+        )
+        types.append([cell.data_type for cell in row])
+    print(
+        json.dumps(
+            {
+                "sheets": workbook.sheetnames,
+                "findings": rows,
+                "types": types,
+                "frozen": sheet.freeze_panes,
+                "autofilter": sheet.auto_filter.ref,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

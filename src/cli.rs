@@ -12,6 +12,7 @@ use orgtrail::report::Format;
 
 #[derive(Parser, Debug)]
 #[command(
+    args_override_self = true,
     name = "orgtrail",
     version,
     about = "Audit AWS CloudTrail across an AWS Organization and write the evidence"
@@ -23,6 +24,10 @@ pub struct Cli {
     /// Only errors on standard error.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// A configuration file (TOML) holding scan and report options [default: ./orgtrail.toml
+    /// when present]. Command line beats environment (ORGTRAIL_*), which beats the file.
+    #[arg(long, global = true, value_name = "FILE", env = "ORGTRAIL_CONFIG")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -37,6 +42,8 @@ pub enum Command {
     Merge(MergeArgs),
     /// Print the rule catalogue with its framework mappings.
     Rules(RulesArgs),
+    /// Write a commented starter orgtrail.toml.
+    Init(InitArgs),
     /// Check the files of a report directory against its manifest.json.
     Verify(VerifyArgs),
     /// What changed between two runs: new failures, fixed findings, new and removed accounts.
@@ -53,6 +60,16 @@ pub struct DiffArgs {
     pub new: PathBuf,
     #[arg(long, value_enum, default_value = "md")]
     pub format: RulesFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(default_value = "orgtrail.toml", value_name = "FILE")]
+    pub path: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -77,41 +94,75 @@ pub struct ScanArgs {
     #[arg(
         long,
         default_value = "OrganizationAccountAccessRole",
-        value_name = "NAME"
+        value_name = "NAME",
+        env = "ORGTRAIL_ROLE_NAME"
     )]
     pub role_name: String,
     /// External ID the audit role's trust policy asks for.
     #[arg(long, env = "ORGTRAIL_EXTERNAL_ID", hide_env_values = true)]
     pub external_id: Option<String>,
     /// Session name, as it will show in the members' CloudTrail.
-    #[arg(long, default_value = "orgtrail")]
+    #[arg(long, default_value = "orgtrail", env = "ORGTRAIL_SESSION_NAME")]
     pub session_name: String,
     /// Regions to audit, comma-separated [default: the 17 default-enabled commercial regions].
-    #[arg(long, value_delimiter = ',', value_name = "REGION,...", value_parser = region)]
+    #[arg(
+        action = clap::ArgAction::Set,
+        long,
+        value_delimiter = ',',
+        value_name = "REGION,...",
+        value_parser = region,
+        env = "ORGTRAIL_REGIONS",
+    )]
     pub regions: Vec<String>,
     /// Audit only these account ids.
-    #[arg(long, value_delimiter = ',', value_name = "ID,...", value_parser = account_id)]
+    #[arg(
+        action = clap::ArgAction::Set,
+        long,
+        value_delimiter = ',',
+        value_name = "ID,...",
+        value_parser = account_id,
+        env = "ORGTRAIL_ACCOUNTS",
+    )]
     pub accounts: Vec<String>,
     /// List these accounts as excluded instead of auditing them.
-    #[arg(long, value_delimiter = ',', value_name = "ID,...", value_parser = account_id)]
+    #[arg(
+        action = clap::ArgAction::Set,
+        long,
+        value_delimiter = ',',
+        value_name = "ID,...",
+        value_parser = account_id,
+        env = "ORGTRAIL_EXCLUDE_ACCOUNTS",
+    )]
     pub exclude_accounts: Vec<String>,
     /// Audit only accounts under these OUs or roots (any depth).
-    #[arg(long, value_delimiter = ',', value_name = "OU,...", value_parser = organizational_unit)]
+    #[arg(
+        action = clap::ArgAction::Set,
+        long,
+        value_delimiter = ',',
+        value_name = "OU,...",
+        value_parser = organizational_unit,
+        env = "ORGTRAIL_OU",
+    )]
     pub ou: Vec<String>,
     /// Accounts collected at the same time.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256), env = "ORGTRAIL_CONCURRENCY")]
     pub concurrency: u16,
     /// Audit only shard K of N (accounts by id modulo N); combine the shards with `orgtrail merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
     /// Seconds one account may take, retries included, before it is reported as an ERROR.
-    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600), env = "ORGTRAIL_ACCOUNT_TIMEOUT")]
     pub account_timeout: u64,
     /// Attempts per AWS call, the first included (throttling is retried with back-off).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20), env = "ORGTRAIL_MAX_ATTEMPTS")]
     pub max_attempts: u32,
     /// standard: back-off with jitter; adaptive: also slows the client down once throttled.
-    #[arg(long, value_enum, default_value = "standard")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "standard",
+        env = "ORGTRAIL_RETRY_MODE"
+    )]
     pub retry_mode: RetryModeArg,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -146,26 +197,28 @@ pub struct OutputArgs {
     /// Report formats, comma-separated.
     #[arg(
         long,
+        action = clap::ArgAction::Set,
         value_delimiter = ',',
         default_value = "html,csv,md,json",
-        value_name = "FORMAT,..."
+        value_name = "FORMAT,...",
+        env = "ORGTRAIL_FORMAT"
     )]
     pub format: Vec<Format>,
     /// Directory the files are written into (created if missing).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "ORGTRAIL_OUT")]
     pub out: PathBuf,
     /// A directory of templates replacing the embedded ones of the same names
     /// (report.html.tera, account.html.tera, report.md.tera).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "ORGTRAIL_TEMPLATES")]
     pub templates: Option<PathBuf>,
     /// Last run's report.json: the reports then show what changed since.
-    #[arg(long, value_name = "REPORT")]
+    #[arg(long, value_name = "REPORT", env = "ORGTRAIL_BASELINE")]
     pub baseline: Option<PathBuf>,
     /// Waivers (TOML): accepted risks that turn matching FAIL/ERROR findings into MUTED.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "ORGTRAIL_WAIVERS")]
     pub waivers: Option<PathBuf>,
     /// Exit with code 4 when a finding at or above this severity fails.
-    #[arg(long, value_enum, value_name = "SEVERITY")]
+    #[arg(long, value_enum, value_name = "SEVERITY", env = "ORGTRAIL_FAIL_ON")]
     pub fail_on: Option<FailOn>,
 }
 

@@ -2,6 +2,7 @@
 //! message and an exit code.
 
 mod cli;
+mod config;
 mod progress;
 
 use std::collections::BTreeSet;
@@ -16,8 +17,8 @@ use clap::Parser;
 use tracing::{info, warn};
 
 use cli::{
-    Cli, Command, DiffArgs, MergeArgs, OutputArgs, ReportArgs, RulesArgs, RulesFormat, ScanArgs,
-    VerifyArgs,
+    Cli, Command, DiffArgs, InitArgs, MergeArgs, OutputArgs, ReportArgs, RulesArgs, RulesFormat,
+    ScanArgs, VerifyArgs,
 };
 use orgtrail::assume::AuditRole;
 use orgtrail::aws::{Aws, SdkSettings};
@@ -53,12 +54,126 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// The command line with the configuration file's options in it, for the manifest.
+static RESOLVED_ARGUMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+static CONFIGURATION_FILE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+const SUBCOMMANDS_WITH_OPTIONS: [&str; 3] = ["scan", "report", "merge"];
+
+/// The command line with the configuration file's options placed before the user's own, so
+/// that the user's win; and what came from the file, to blame it for a bad value.
+fn with_configuration(
+    arguments: Vec<String>,
+) -> Result<(Vec<String>, Option<config::Loaded>), String> {
+    let mut config_path = std::env::var_os("ORGTRAIL_CONFIG").map(std::path::PathBuf::from);
+    let mut subcommand = None;
+    let mut index = 1;
+    while index < arguments.len() {
+        let argument = &arguments[index];
+        if argument == "--config" {
+            config_path = arguments.get(index + 1).map(std::path::PathBuf::from);
+            index += 2;
+            continue;
+        }
+        if let Some(path) = argument.strip_prefix("--config=") {
+            config_path = Some(path.into());
+        } else if !argument.starts_with('-') && subcommand.is_none() {
+            subcommand = Some(index);
+        }
+        index += 1;
+    }
+    let Some(position) =
+        subcommand.filter(|&i| SUBCOMMANDS_WITH_OPTIONS.contains(&arguments[i].as_str()))
+    else {
+        return Ok((arguments, None));
+    };
+    let Some(loaded) = config::load(config_path.as_deref(), &arguments[position])? else {
+        return Ok((arguments, None));
+    };
+    let mut resolved: Vec<String> = arguments[..=position].to_vec();
+    resolved.extend(
+        loaded
+            .options
+            .iter()
+            .flat_map(|o| o.arguments.iter().cloned()),
+    );
+    resolved.extend(arguments[position + 1..].iter().cloned());
+    Ok((resolved, Some(loaded)))
+}
+
+/// When clap rejects a value that came from the configuration file, say where it was written.
+fn blame_configuration(
+    error: &clap::Error,
+    configuration: &Option<config::Loaded>,
+    arguments: &[String],
+) -> Option<String> {
+    let loaded = configuration.as_ref()?;
+    let clap::error::ContextValue::String(argument) =
+        error.get(clap::error::ContextKind::InvalidArg)?
+    else {
+        return None;
+    };
+    let flag = argument.split([' ', '=']).next()?;
+    let from_file = loaded.options.iter().find(|o| o.arguments[0] == flag)?;
+    // Given on the command line too: the user's value was the bad one.
+    if arguments.iter().filter(|a| a.as_str() == flag).count() > 1 {
+        return None;
+    }
+    let reason = error.to_string();
+    let reason = reason
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    Some(format!(
+        "{}:{}: {} = {}: {reason}",
+        loaded.path.display(),
+        from_file.line,
+        from_file.key,
+        from_file.arguments[1..].join(" ")
+    ))
+}
+
+fn init(args: InitArgs) -> Result<u8, Failure> {
+    if args.path.exists() && !args.force {
+        return Err(Failure::Usage(anyhow!(
+            "{} exists; pass --force to replace it",
+            args.path.display()
+        )));
+    }
+    std::fs::write(&args.path, config::STARTER)
+        .with_context(|| format!("writing {}", args.path.display()))?;
+    println!(
+        "wrote {}: edit it, then run `orgtrail scan`",
+        args.path.display()
+    );
+    Ok(0)
+}
+
 /// When this run began, for the manifest.
 static STARTED_AT: std::sync::OnceLock<chrono::DateTime<Utc>> = std::sync::OnceLock::new();
 
 fn main() -> ExitCode {
     STARTED_AT.get_or_init(Utc::now);
-    let cli = Cli::parse();
+    let (arguments, configuration) = match with_configuration(std::env::args().collect()) {
+        Ok(resolved) => resolved,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let cli = match Cli::try_parse_from(&arguments) {
+        Ok(cli) => cli,
+        Err(error) => {
+            if let Some(message) = blame_configuration(&error, &configuration, &arguments) {
+                eprintln!("error: {message}");
+                return ExitCode::from(exit::USAGE);
+            }
+            error.exit()
+        }
+    };
+    RESOLVED_ARGUMENTS.get_or_init(|| arguments.clone());
+    CONFIGURATION_FILE.get_or_init(|| configuration.as_ref().map(|c| c.path.display().to_string()));
     init_tracing(cli.verbose, cli.quiet);
     let outcome = match cli.command {
         Command::Scan(args) => run_async(scan(args, cli.quiet)),
@@ -66,6 +181,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => merge_shards(args),
         Command::Rules(args) => print_rules(args),
         Command::Verify(args) => verify(args),
+        Command::Init(args) => init(args),
         Command::Diff(args) => print_diff(args),
     };
     match outcome {
@@ -359,7 +475,8 @@ fn write_reports(
     let manifest = Manifest {
         schema: MANIFEST_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        arguments: manifest::redact(std::env::args()),
+        arguments: manifest::redact(RESOLVED_ARGUMENTS.get().cloned().unwrap_or_default()),
+        configuration_file: CONFIGURATION_FILE.get().cloned().flatten(),
         started_at,
         finished_at: Utc::now(),
         caller_arn: inventory.caller_arn.clone(),

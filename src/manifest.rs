@@ -15,8 +15,12 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub struct Manifest {
     pub schema: String,
     pub tool_version: String,
-    /// The command line, with secret values replaced by `<redacted>`.
+    /// The resolved command line (the configuration file's options included), with secret
+    /// values replaced by `<redacted>`.
     pub arguments: Vec<String>,
+    /// The configuration file those options came from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration_file: Option<String>,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub caller_arn: String,

@@ -809,3 +809,120 @@ fn asff_files_hold_at_most_a_hundred_findings_each_and_validate_against_botocore
             && statuses.contains(&"NOT_AVAILABLE")
     );
 }
+
+#[test]
+fn a_configuration_file_holds_the_options_and_command_line_then_environment_win_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let starter = dir.path().join("orgtrail.toml");
+    let init = orgtrail().arg("init").arg(&starter).output().unwrap();
+    assert!(init.status.success(), "{}", stderr(&init));
+    let again = orgtrail().arg("init").arg(&starter).output().unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "init does not overwrite without --force"
+    );
+
+    let config = write(
+        dir.path(),
+        "audit.toml",
+        "format = [\"md\"]\nout = \"DIR/reports/{date}\"\nexternal_id_env = \"AUDIT_SECRET\"\nrole_name = \"OrgTrailAudit\"\n"
+            .replace("DIR", dir.path().to_str().unwrap())
+            .as_str(),
+    );
+    let run = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut command = orgtrail();
+        command
+            .env("AUDIT_SECRET", "s3cret-external-id")
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "report",
+                "--inventory",
+            ])
+            .arg(demo_inventory())
+            .args(extra);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command.output().unwrap()
+    };
+    let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let dated = dir.path().join("reports").join(&date);
+
+    // The file alone: its format, its dated output directory.
+    let output = run(&[], &[]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(dated.join("report.md").is_file() && !dated.join("report.html").exists());
+    let manifest = std::fs::read_to_string(dated.join("manifest.json")).unwrap();
+    assert!(
+        manifest.contains("audit.toml"),
+        "the manifest names the configuration file"
+    );
+    assert!(
+        manifest.contains("\"md\""),
+        "and records the resolved options"
+    );
+
+    // The environment beats the file; the command line beats both.
+    let env_out = dir.path().join("env");
+    run(
+        &[("ORGTRAIL_FORMAT", "csv")],
+        &["--out", env_out.to_str().unwrap()],
+    );
+    assert!(env_out.join("findings.csv").is_file() && !env_out.join("report.md").exists());
+    let cli_out = dir.path().join("cli");
+    run(
+        &[("ORGTRAIL_FORMAT", "csv")],
+        &["--format", "json", "--out", cli_out.to_str().unwrap()],
+    );
+    assert!(cli_out.join("report.json").is_file());
+    assert!(!cli_out.join("findings.csv").exists() && !cli_out.join("report.md").exists());
+
+    // scan-only keys are accepted in the file and skipped by report; the secret never lands.
+    for file in std::fs::read_dir(&dated).unwrap() {
+        let text = std::fs::read_to_string(file.unwrap().path()).unwrap_or_default();
+        assert!(!text.contains("s3cret-external-id"));
+    }
+}
+
+#[test]
+fn a_bad_configuration_file_names_the_file_the_line_and_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "formats = [\"md\"]\n",
+            vec!["line 1", "unknown field `formats`", "expected one of"],
+        ),
+        ("format = \"md\"\n", vec!["line 1", "expected a sequence"]),
+        (
+            "\nconcurrency = 0\n",
+            vec![":2: concurrency = 0", "1..=256"],
+        ),
+        (
+            "\n\nformat = [\"pdf\"]\n",
+            vec![":3: format = pdf", "accepted: html"],
+        ),
+        (
+            "external_id_env = \"NOT_SET_ANYWHERE\"\n",
+            vec![":1:", "NOT_SET_ANYWHERE, which is not set"],
+        ),
+    ];
+    for (text, expected) in cases {
+        let config = write(dir.path(), "bad.toml", text);
+        let output = orgtrail()
+            .args(["--config", config.to_str().unwrap(), "scan", "--out"])
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap();
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{text}: {message}");
+        assert!(message.contains("bad.toml"), "{text}: {message}");
+        for part in expected {
+            assert!(
+                message.contains(part),
+                "{text}: expected {part:?} in {message}"
+            );
+        }
+    }
+}

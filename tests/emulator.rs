@@ -156,6 +156,47 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
         read_json(&again.join("report.json"))["findings"],
         report["findings"]
     );
+
+    // Every export, from a scan, passes the third-party readers: OCSF (py-ocsf-models), ASFF
+    // (botocore's BatchImportFindings model), XLSX (openpyxl).
+    let exports = emulator.dir.path().join("exports");
+    let output = emulator.scan(
+        &exports,
+        &[
+            "--external-id",
+            "orgtrail-test",
+            "--format",
+            "ocsf,asff,xlsx",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let validated = support::validate("validate_ocsf.py", &[exports.join("findings.ocsf.jsonl")]);
+    assert!(
+        validated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&validated.stdout)
+    );
+    let asff: Vec<std::path::PathBuf> = std::fs::read_dir(&exports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("findings.asff-"))
+        .collect();
+    assert_eq!(
+        asff.len(),
+        report["findings"].as_array().unwrap().len().div_ceil(100)
+    );
+    let validated = support::validate("validate_asff.py", &asff);
+    assert!(
+        validated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&validated.stdout)
+    );
+    let workbook = support::read_back("read_xlsx.py", &exports.join("report.xlsx"));
+    assert_eq!(
+        workbook["findings"].as_array().unwrap().len(),
+        report["findings"].as_array().unwrap().len() + 2,
+        "a header, every finding and the closed account"
+    );
 }
 
 #[test]

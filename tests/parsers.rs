@@ -107,3 +107,90 @@ fn mutated_inventories_are_rejected_or_fully_usable() {
         "only {accepted} mutated inventories were accepted"
     );
 }
+
+/// Replace a random span of `text` with a random piece, `count` times over.
+fn mutations(text: &str, seed: u64, count: usize, pieces: &[&str]) -> Vec<String> {
+    let mut sequence = Sequence(seed);
+    let bytes = text.as_bytes();
+    (0..count)
+        .filter_map(|_| {
+            let start = sequence.below(bytes.len());
+            let end = (start + sequence.below(8)).min(bytes.len());
+            let mut mutated = bytes[..start].to_vec();
+            mutated.extend_from_slice(pieces[sequence.below(pieces.len())].as_bytes());
+            mutated.extend_from_slice(&bytes[end..]);
+            String::from_utf8(mutated).ok()
+        })
+        .collect()
+}
+
+const TOML_PIECES: &[&str] = &[
+    "",
+    "=",
+    "[",
+    "]",
+    "[[waiver]]",
+    "\"",
+    "'",
+    "\n",
+    "#",
+    "0",
+    "-1",
+    "2027-02-30",
+    "1979-05-27T07:32:00Z",
+    "true",
+    "{}",
+    "*",
+    "rule",
+    "accounts = []",
+    "expires = 2020-01-01",
+];
+
+#[test]
+fn mutated_waiver_files_are_rejected_with_a_message_or_loaded_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = include_str!("../examples/waivers.toml");
+    let path = dir.path().join("waivers.toml");
+    let mut loaded = 0;
+    for text in mutations(original, 0x7761_6976, 400, TOML_PIECES) {
+        std::fs::write(&path, &text).unwrap();
+        match orgtrail::waivers::load(&path, catalogue()) {
+            Ok(_) => loaded += 1,
+            Err(error) => assert!(error.to_string().contains("waivers.toml"), "{error}"),
+        }
+    }
+    assert!(loaded > 10, "only {loaded} mutated files still loaded");
+}
+
+#[test]
+fn mutated_configuration_files_never_crash_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("orgtrail.toml");
+    let original = "format = [\"json\"]\nout = \"OUT\"\nfail_on = \"critical\"\nconcurrency = 4\n"
+        .replace("OUT", dir.path().join("out").to_str().unwrap());
+    for text in mutations(&original, 0x636f_6e66, 60, TOML_PIECES) {
+        std::fs::write(&path, &text).unwrap();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_orgtrail"))
+            .args([
+                "-q",
+                "--config",
+                path.to_str().unwrap(),
+                "report",
+                "--inventory",
+            ])
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/examples/demo-inventory.json"
+            ))
+            .output()
+            .unwrap();
+        let code = output.status.code();
+        // 0, 3, 4: the reports were written; 1, 2: a clear error. Never a panic (101) or a signal.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            matches!(code, Some(0..=4)),
+            "{text:?} gave {code:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -35,11 +35,16 @@ pub fn orgtrail() -> Command {
         "AWS_ENDPOINT_URL",
         "AWS_REGION",
         "AWS_DEFAULT_REGION",
-        "ORGTRAIL_EXTERNAL_ID",
-        "ORGTRAIL_LOG",
     ] {
         command.env_remove(variable);
     }
+    // No ORGTRAIL_* setting, and no ./orgtrail.toml, from the machine the tests run on.
+    for (variable, _) in std::env::vars_os() {
+        if variable.to_string_lossy().starts_with("ORGTRAIL_") {
+            command.env_remove(variable);
+        }
+    }
+    command.current_dir(std::env::temp_dir());
     command
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")

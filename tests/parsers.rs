@@ -3,7 +3,7 @@
 
 use orgtrail::evaluate::evaluate;
 use orgtrail::model::Inventory;
-use orgtrail::report::{render, Format, Templates};
+use orgtrail::report::{writers, Format, Templates};
 use orgtrail::rules::catalogue;
 
 const DEMO: &str = include_str!("../examples/demo-inventory.json");
@@ -28,9 +28,10 @@ impl Sequence {
 fn exercise(text: &str) {
     if let Ok(inventory) = Inventory::from_json(text) {
         let report = evaluate(&inventory, catalogue(), Vec::new(), inventory.collected_at);
-        for format in Format::ALL {
-            render(&report, format, &Templates::default(), &mut std::io::sink())
-                .unwrap_or_else(|e| panic!("{format:?} on an accepted inventory: {e}"));
+        let templates = Templates::default();
+        for (name, write) in writers(&report, &Format::ALL, &templates) {
+            write(&mut std::io::sink())
+                .unwrap_or_else(|e| panic!("{name} on an accepted inventory: {e}"));
         }
         let again = Inventory::from_json(&serde_json::to_string(&inventory).unwrap()).unwrap();
         assert_eq!(again, inventory);

@@ -88,7 +88,8 @@ pub enum ReportError {
     },
 }
 
-/// Render `report` as `format` into `out`, streaming where the format allows.
+/// Render `report` as `format` into `out`, streaming where the format allows (a format that
+/// spans several files, ASFF, goes through [`writers`]).
 pub fn render(
     report: &Report,
     format: Format,
@@ -99,7 +100,8 @@ pub fn render(
         Format::Json => serde_json::to_writer(out, report).map_err(|e| e.to_string()),
         Format::Csv => csv::render(report, out).map_err(|e| e.to_string()),
         Format::Ocsf => ocsf::render(report, out),
-        Format::Asff => asff::render_chunk(report, 0, out),
+        // ASFF spans several files; `writers` gives one writer per file.
+        Format::Asff => Err("ASFF is written in files of 100 findings: use report::writers".into()),
         Format::Xlsx => xlsx::render(report, out),
         Format::Html => templates::render_html(templates, &view::ReportView::new(report), out),
         Format::Markdown => {

@@ -6,9 +6,9 @@
 
 use rust_xlsxwriter::{Color, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
-use super::csv::COLUMNS;
+use super::csv::{rows, COLUMNS};
 use super::Out;
-use crate::findings::{Report, Status, Tally};
+use crate::findings::{Report, Tally};
 use crate::model::Audit;
 
 pub fn render(report: &Report, out: &mut Out) -> Result<(), String> {
@@ -129,90 +129,41 @@ fn findings(
     }
     header(sheet, &COLUMNS, bold)?;
     sheet.set_freeze_panes(1, 0)?;
-    let colour = |status: Status| {
+    let colour = |status: &str| {
         let colour = match status {
-            Status::Pass => Color::RGB(0x1A7F37),
-            Status::Fail => Color::RGB(0xCF222E),
-            Status::Error => Color::RGB(0x9A6700),
-            Status::Muted => Color::RGB(0x8250DF),
+            "PASS" => Color::RGB(0x1A7F37),
+            "FAIL" => Color::RGB(0xCF222E),
+            "ERROR" => Color::RGB(0x9A6700),
+            "MUTED" => Color::RGB(0x8250DF),
+            _ => return None,
         };
-        Format::new()
-            .set_bold()
-            .set_font_color(Color::White)
-            .set_background_color(colour)
+        Some(
+            Format::new()
+                .set_bold()
+                .set_font_color(Color::White)
+                .set_background_color(colour),
+        )
     };
-    let accounts: std::collections::HashMap<&str, &crate::model::Account> = report
-        .accounts
+    let status = COLUMNS.iter().position(|c| *c == "status").unwrap_or(8);
+    let collected_at = COLUMNS
         .iter()
-        .map(|a| (a.account.id.as_str(), &a.account))
-        .collect();
+        .position(|c| *c == "collected_at")
+        .unwrap_or(13);
     let mut row = 1;
-    for finding in &report.findings {
-        let account = accounts.get(finding.account_id.as_str());
-        let controls: Vec<String> = finding
-            .controls
-            .iter()
-            .map(|c| format!("{} {}", c.framework, c.id))
-            .collect();
-        let mut evidence = finding.evidence.summary.clone();
-        for warning in &finding.evidence.warnings {
-            evidence.push_str("\nWARNING: ");
-            evidence.push_str(warning);
-        }
-        let waiver = finding
-            .waiver
-            .as_ref()
-            .map(|w| {
-                format!(
-                    "{} (approved by {}, until {})",
-                    w.reason, w.approver, w.expires
-                )
-            })
-            .unwrap_or_default();
-        let text = [
-            finding.account_id.as_str(),
-            &finding.account_name,
-            account.and_then(|a| a.ou_path.as_deref()).unwrap_or(""),
-            account.map(|a| a.status.as_str()).unwrap_or(""),
-            finding.region.as_deref().unwrap_or(""),
-            &finding.resource,
-            &finding.rule_id,
-            &finding.title,
-        ];
-        for (column, value) in text.into_iter().enumerate() {
-            sheet.write_string(row, column as u16, value)?;
-        }
-        sheet.write_string_with_format(row, 8, finding.status.as_str(), &colour(finding.status))?;
-        let rest = [
-            finding.severity.as_str(),
-            &controls.join("; "),
-            &evidence,
-            &finding.remediation,
-        ];
-        for (column, value) in rest.into_iter().enumerate() {
-            sheet.write_string(row, column as u16 + 9, value)?;
-        }
-        sheet.write_datetime_with_format(row, 13, collected, date)?;
-        sheet.write_string(row, 14, &waiver)?;
-        row += 1;
-    }
-    for entry in &report.accounts {
-        if let Audit::Skipped { reason } = &entry.audit {
-            let account = &entry.account;
-            let text = [
-                account.id.as_str(),
-                &account.name,
-                account.ou_path.as_deref().unwrap_or(""),
-                &account.status,
-            ];
-            for (column, value) in text.into_iter().enumerate() {
-                sheet.write_string(row, column as u16, value)?;
+    // The collected_at column is written as a date below, so its text is not needed.
+    for cells in rows(report, "") {
+        for (column, value) in cells.iter().enumerate() {
+            let column_index = column as u16;
+            if column == collected_at {
+                // A date, not its text.
+                sheet.write_datetime_with_format(row, column_index, collected, date)?;
+            } else if let Some(format) = (column == status).then(|| colour(value)).flatten() {
+                sheet.write_string_with_format(row, column_index, value.as_ref(), &format)?;
+            } else {
+                sheet.write_string(row, column_index, value.as_ref())?;
             }
-            sheet.write_string(row, 8, "NOT_AUDITED")?;
-            sheet.write_string(row, 11, reason)?;
-            sheet.write_datetime_with_format(row, 13, collected, date)?;
-            row += 1;
         }
+        row += 1;
     }
     sheet.autofilter(0, 0, row.saturating_sub(1).max(1), COLUMNS.len() as u16 - 1)?;
     Ok(())

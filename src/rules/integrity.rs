@@ -4,7 +4,7 @@
 use super::checks::{create_trail_command, every_trail, judge, trail_command, NO_TRAIL};
 use super::{AccountTrails, Verdict};
 use crate::findings::{Evidence, Status, TrailEvidence};
-use crate::model::{BucketAccess, Readable, Trail};
+use crate::model::{BucketAccess, LogBucket, Readable, Trail};
 
 pub fn log_file_validation(account: &AccountTrails) -> Verdict {
     every_trail_setting(
@@ -226,18 +226,16 @@ fn bucket_of(trail: &Trail) -> Option<String> {
     trail.s3_bucket_name.clone()
 }
 
+fn log_bucket<'r>(buckets: &'r [LogBucket], name: &str) -> Option<&'r Readable<BucketAccess>> {
+    buckets.iter().find(|b| b.name == name).map(|b| &b.access)
+}
+
 pub fn log_bucket_not_public(account: &AccountTrails) -> Verdict {
     resource_rule(
         account,
         ResourceRule {
             resource_of: bucket_of,
-            read: |bucket: &str| {
-                account
-                    .log_buckets
-                    .iter()
-                    .find(|b| b.name == bucket)
-                    .map(|b| &b.access)
-            },
+            read: |bucket: &str| log_bucket(account.log_buckets, bucket),
             judge: bucket_exposure,
             missing: "no S3 bucket",
             pass: "No log bucket is publicly accessible",
@@ -263,13 +261,7 @@ pub fn log_bucket_access_logging(account: &AccountTrails) -> Verdict {
         account,
         ResourceRule {
             resource_of: bucket_of,
-            read: |bucket: &str| {
-                account
-                    .log_buckets
-                    .iter()
-                    .find(|b| b.name == bucket)
-                    .map(|b| &b.access)
-            },
+            read: |bucket: &str| log_bucket(account.log_buckets, bucket),
             judge: |access: &BucketAccess| match &access.access_log_target {
                 Some(target) => Ok(format!("server access logs go to {target}")),
                 None => Err("server access logging off".to_string()),

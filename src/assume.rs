@@ -3,7 +3,7 @@
 use aws_sdk_sts::config::Credentials;
 use aws_sdk_sts::Client;
 
-use crate::aws::describe_error;
+use crate::aws::CallError;
 
 #[derive(Debug, Clone)]
 pub struct AuditRole {
@@ -18,18 +18,26 @@ impl AuditRole {
     }
 }
 
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AssumeError {
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error("sts:AssumeRole into {0} returned no credentials")]
+    NoCredentials(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub account_id: String,
     pub arn: String,
 }
 
-pub async fn caller_identity(client: &Client) -> Result<Caller, String> {
+pub async fn caller_identity(client: &Client) -> Result<Caller, CallError> {
     let identity = client
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| describe_error("sts:GetCallerIdentity", &e))?;
+        .map_err(|e| CallError::new("sts:GetCallerIdentity", &e))?;
     Ok(Caller {
         account_id: identity.account().unwrap_or_default().to_string(),
         arn: identity.arn().unwrap_or_default().to_string(),
@@ -43,7 +51,7 @@ pub async fn credentials_for(
     caller: &Caller,
     account_id: &str,
     role: &AuditRole,
-) -> Result<Option<Credentials>, String> {
+) -> Result<Option<Credentials>, AssumeError> {
     if account_id == caller.account_id {
         return Ok(None);
     }
@@ -55,10 +63,10 @@ pub async fn credentials_for(
         .set_external_id(role.external_id.clone())
         .send()
         .await
-        .map_err(|e| describe_error(&format!("sts:AssumeRole into {role_arn}"), &e))?;
+        .map_err(|e| CallError::new(format!("sts:AssumeRole into {role_arn}"), &e))?;
     let credentials = assumed
         .credentials()
-        .ok_or_else(|| format!("sts:AssumeRole into {role_arn} returned no credentials"))?;
+        .ok_or_else(|| AssumeError::NoCredentials(role_arn.clone()))?;
     let expiry = std::time::SystemTime::try_from(*credentials.expiration()).ok();
     Ok(Some(Credentials::new(
         credentials.access_key_id(),

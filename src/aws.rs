@@ -15,17 +15,11 @@ use aws_sdk_cloudtrail::config::{ConfigBag, Credentials, Intercept, RuntimeCompo
 use aws_sdk_cloudtrail::error::BoxError;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
+use crate::model::RetryMode;
+
 /// Used when neither the environment nor the profile names a region: every audit call is
 /// regional or goes to a global service reachable from here.
 pub const FALLBACK_REGION: &str = "us-east-1";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryMode {
-    /// Exponential back-off with jitter; throttling and transient errors are retried.
-    Standard,
-    /// Standard, plus client-side rate limiting that slows down once AWS throttles.
-    Adaptive,
-}
 
 #[derive(Debug, Clone)]
 pub struct SdkSettings {
@@ -182,32 +176,90 @@ async fn load_sdk_config(settings: &SdkSettings) -> SdkConfig {
     }
 }
 
+/// A failed AWS call: which operation, and what AWS (or the network) answered. Never holds a
+/// credential: only the operation, the error code and AWS's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation} {failure}")]
+pub struct CallError {
+    pub operation: String,
+    pub failure: CallFailure,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallFailure {
+    /// AWS answered with an error code.
+    Service {
+        code: String,
+        message: String,
+    },
+    TimedOut,
+    NotSent(String),
+    Other(String),
+}
+
+impl CallError {
+    pub fn new<E, R>(operation: impl Into<String>, error: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let failure = match error {
+            SdkError::ServiceError(service) => CallFailure::Service {
+                code: service.err().code().unwrap_or("unknown error").to_string(),
+                message: service.err().message().unwrap_or("").to_string(),
+            },
+            SdkError::TimeoutError(_) => CallFailure::TimedOut,
+            SdkError::DispatchFailure(_) => CallFailure::NotSent(causes(error)),
+            other => CallFailure::Other(causes(other)),
+        };
+        CallError {
+            operation: operation.into(),
+            failure,
+        }
+    }
+
+    /// The error code AWS answered with, if it answered.
+    pub fn code(&self) -> Option<&str> {
+        match &self.failure {
+            CallFailure::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for CallFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallFailure::Service { code, message } => {
+                let kind = if is_throttling(code) {
+                    "throttled past the retry limit"
+                } else if is_access_denied(code) {
+                    "access denied"
+                } else {
+                    "failed"
+                };
+                write!(f, "{kind} ({code})")?;
+                let message = message.trim_end_matches([':', ' ']);
+                if message.is_empty() {
+                    Ok(())
+                } else {
+                    write!(f, ": {message}")
+                }
+            }
+            CallFailure::TimedOut => f.write_str("timed out"),
+            CallFailure::NotSent(causes) => write!(f, "could not be sent: {causes}"),
+            CallFailure::Other(causes) => write!(f, "failed: {causes}"),
+        }
+    }
+}
+
 /// One line that names the call, what AWS answered, and nothing secret.
 pub fn describe_error<E, R>(operation: &str, error: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match error {
-        SdkError::ServiceError(service) => {
-            let err = service.err();
-            let code = err.code().unwrap_or("unknown error");
-            let message = err.message().unwrap_or("");
-            let kind = if is_throttling(code) {
-                "throttled past the retry limit"
-            } else if is_access_denied(code) {
-                "access denied"
-            } else {
-                "failed"
-            };
-            format!("{operation} {kind} ({code}): {message}")
-                .trim_end_matches([':', ' '])
-                .to_string()
-        }
-        SdkError::TimeoutError(_) => format!("{operation} timed out"),
-        SdkError::DispatchFailure(_) => format!("{operation} could not be sent: {}", causes(error)),
-        other => format!("{operation} failed: {}", causes(other)),
-    }
+    CallError::new(operation, error).to_string()
 }
 
 /// Each cause in the chain once, in words (the SDK's own rendering ends in a Debug dump).

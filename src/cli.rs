@@ -1,11 +1,12 @@
-//! Argument definitions only.
+//! The command line: clap definitions of every subcommand and option, and the parsers that
+//! check a value (an account id, a region, an OU id) before any work starts.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use orgtrail::aws::RetryMode;
 use orgtrail::findings::Severity;
+use orgtrail::model::RetryMode;
 use orgtrail::model::Shard;
 use orgtrail::regions::KNOWN_REGIONS;
 use orgtrail::report::Format;

@@ -52,6 +52,28 @@ pub struct Loaded {
     pub options: Vec<FromFile>,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Malformed {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("{}:{line}: external_id_env and external_id both set; keep one (external_id_env keeps the secret out of the file)", path.display())]
+    TwoExternalIds { path: PathBuf, line: usize },
+    #[error("{}:{line}: external_id_env names {variable}, which is not set in the environment", path.display())]
+    VariableNotSet {
+        path: PathBuf,
+        line: usize,
+        variable: String,
+    },
+}
+
 /// Options `scan` takes that `report` and `merge` do not: those skip them.
 const SCAN_ONLY: &[&str] = &[
     "role_name",
@@ -69,16 +91,20 @@ const SCAN_ONLY: &[&str] = &[
 
 /// Read `path` (or ./orgtrail.toml when `path` is `None` and it exists) into the arguments it
 /// stands for, for `subcommand`.
-pub fn load(path: Option<&Path>, subcommand: &str) -> Result<Option<Loaded>, String> {
+pub fn load(path: Option<&Path>, subcommand: &str) -> Result<Option<Loaded>, ConfigError> {
     let path = match path {
         Some(path) => path.to_path_buf(),
         None if Path::new(DEFAULT_FILE).is_file() => PathBuf::from(DEFAULT_FILE),
         None => return Ok(None),
     };
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read the configuration file {shown}: {e}"))?;
-    let file: ConfigFile = toml::from_str(&text).map_err(|e| format!("{shown}: {e}"))?;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(source) => return Err(ConfigError::Unreadable { path, source }),
+    };
+    let file: ConfigFile = match toml::from_str(&text) {
+        Ok(file) => file,
+        Err(source) => return Err(ConfigError::Malformed { path, source }),
+    };
     let line = |span: std::ops::Range<usize>| text[..span.start].matches('\n').count() + 1;
     let mut options = Vec::new();
     let mut add = |key: &'static str, span: std::ops::Range<usize>, arguments: Vec<String>| {
@@ -144,18 +170,18 @@ pub fn load(path: Option<&Path>, subcommand: &str) -> Result<Option<Loaded>, Str
     }
     if let Some(variable) = &file.external_id_env {
         if file.external_id.is_some() {
-            return Err(format!(
-                "{shown}:{}: external_id_env and external_id both set; keep one (external_id_env keeps the secret out of the file)",
-                line(variable.span())
-            ));
+            return Err(ConfigError::TwoExternalIds {
+                line: line(variable.span()),
+                path,
+            });
         }
-        let value = std::env::var(variable.get_ref()).map_err(|_| {
-            format!(
-                "{shown}:{}: external_id_env names {}, which is not set in the environment",
-                line(variable.span()),
-                variable.get_ref()
-            )
-        })?;
+        let Ok(value) = std::env::var(variable.get_ref()) else {
+            return Err(ConfigError::VariableNotSet {
+                line: line(variable.span()),
+                variable: variable.get_ref().clone(),
+                path,
+            });
+        };
         add(
             "external_id",
             variable.span(),

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
+use crate::findings::Waiver;
 use crate::findings::{
     AccountCoverage, AccountEntry, Evidence, Finding, Report, Status, Summary, Tally, REPORT_SCHEMA,
 };
 use crate::model::{AccountInventory, Audit, Inventory};
 use crate::rules::coverage::region_coverage;
 use crate::rules::{AccountTrails, Rule};
-use crate::waivers::{self, Waiver};
+use crate::waivers;
 
 /// Judge every account with every rule, then mute what the waivers cover on the report's date.
 pub fn evaluate(

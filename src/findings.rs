@@ -1,17 +1,18 @@
 //! The report model: findings and the summary every renderer reads.
 //!
 //! `report.json` is this model serialised; its shape is a contract other tools read
-//! (`schema: orgtrail/report/v1`), so fields are added, never renamed.
+//! (`schema: orgtrail/report/v1`), so fields are added, never renamed. Every type report.json
+//! holds lives here or in [`crate::model`], and this module imports nothing else of the crate:
+//! the stages that fill it in (evaluate, waivers, diff) depend on it, never the reverse.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::diff::ReportDiff;
-use crate::model::{Account, Audit, CollectionStats, Organization, ScanSettings};
-use crate::rules::coverage::RegionCoverage;
-use crate::waivers::{Waiver, WaiverUse};
+use chrono::NaiveDate;
+
+use crate::model::{Account, Audit, CollectionStats, Organization, ScanSettings, Trail};
 
 pub const REPORT_SCHEMA: &str = "orgtrail/report/v1";
 
@@ -50,15 +51,39 @@ pub struct AccountCoverage {
     pub regions: Vec<RegionCoverage>,
 }
 
+/// Which logging trails cover one audited region, and whether management reads and writes are
+/// recorded there: one cell of the region coverage matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionCoverage {
+    pub region: String,
+    /// Logging trails recording management events there, as "name (multi-region)",
+    /// "name (organization)" or "name (regional)".
+    pub trails: Vec<String>,
+    /// Reads and writes may come from different trails: the union is what the region records.
+    pub reads: bool,
+    pub writes: bool,
+}
+
+impl RegionCoverage {
+    pub fn complete(&self) -> bool {
+        self.reads && self.writes
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportFileError {
+    #[error(transparent)]
+    Malformed(#[from] serde_json::Error),
+    #[error("has schema '{0}', this orgtrail reads '{REPORT_SCHEMA}'")]
+    Schema(String),
+}
+
 impl Report {
     /// A report.json written by orgtrail, checked for its schema.
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        let report: Report = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_json(text: &str) -> Result<Self, ReportFileError> {
+        let report: Report = serde_json::from_str(text)?;
         if report.schema != REPORT_SCHEMA {
-            return Err(format!(
-                "has schema '{}', this orgtrail reads '{REPORT_SCHEMA}'",
-                report.schema
-            ));
+            return Err(ReportFileError::Schema(report.schema));
         }
         Ok(report)
     }
@@ -100,6 +125,36 @@ pub enum Status {
     Error,
     /// A FAIL or ERROR that an unexpired waiver covers; the waiver travels with the finding.
     Muted,
+}
+
+/// What makes a finding the same finding next month: its account, rule and resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FindingKey<'a> {
+    pub account_id: &'a str,
+    pub rule_id: &'a str,
+    pub resource: &'a str,
+}
+
+impl FindingKey<'_> {
+    /// `orgtrail<sep>account<sep>rule<sep>resource`: the stable id the exports carry.
+    pub fn uid(&self, separator: char) -> String {
+        let FindingKey {
+            account_id,
+            rule_id,
+            resource,
+        } = self;
+        format!("orgtrail{separator}{account_id}{separator}{rule_id}{separator}{resource}")
+    }
+}
+
+impl Finding {
+    pub fn key(&self) -> FindingKey<'_> {
+        FindingKey {
+            account_id: &self.account_id,
+            rule_id: &self.rule_id,
+            resource: &self.resource,
+        }
+    }
 }
 
 impl Status {
@@ -162,7 +217,7 @@ pub struct TrailEvidence {
 }
 
 impl TrailEvidence {
-    pub fn of(trail: &crate::model::Trail, meets_rule: bool, detail: String) -> Self {
+    pub fn of(trail: &Trail, meets_rule: bool, detail: String) -> Self {
         TrailEvidence {
             arn: trail.arn.clone(),
             name: trail.name.clone(),
@@ -222,4 +277,79 @@ impl Tally {
         let decided = self.passed + self.failed;
         (decided > 0).then(|| 100.0 * self.passed as f64 / decided as f64)
     }
+}
+
+/// An accepted risk, approved by someone until a date: it turns the FAIL or ERROR findings it
+/// matches into MUTED.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiver {
+    /// A rule id from `orgtrail rules`.
+    pub rule: String,
+    /// Account ids, or patterns where `*` stands for any digits (`1111*`, `*`).
+    pub accounts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub reason: String,
+    pub approver: String,
+    /// The last day the waiver mutes anything.
+    pub expires: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaiverUse {
+    pub waiver: Arc<Waiver>,
+    pub state: WaiverState,
+    /// How many findings it muted.
+    pub muted: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WaiverState {
+    Active,
+    Expired,
+    /// Unexpired, but matched no FAIL or ERROR finding.
+    Unused,
+}
+
+impl WaiverState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaiverState::Active => "active",
+            WaiverState::Expired => "expired",
+            WaiverState::Unused => "unused",
+        }
+    }
+}
+
+/// What changed between a baseline report and this one (`--baseline`, `orgtrail diff`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportDiff {
+    pub baseline_collected_at: DateTime<Utc>,
+    /// Findings that FAIL now and did not before (passed, muted, errored, or were not there).
+    pub new_failures: Vec<Change>,
+    /// Findings that failed before and pass now.
+    pub fixed: Vec<Change>,
+    /// Failures in both reports.
+    pub still_failing: usize,
+    pub new_accounts: Vec<AccountChange>,
+    pub removed_accounts: Vec<AccountChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub account_id: String,
+    pub account_name: String,
+    pub rule_id: String,
+    pub title: String,
+    pub before: Option<Status>,
+    pub after: Option<Status>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountChange {
+    pub id: String,
+    pub name: String,
 }

@@ -1,8 +1,15 @@
 //! orgtrail: audit AWS CloudTrail across an AWS Organization.
 //!
-//! The pipeline, one module per stage: [`discover`] (Organizations → accounts), [`assume`]
-//! (STS → credentials), [`collect`] (CloudTrail → [`model::Inventory`]), [`evaluate`]
-//! (inventory × [`rules`] → [`findings::Report`]) and [`report`] (report → files).
+//! The pipeline is this file's three functions:
+//! - [`scan`]: [`discover`] (Organizations → accounts), [`assume`] (STS → credentials) and
+//!   [`collect`] (CloudTrail, S3, KMS → [`model::Inventory`], the seam: what AWS said, nothing
+//!   judged);
+//! - [`judge`]: [`evaluate`] (inventory × [`rules`] → [`findings::Report`]), with [`waivers`]
+//!   applied and the [`diff`] against a baseline;
+//! - [`write`]: [`report`] (every format, staged), the [`manifest`], then an atomic commit.
+//!
+//! [`model`] (the inventory) and [`findings`] (the report) sit at the bottom: plain serde data
+//! that imports no stage.
 
 pub mod assume;
 pub mod aws;
@@ -19,20 +26,27 @@ pub mod report;
 pub mod rules;
 pub mod waivers;
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::assume::caller_identity;
-use crate::aws::Aws;
+use crate::aws::{Aws, CallError};
 use crate::collect::{CollectOptions, Plan, Progress};
 use crate::discover::{discover, DiscoverError, Discovery, Scope};
+use crate::findings::{Report, Waiver, WaiverState};
+use crate::manifest::{Manifest, MANIFEST_FILE, MANIFEST_SCHEMA};
 use crate::model::{CollectionStats, Inventory, INVENTORY_SCHEMA};
+use crate::report::{digest_file, Format, StageError, Staged, Templates};
+
+/// The file `scan` and `merge` write the inventory to, next to the reports.
+pub const INVENTORY_FILE: &str = "inventory.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     #[error("could not identify the caller: {0}\nCheck the AWS credentials (environment, profile or SSO session) and, when testing, AWS_ENDPOINT_URL")]
-    Caller(String),
+    Caller(CallError),
     #[error(transparent)]
     Discover(#[from] DiscoverError),
 }
@@ -92,4 +106,102 @@ pub async fn scan(
         settings: None,
         shard: scope.shard,
     })
+}
+
+/// Judge an inventory: every rule on every account, the waivers applied as of `now`, and what
+/// changed since `baseline` when one is given.
+pub fn judge(
+    inventory: &Inventory,
+    waivers: Vec<Waiver>,
+    baseline: Option<&Report>,
+    now: DateTime<Utc>,
+) -> Report {
+    let mut report = evaluate::evaluate(inventory, rules::catalogue(), waivers, now);
+    report.baseline = baseline.map(|old| diff::diff(old, &report));
+    for unused in report
+        .waivers
+        .iter()
+        .filter(|u| u.state != WaiverState::Active)
+    {
+        tracing::warn!(
+            "waiver for {} on {} is {:?}: {}",
+            unused.waiver.rule,
+            unused.waiver.accounts.join(", "),
+            unused.state,
+            unused.waiver.reason
+        );
+    }
+    report
+}
+
+/// Where the reports' inventory comes from.
+pub enum InventorySource<'a> {
+    /// Collected or merged by this run: written next to the reports.
+    Written(&'a Inventory),
+    /// Read from this file (`orgtrail report`), whose digest the manifest records.
+    Read(&'a Path),
+}
+
+/// What to write, and where.
+pub struct Outputs<'a> {
+    pub dir: &'a Path,
+    pub formats: &'a [Format],
+    pub templates: &'a Templates,
+}
+
+/// How this run was started, for the manifest.
+pub struct RunRecord {
+    /// The command line with the configuration file's options in it (redacted when written).
+    pub arguments: Vec<String>,
+    pub configuration_file: Option<String>,
+    pub started_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Stage(#[from] StageError),
+    #[error("hashing {}: {source}", path.display())]
+    Hash {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Render every format, then the manifest of them all, and only then move them into place:
+/// a failure anywhere leaves the directory as it was. Returns the files written.
+pub fn write(
+    report: &Report,
+    inventory: InventorySource,
+    outputs: &Outputs,
+    run: &RunRecord,
+) -> Result<Vec<PathBuf>, WriteError> {
+    let mut staged = Staged::new(outputs.dir)?;
+    let inventory = match inventory {
+        InventorySource::Written(inventory) => staged.add(INVENTORY_FILE, |out| {
+            Ok(serde_json::to_writer_pretty(out, inventory)?)
+        })?,
+        InventorySource::Read(path) => {
+            digest_file(path, &path.display().to_string()).map_err(|source| WriteError::Hash {
+                path: path.to_path_buf(),
+                source,
+            })?
+        }
+    };
+    staged.add_all(report::files(report, outputs.formats, outputs.templates))?;
+    let manifest = Manifest {
+        schema: MANIFEST_SCHEMA.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        arguments: manifest::redact(run.arguments.iter().cloned()),
+        configuration_file: run.configuration_file.clone(),
+        started_at: run.started_at,
+        finished_at: Utc::now(),
+        caller_arn: report.caller_arn.clone(),
+        inventory,
+        files: staged.digests().to_vec(),
+    };
+    staged.add(MANIFEST_FILE, |out| {
+        Ok(serde_json::to_writer_pretty(out, &manifest)?)
+    })?;
+    Ok(staged.commit()?)
 }

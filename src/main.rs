@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use chrono::Utc;
-use clap::Parser;
-use tracing::{info, warn};
+use clap::{CommandFactory, Parser};
+use tracing::info;
 
 use cli::{
     Cli, Command, DiffArgs, InitArgs, MergeArgs, OutputArgs, ReportArgs, RulesArgs, RulesFormat,
@@ -24,14 +24,12 @@ use orgtrail::assume::AuditRole;
 use orgtrail::aws::{Aws, SdkSettings};
 use orgtrail::collect::CollectOptions;
 use orgtrail::discover::{DiscoverError, Scope};
-use orgtrail::evaluate::evaluate;
-use orgtrail::findings::{Report, Severity, Status};
-use orgtrail::manifest::{self, Manifest, MANIFEST_FILE, MANIFEST_SCHEMA};
+use orgtrail::findings::{Report, Severity, Status, Waiver};
+use orgtrail::manifest::{self, MANIFEST_FILE};
 use orgtrail::model::{Inventory, ScanSettings};
-use orgtrail::report::{self, FileDigest, Staged, Templates};
+use orgtrail::report::{self, Templates};
 use orgtrail::rules::{catalogue, RuleMeta};
-use orgtrail::waivers::{self, Waiver, WaiverState};
-use orgtrail::ScanError;
+use orgtrail::{waivers, InventorySource, Outputs, RunRecord, ScanError, INVENTORY_FILE};
 
 /// Exit codes, documented in the README.
 mod exit {
@@ -54,42 +52,43 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-/// The command line with the configuration file's options in it, for the manifest.
-static RESOLVED_ARGUMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-static CONFIGURATION_FILE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-
 const SUBCOMMANDS_WITH_OPTIONS: [&str; 3] = ["scan", "report", "merge"];
 
 /// The command line with the configuration file's options placed before the user's own, so
-/// that the user's win; and what came from the file, to blame it for a bad value.
+/// that the user's win; and what came from the file, to blame it for a bad value. clap reads
+/// `--config` (or ORGTRAIL_CONFIG) and the subcommand in a first, forgiving pass: the options
+/// a file supplies (a required `--out`, say) are not on the command line yet.
 fn with_configuration(
     arguments: Vec<String>,
-) -> Result<(Vec<String>, Option<config::Loaded>), String> {
-    let mut config_path = std::env::var_os("ORGTRAIL_CONFIG").map(std::path::PathBuf::from);
-    let mut subcommand = None;
-    let mut index = 1;
-    while index < arguments.len() {
-        let argument = &arguments[index];
-        if argument == "--config" {
-            config_path = arguments.get(index + 1).map(std::path::PathBuf::from);
-            index += 2;
-            continue;
-        }
-        if let Some(path) = argument.strip_prefix("--config=") {
-            config_path = Some(path.into());
-        } else if !argument.starts_with('-') && subcommand.is_none() {
-            subcommand = Some(index);
-        }
-        index += 1;
-    }
-    let Some(position) =
-        subcommand.filter(|&i| SUBCOMMANDS_WITH_OPTIONS.contains(&arguments[i].as_str()))
+) -> Result<(Vec<String>, Option<config::Loaded>), config::ConfigError> {
+    let Ok(matches) = Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(&arguments)
+    else {
+        return Ok((arguments, None)); // --help or --version: the real parse prints them
+    };
+    let Some(subcommand) = matches
+        .subcommand_name()
+        .filter(|name| SUBCOMMANDS_WITH_OPTIONS.contains(name))
     else {
         return Ok((arguments, None));
     };
-    let Some(loaded) = config::load(config_path.as_deref(), &arguments[position])? else {
+    let config_path = matches.get_one::<std::path::PathBuf>("config");
+    let Some(loaded) = config::load(config_path.map(|p| p.as_path()), subcommand)? else {
         return Ok((arguments, None));
     };
+    // The subcommand's own word: the first that is neither a global flag nor --config's value.
+    let mut position = 1;
+    while arguments.get(position).is_some_and(|a| a != subcommand) {
+        position += if arguments[position] == "--config" {
+            2
+        } else {
+            1
+        };
+    }
+    if position >= arguments.len() {
+        return Ok((arguments, None));
+    }
     let mut resolved: Vec<String> = arguments[..=position].to_vec();
     resolved.extend(
         loaded
@@ -150,15 +149,12 @@ fn init(args: InitArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// When this run began, for the manifest.
-static STARTED_AT: std::sync::OnceLock<chrono::DateTime<Utc>> = std::sync::OnceLock::new();
-
 fn main() -> ExitCode {
-    STARTED_AT.get_or_init(Utc::now);
+    let started_at = Utc::now();
     let (arguments, configuration) = match with_configuration(std::env::args().collect()) {
         Ok(resolved) => resolved,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            eprintln!("error: {error}");
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -172,13 +168,16 @@ fn main() -> ExitCode {
             error.exit()
         }
     };
-    RESOLVED_ARGUMENTS.get_or_init(|| arguments.clone());
-    CONFIGURATION_FILE.get_or_init(|| configuration.as_ref().map(|c| c.path.display().to_string()));
     init_tracing(cli.verbose, cli.quiet);
+    let run = RunRecord {
+        configuration_file: configuration.map(|c| c.path.display().to_string()),
+        arguments,
+        started_at,
+    };
     let outcome = match cli.command {
-        Command::Scan(args) => run_async(scan(args, cli.quiet)),
-        Command::Report(args) => report_from_inventory(args),
-        Command::Merge(args) => merge_shards(args),
+        Command::Scan(args) => run_async(scan(args, cli.quiet, &run)),
+        Command::Report(args) => report_from_inventory(args, &run),
+        Command::Merge(args) => merge_shards(args, &run),
         Command::Rules(args) => print_rules(args),
         Command::Verify(args) => verify(args),
         Command::Init(args) => init(args),
@@ -228,7 +227,7 @@ fn run_async(work: impl std::future::Future<Output = Result<u8, Failure>>) -> Re
     })
 }
 
-async fn scan(args: ScanArgs, quiet: bool) -> Result<u8, Failure> {
+async fn scan(args: ScanArgs, quiet: bool, run: &RunRecord) -> Result<u8, Failure> {
     check_output_dir(&args.output.out)?;
     let judging = load_judging(&args.output)?;
     let regions = if args.regions.is_empty() {
@@ -246,7 +245,7 @@ async fn scan(args: ScanArgs, quiet: bool) -> Result<u8, Failure> {
         concurrency: args.concurrency,
         account_timeout_seconds: args.account_timeout,
         max_attempts: args.max_attempts,
-        retry_mode: format!("{:?}", args.retry_mode).to_lowercase(),
+        retry_mode: args.retry_mode.into(),
         organizational_units: args.ou.clone(),
         accounts: args.accounts.clone(),
         excluded_accounts: args.exclude_accounts.clone(),
@@ -291,26 +290,33 @@ async fn scan(args: ScanArgs, quiet: bool) -> Result<u8, Failure> {
             stats.retries
         );
     }
-    write_reports(&inventory, &args.output, judging, InventorySource::Written)
+    write_reports(
+        InventorySource::Written(&inventory),
+        &inventory,
+        &args.output,
+        judging,
+        run,
+    )
 }
 
-fn report_from_inventory(args: ReportArgs) -> Result<u8, Failure> {
+fn report_from_inventory(args: ReportArgs, run: &RunRecord) -> Result<u8, Failure> {
     let inventory = read_inventory(&args.inventory).map_err(Failure::Usage)?;
     check_output_dir(&args.output.out)?;
     let judging = load_judging(&args.output)?;
     write_reports(
+        InventorySource::Read(&args.inventory),
         &inventory,
         &args.output,
         judging,
-        InventorySource::Read(&args.inventory),
+        run,
     )
 }
 
-fn merge_shards(args: MergeArgs) -> Result<u8, Failure> {
+fn merge_shards(args: MergeArgs, run: &RunRecord) -> Result<u8, Failure> {
     let mut parts = Vec::with_capacity(args.shards.len());
     for path in &args.shards {
         let file = if path.is_dir() {
-            path.join("inventory.json")
+            path.join(INVENTORY_FILE)
         } else {
             path.clone()
         };
@@ -321,7 +327,13 @@ fn merge_shards(args: MergeArgs) -> Result<u8, Failure> {
         .map_err(Failure::Usage)?;
     check_output_dir(&args.output.out)?;
     let judging = load_judging(&args.output)?;
-    write_reports(&inventory, &args.output, judging, InventorySource::Written)
+    write_reports(
+        InventorySource::Written(&inventory),
+        &inventory,
+        &args.output,
+        judging,
+        run,
+    )
 }
 
 fn read_inventory(path: &Path) -> Result<Inventory> {
@@ -357,13 +369,6 @@ fn check_output_dir(dir: &Path) -> Result<(), Failure> {
         })
 }
 
-/// Where the reports come from: a fresh or merged inventory written alongside them, or one read
-/// from a file (whose digest the manifest records).
-enum InventorySource<'a> {
-    Written,
-    Read(&'a Path),
-}
-
 /// What judging and rendering need besides the inventory, read before any long work so a bad
 /// file fails fast.
 struct Judging {
@@ -385,6 +390,9 @@ fn load_judging(output: &OutputArgs) -> Result<Judging, Failure> {
         None => Templates::default(),
         Some(dir) => Templates::with_overrides(dir).map_err(|e| Failure::Usage(anyhow!(e)))?,
     };
+    for file in templates.overridden() {
+        info!("template {} replaces the embedded one", file.display());
+    }
     Ok(Judging {
         waivers,
         baseline,
@@ -423,72 +431,25 @@ fn print_diff(args: DiffArgs) -> Result<u8, Failure> {
 }
 
 fn write_reports(
+    source: InventorySource,
     inventory: &Inventory,
     output: &OutputArgs,
     judging: Judging,
-    source: InventorySource,
+    run: &RunRecord,
 ) -> Result<u8, Failure> {
-    let started_at = *STARTED_AT.get_or_init(Utc::now);
-    let mut report = evaluate(inventory, catalogue(), judging.waivers, Utc::now());
-    report.baseline = judging
-        .baseline
-        .map(|old| orgtrail::diff::diff(&old, &report));
-    for unused in report
-        .waivers
-        .iter()
-        .filter(|u| u.state != WaiverState::Active)
-    {
-        warn!(
-            "waiver for {} on {} is {:?}: {}",
-            unused.waiver.rule,
-            unused.waiver.accounts.join(", "),
-            unused.state,
-            unused.waiver.reason
-        );
-    }
-    let mut staged = Staged::new(&output.out).map_err(|e| anyhow!(e))?;
-    if let InventorySource::Written = source {
-        staged
-            .add("inventory.json", |out| {
-                serde_json::to_writer_pretty(out, inventory).map_err(|e| e.to_string())
-            })
-            .map_err(|e| anyhow!(e))?;
-    }
-    for file in judging.templates.overridden() {
-        info!("template {file} replaces the embedded one");
-    }
-    let formats = dedup(output.format.clone());
-    let writers = report::writers(&report, &formats, &judging.templates);
-    staged.add_all(writers).map_err(|e| anyhow!(e))?;
-    let inventory_digest = match source {
-        InventorySource::Written => staged.digests()[0].clone(),
-        InventorySource::Read(path) => {
-            let (bytes, sha256) =
-                report::sha256_file(path).with_context(|| format!("hashing {}", path.display()))?;
-            FileDigest {
-                name: path.display().to_string(),
-                bytes,
-                sha256,
-            }
-        }
+    let report = orgtrail::judge(
+        inventory,
+        judging.waivers,
+        judging.baseline.as_ref(),
+        Utc::now(),
+    );
+    let outputs = Outputs {
+        dir: &output.out,
+        formats: &dedup(output.format.clone()),
+        templates: &judging.templates,
     };
-    let manifest = Manifest {
-        schema: MANIFEST_SCHEMA.to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        arguments: manifest::redact(RESOLVED_ARGUMENTS.get().cloned().unwrap_or_default()),
-        configuration_file: CONFIGURATION_FILE.get().cloned().flatten(),
-        started_at,
-        finished_at: Utc::now(),
-        caller_arn: inventory.caller_arn.clone(),
-        inventory: inventory_digest,
-        files: staged.digests().to_vec(),
-    };
-    staged
-        .add(MANIFEST_FILE, |out| {
-            serde_json::to_writer_pretty(out, &manifest).map_err(|e| e.to_string())
-        })
-        .map_err(|e| anyhow!(e))?;
-    for path in staged.commit().map_err(|e| anyhow!(e))? {
+    let written = orgtrail::write(&report, source, &outputs, run).map_err(|e| anyhow!(e))?;
+    for path in written {
         info!("wrote {}", path.display());
     }
     print_summary(&report);
@@ -496,26 +457,24 @@ fn write_reports(
 }
 
 fn verify(args: VerifyArgs) -> Result<u8, Failure> {
-    match manifest::verify(&args.dir).map_err(|e| Failure::Usage(anyhow!(e)))? {
-        Ok(matched) => {
-            for line in &matched {
-                println!("{line}");
-            }
-            println!("verified: {} files match {}", matched.len(), MANIFEST_FILE);
-            Ok(0)
+    let checks = manifest::verify(&args.dir).map_err(|e| Failure::Usage(anyhow!(e)))?;
+    let problems: Vec<_> = checks.iter().filter(|c| !c.matches()).collect();
+    if problems.is_empty() {
+        for check in &checks {
+            println!("{check}");
         }
-        Err(problems) => {
-            for line in &problems {
-                println!("{line}");
-            }
-            eprintln!(
-                "error: {} file(s) in {} do not match {MANIFEST_FILE}",
-                problems.len(),
-                args.dir.display()
-            );
-            Ok(exit::FAILED)
-        }
+        println!("verified: {} files match {}", checks.len(), MANIFEST_FILE);
+        return Ok(0);
     }
+    for problem in &problems {
+        println!("{problem}");
+    }
+    eprintln!(
+        "error: {} file(s) in {} do not match {MANIFEST_FILE}",
+        problems.len(),
+        args.dir.display()
+    );
+    Ok(exit::FAILED)
 }
 
 fn print_summary(report: &Report) {

@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::report::{sha256_file, FileDigest};
+use crate::report::{digest_file, FileDigest};
 
 pub const MANIFEST_SCHEMA: &str = "orgtrail/manifest/v1";
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -64,9 +64,42 @@ pub enum VerifyError {
     Unreadable { path: String, message: String },
 }
 
-/// Each file the manifest lists, checked against the directory: `Ok` lists what matched,
-/// `Err` what did not (missing, or changed since).
-pub fn verify(dir: &Path) -> Result<Result<Vec<String>, Vec<String>>, VerifyError> {
+/// One file the manifest lists, as found in the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileCheck {
+    Matches(FileDigest),
+    Missing {
+        name: String,
+        error: String,
+    },
+    Changed {
+        listed: FileDigest,
+        found: FileDigest,
+    },
+}
+
+impl FileCheck {
+    pub fn matches(&self) -> bool {
+        matches!(self, FileCheck::Matches(_))
+    }
+}
+
+impl std::fmt::Display for FileCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileCheck::Matches(file) => write!(f, "{}: sha256 {} OK", file.name, file.sha256),
+            FileCheck::Missing { name, error } => write!(f, "{name}: missing ({error})"),
+            FileCheck::Changed { listed, found } => write!(
+                f,
+                "{}: changed (sha256 {}, {} bytes; the manifest says {}, {} bytes)",
+                listed.name, found.sha256, found.bytes, listed.sha256, listed.bytes
+            ),
+        }
+    }
+}
+
+/// Each file the manifest lists, checked against the directory.
+pub fn verify(dir: &Path) -> Result<Vec<FileCheck>, VerifyError> {
     let path = dir.join(MANIFEST_FILE);
     let unreadable = |message: String| VerifyError::Unreadable {
         path: path.display().to_string(),
@@ -80,20 +113,20 @@ pub fn verify(dir: &Path) -> Result<Result<Vec<String>, Vec<String>>, VerifyErro
             manifest.schema
         )));
     }
-    let (mut good, mut bad) = (Vec::new(), Vec::new());
-    for file in &manifest.files {
-        match sha256_file(&dir.join(&file.name)) {
-            Err(e) => bad.push(format!("{}: missing ({e})", file.name)),
-            Ok((bytes, sha256)) if sha256 != file.sha256 || bytes != file.bytes => {
-                bad.push(format!(
-                    "{}: changed (sha256 {sha256}, {bytes} bytes; the manifest says {}, {} bytes)",
-                    file.name, file.sha256, file.bytes
-                ))
-            }
-            Ok(_) => good.push(format!("{}: sha256 {} OK", file.name, file.sha256)),
-        }
-    }
-    Ok(if bad.is_empty() { Ok(good) } else { Err(bad) })
+    Ok(manifest
+        .files
+        .into_iter()
+        .map(
+            |listed| match digest_file(&dir.join(&listed.name), &listed.name) {
+                Err(e) => FileCheck::Missing {
+                    name: listed.name,
+                    error: e.to_string(),
+                },
+                Ok(found) if found != listed => FileCheck::Changed { listed, found },
+                Ok(found) => FileCheck::Matches(found),
+            },
+        )
+        .collect())
 }
 
 #[cfg(test)]

@@ -40,13 +40,24 @@ pub struct ScanSettings {
     pub concurrency: u16,
     pub account_timeout_seconds: u64,
     pub max_attempts: u32,
-    pub retry_mode: String,
+    pub retry_mode: RetryMode,
     #[serde(default)]
     pub organizational_units: Vec<String>,
     #[serde(default)]
     pub accounts: Vec<String>,
     #[serde(default)]
     pub excluded_accounts: Vec<String>,
+}
+
+/// How the AWS SDK retries a throttled or failed call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryMode {
+    /// Exponential back-off with jitter; throttling and transient errors are retried.
+    #[default]
+    Standard,
+    /// Standard, plus client-side rate limiting that slows down once AWS throttles.
+    Adaptive,
 }
 
 /// Shard `index` of `count` (1-based): the accounts whose id modulo `count` is `index - 1`.
@@ -218,6 +229,45 @@ pub enum Audit {
     Audited,
     Skipped { reason: String },
     Error { error: String },
+}
+
+/// [`Audit`] without its detail, ordered by how much attention an account needs: one that
+/// could not be audited first, then audited ones, then those left out on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditState {
+    Error,
+    Audited,
+    Skipped,
+}
+
+impl AuditState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditState::Error => "error",
+            AuditState::Audited => "audited",
+            AuditState::Skipped => "skipped",
+        }
+    }
+}
+
+impl Audit {
+    pub fn state(&self) -> AuditState {
+        match self {
+            Audit::Audited => AuditState::Audited,
+            Audit::Skipped { .. } => AuditState::Skipped,
+            Audit::Error { .. } => AuditState::Error,
+        }
+    }
+
+    /// Why the account was skipped, or what failed.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Audit::Audited => None,
+            Audit::Skipped { reason } => Some(reason),
+            Audit::Error { error } => Some(error),
+        }
+    }
 }
 
 /// One trail as `DescribeTrails`, `GetTrailStatus` and `GetEventSelectors` returned it.

@@ -6,43 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::findings::{Report, Status};
+use crate::findings::{Report, Status, Waiver, WaiverState, WaiverUse};
 use crate::rules::Rule;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Waiver {
-    /// A rule id from `orgtrail rules`.
-    pub rule: String,
-    /// Account ids, or patterns where `*` stands for any digits (`1111*`, `*`).
-    pub accounts: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
-    pub reason: String,
-    pub approver: String,
-    /// The last day the waiver mutes anything.
-    pub expires: NaiveDate,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WaiverUse {
-    pub waiver: Arc<Waiver>,
-    pub state: WaiverState,
-    /// How many findings it muted.
-    pub muted: usize,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WaiverState {
-    Active,
-    Expired,
-    /// Unexpired, but matched no FAIL or ERROR finding.
-    Unused,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

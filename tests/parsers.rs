@@ -3,7 +3,7 @@
 
 use orgtrail::evaluate::evaluate;
 use orgtrail::model::Inventory;
-use orgtrail::report::{writers, Format, Templates};
+use orgtrail::report::{files, Format, Templates};
 use orgtrail::rules::catalogue;
 
 const DEMO: &str = include_str!("../examples/demo-inventory.json");
@@ -29,7 +29,8 @@ fn exercise(text: &str) {
     if let Ok(inventory) = Inventory::from_json(text) {
         let report = evaluate(&inventory, catalogue(), Vec::new(), inventory.collected_at);
         let templates = Templates::default();
-        for (name, write) in writers(&report, &Format::ALL, &templates) {
+        let formats: Vec<Format> = Format::all().collect();
+        for (name, write) in files(&report, &formats, &templates) {
             write(&mut std::io::sink())
                 .unwrap_or_else(|e| panic!("{name} on an accepted inventory: {e}"));
         }
@@ -171,7 +172,10 @@ fn mutated_configuration_files_never_crash_the_command_line() {
         .replace("OUT", dir.path().join("out").to_str().unwrap());
     for text in mutations(&original, 0x636f_6e66, 60, TOML_PIECES) {
         std::fs::write(&path, &text).unwrap();
+        // Mutations turn the --out path into relative ones: they must land in the temporary
+        // directory, never in the repository the tests run from.
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_orgtrail"))
+            .current_dir(dir.path())
             .args([
                 "-q",
                 "--config",

@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
-use crate::assume::{credentials_for, AuditRole, Caller};
-use crate::aws::{describe_error, Aws};
+use crate::assume::{credentials_for, AssumeError, AuditRole, Caller};
+use crate::aws::{Aws, CallError};
 use crate::model::{
     Account, AccountInventory, AdvancedEventSelector, Audit, DataResource, EventSelector,
     EventSelectors, FieldSelector, LogBucket, Trail, TrailKey, TrailStatus,
@@ -80,7 +80,12 @@ pub async fn collect(
                         let (audit, collected) =
                             match tokio::time::timeout(options.account_timeout, work).await {
                                 Ok(Ok(collected)) => (Audit::Audited, collected),
-                                Ok(Err(error)) => (Audit::Error { error }, Collected::default()),
+                                Ok(Err(error)) => (
+                                    Audit::Error {
+                                        error: error.to_string(),
+                                    },
+                                    Collected::default(),
+                                ),
                                 Err(_) => (
                                     Audit::Error {
                                         error: format!(
@@ -114,6 +119,15 @@ pub async fn collect(
         .collect()
 }
 
+/// Why one account could not be collected; kept in the inventory as that account's error.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CollectError {
+    #[error(transparent)]
+    Assume(#[from] AssumeError),
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
 /// What one account's collection found.
 #[derive(Default)]
 struct Collected {
@@ -129,7 +143,7 @@ async fn collect_account(
     account_id: &str,
     options: &CollectOptions,
     shared: &SharedTrails,
-) -> Result<Collected, String> {
+) -> Result<Collected, CollectError> {
     let credentials = credentials_for(sts, caller, account_id, &options.role).await?;
     let trails = collect_trails(aws, credentials.clone(), options, shared).await?;
 
@@ -170,7 +184,7 @@ async fn collect_trails(
     credentials: Option<Credentials>,
     options: &CollectOptions,
     shared: &SharedTrails,
-) -> Result<Vec<Trail>, String> {
+) -> Result<Vec<Trail>, CallError> {
     let clients = RegionalClients::new(aws, credentials);
     // ListTrails answers for every region from any one of them.
     let listing_region = aws.region();
@@ -183,7 +197,7 @@ async fn collect_trails(
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
-        .map_err(|e| describe_error("cloudtrail:ListTrails", &e))?;
+        .map_err(|e| CallError::new("cloudtrail:ListTrails", &e))?;
     let arns: Vec<String> = listed
         .iter()
         .filter_map(|t| t.trail_arn().map(str::to_string))
@@ -197,7 +211,7 @@ async fn collect_trails(
         .include_shadow_trails(true)
         .send()
         .await
-        .map_err(|e| describe_error("cloudtrail:DescribeTrails", &e))?;
+        .map_err(|e| CallError::new("cloudtrail:DescribeTrails", &e))?;
 
     let mut seen = Vec::new();
     let mut in_scope = Vec::new();
@@ -241,7 +255,7 @@ async fn trail_details(
     client: &Client,
     trail: &aws::Trail,
     shared: &SharedTrails,
-) -> Result<Trail, String> {
+) -> Result<Trail, CallError> {
     let arn = trail.trail_arn().unwrap_or_default();
     let (status, event_selectors) = if trail.is_organization_trail().unwrap_or(false) {
         // A failed fetch is not kept: the next member tries again with its own access.
@@ -273,15 +287,15 @@ async fn trail_details(
     })
 }
 
-async fn trail_state(client: &Client, arn: &str) -> Result<TrailState, String> {
+async fn trail_state(client: &Client, arn: &str) -> Result<TrailState, CallError> {
     let (status, selectors) = tokio::join!(
         client.get_trail_status().name(arn).send(),
         client.get_event_selectors().trail_name(arn).send(),
     );
     let status =
-        status.map_err(|e| describe_error(&format!("cloudtrail:GetTrailStatus on {arn}"), &e))?;
+        status.map_err(|e| CallError::new(format!("cloudtrail:GetTrailStatus on {arn}"), &e))?;
     let selectors = selectors
-        .map_err(|e| describe_error(&format!("cloudtrail:GetEventSelectors on {arn}"), &e))?;
+        .map_err(|e| CallError::new(format!("cloudtrail:GetEventSelectors on {arn}"), &e))?;
     Ok((
         TrailStatus {
             is_logging: status.is_logging().unwrap_or(false),

@@ -5,7 +5,7 @@
 use aws_sdk_cloudtrail::config::Credentials;
 use aws_sdk_s3::types::{BucketLocationConstraint, Type as GranteeType};
 
-use crate::aws::{describe_error, error_code, Aws, FALLBACK_REGION};
+use crate::aws::{error_code, Aws, CallError, FALLBACK_REGION};
 use crate::model::{BucketAccess, LogBucket, PublicAccessBlock, Readable, TrailKey};
 
 const EVERYONE: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
@@ -16,7 +16,9 @@ pub async fn log_bucket(aws: &Aws, credentials: Option<Credentials>, name: &str)
         name: name.to_string(),
         access: match bucket_access(aws, credentials, name).await {
             Ok(access) => Readable::Read(access),
-            Err(reason) => Readable::NotVerifiable { reason },
+            Err(error) => Readable::NotVerifiable {
+                reason: error.to_string(),
+            },
         },
     }
 }
@@ -25,7 +27,7 @@ async fn bucket_access(
     aws: &Aws,
     credentials: Option<Credentials>,
     name: &str,
-) -> Result<BucketAccess, String> {
+) -> Result<BucketAccess, CallError> {
     // GetBucketLocation answers from any region; the other calls must go to the bucket's own.
     let located = aws
         .s3(FALLBACK_REGION, credentials.clone())
@@ -33,7 +35,7 @@ async fn bucket_access(
         .bucket(name)
         .send()
         .await
-        .map_err(|e| describe_error(&format!("s3:GetBucketLocation on {name}"), &e))?;
+        .map_err(|e| CallError::new(format!("s3:GetBucketLocation on {name}"), &e))?;
     let region = match located.location_constraint() {
         None => FALLBACK_REGION.to_string(),
         Some(BucketLocationConstraint::Eu) => "eu-west-1".to_string(),
@@ -58,8 +60,8 @@ async fn bucket_access(
             }),
         Err(e) if error_code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => None,
         Err(e) => {
-            return Err(describe_error(
-                &format!("s3:GetBucketPublicAccessBlock on {name}"),
+            return Err(CallError::new(
+                format!("s3:GetBucketPublicAccessBlock on {name}"),
                 &e,
             ))
         }
@@ -68,13 +70,13 @@ async fn bucket_access(
         Ok(answer) => answer.policy_status().and_then(|s| s.is_public()),
         Err(e) if error_code(&e) == Some("NoSuchBucketPolicy") => None,
         Err(e) => {
-            return Err(describe_error(
-                &format!("s3:GetBucketPolicyStatus on {name}"),
+            return Err(CallError::new(
+                format!("s3:GetBucketPolicyStatus on {name}"),
                 &e,
             ))
         }
     };
-    let acl = acl.map_err(|e| describe_error(&format!("s3:GetBucketAcl on {name}"), &e))?;
+    let acl = acl.map_err(|e| CallError::new(format!("s3:GetBucketAcl on {name}"), &e))?;
     let public_acl_grants = acl
         .grants()
         .iter()
@@ -93,7 +95,7 @@ async fn bucket_access(
         })
         .collect();
     let logging =
-        logging.map_err(|e| describe_error(&format!("s3:GetBucketLogging on {name}"), &e))?;
+        logging.map_err(|e| CallError::new(format!("s3:GetBucketLogging on {name}"), &e))?;
     Ok(BucketAccess {
         public_access_block,
         policy_is_public,
@@ -122,7 +124,8 @@ pub async fn trail_key(aws: &Aws, credentials: Option<Credentials>, key_id: &str
         rotation: match rotation {
             Ok(answer) => Readable::Read(answer.key_rotation_enabled()),
             Err(e) => Readable::NotVerifiable {
-                reason: describe_error(&format!("kms:GetKeyRotationStatus on {key_id}"), &e),
+                reason: CallError::new(format!("kms:GetKeyRotationStatus on {key_id}"), &e)
+                    .to_string(),
             },
         },
     }

@@ -2,24 +2,41 @@
 //! limit of `aws securityhub batch-import-findings`), for a custom integration in the caller's
 //! account. orgtrail only writes the files; importing them is the user's call.
 
-use std::io::Write;
-
 use serde_json::{json, Value};
 
+use super::output::{Out, Output, RenderError};
+use super::present::{control_label, waiver_sentence};
 use crate::findings::{Finding, Report, Severity, Status};
 
 /// BatchImportFindings takes at most 100 findings per call.
 pub const CHUNK: usize = 100;
 
-/// The file names for `findings` findings: findings.asff-001.json, findings.asff-002.json, ...
-pub fn file_names(findings: usize) -> Vec<String> {
-    (1..=findings.div_ceil(CHUNK).max(1))
-        .map(|n| format!("findings.asff-{n:03}.json"))
-        .collect()
+pub const FILE_PATTERN: &str = "findings.asff-NNN.json";
+
+/// findings.asff-001.json, findings.asff-002.json, ... for parts 0, 1, ...
+pub fn file_name(part: usize) -> String {
+    format!("findings.asff-{:03}.json", part + 1)
+}
+
+pub struct Asff;
+
+impl Output for Asff {
+    /// A file per 100 findings, and one (empty) file when there are none.
+    fn parts(&self, report: &Report) -> usize {
+        files_for(report.findings.len())
+    }
+
+    fn write(&self, report: &Report, part: usize, out: &mut Out) -> Result<(), RenderError> {
+        Ok(render_chunk(report, part, out)?)
+    }
+}
+
+fn files_for(findings: usize) -> usize {
+    findings.div_ceil(CHUNK).max(1)
 }
 
 /// Chunk `index` (0-based) as a JSON array, ready for `--findings file://...`.
-pub fn render_chunk(report: &Report, index: usize, out: &mut dyn Write) -> Result<(), String> {
+fn render_chunk(report: &Report, index: usize, out: &mut Out) -> Result<(), serde_json::Error> {
     let caller_account = report.caller_arn.split(':').nth(4).unwrap_or_default();
     let region = report.home_region.as_deref().unwrap_or("us-east-1");
     let product_arn =
@@ -31,7 +48,7 @@ pub fn render_chunk(report: &Report, index: usize, out: &mut dyn Write) -> Resul
         .take(CHUNK)
         .map(|finding| record(report, finding, &product_arn, region))
         .collect();
-    serde_json::to_writer_pretty(out, &chunk).map_err(|e| e.to_string())
+    serde_json::to_writer_pretty(out, &chunk)
 }
 
 /// `text` cut to `limit` characters, the most ASFF keeps in that field.
@@ -63,7 +80,7 @@ fn record(report: &Report, finding: &Finding, product_arn: &str, region: &str) -
         .controls
         .iter()
         .take(32)
-        .map(|c| at_most(&format!("{} {}", c.framework, c.id), 128))
+        .map(|c| at_most(&control_label(c), 128))
         .collect();
     let mut product_fields = serde_json::Map::new();
     product_fields.insert("orgtrail/status".into(), finding.status.as_str().into());
@@ -71,19 +88,12 @@ fn record(report: &Report, finding: &Finding, product_arn: &str, region: &str) -
     if let Some(waiver) = &finding.waiver {
         product_fields.insert(
             "orgtrail/waiver".into(),
-            at_most(
-                &format!(
-                    "{} (approved by {}, until {})",
-                    waiver.reason, waiver.approver, waiver.expires
-                ),
-                1024,
-            )
-            .into(),
+            at_most(&waiver_sentence(waiver), 1024).into(),
         );
     }
     json!({
         "SchemaVersion": "2018-10-08",
-        "Id": format!("orgtrail/{}/{}/{}", finding.account_id, finding.rule_id, finding.resource),
+        "Id": finding.key().uid('/'),
         "ProductArn": product_arn,
         "GeneratorId": format!("orgtrail/{}", finding.rule_id),
         "AwsAccountId": finding.account_id,
@@ -113,12 +123,9 @@ mod tests {
 
     #[test]
     fn findings_are_split_into_files_of_at_most_a_hundred() {
-        assert_eq!(file_names(0), ["findings.asff-001.json"]);
-        assert_eq!(file_names(100).len(), 1);
-        assert_eq!(
-            file_names(101),
-            ["findings.asff-001.json", "findings.asff-002.json"]
-        );
+        assert_eq!((files_for(0), files_for(100), files_for(101)), (1, 1, 2));
+        assert_eq!(file_name(0), "findings.asff-001.json");
+        assert_eq!(file_name(1), "findings.asff-002.json");
     }
 
     #[test]

@@ -3,117 +3,195 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Write;
 
-use crate::findings::Report;
+use super::output::{Out, Output, RenderError};
+use super::present::{control_label, waiver_sentence};
+use crate::findings::{Finding, Report, Severity, Status};
 use crate::model::{Account, Audit};
 
-pub const COLUMNS: [&str; 15] = [
-    "account_id",
-    "account_name",
-    "ou_path",
-    "account_status",
-    "region",
-    "resource",
-    "rule_id",
-    "title",
-    "status",
-    "severity",
-    "controls",
-    "evidence",
-    "remediation",
-    "collected_at",
-    "waiver",
-];
-
-pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
-    writer.write_record(COLUMNS)?;
-    let collected_at = report.collected_at.to_rfc3339();
-    for row in rows(report, &collected_at) {
-        writer.write_record(row.iter().map(|cell| neutralise_formula(cell).into_owned()))?;
-    }
-    writer.flush()?;
-    Ok(())
+/// The columns of findings.csv, in order (the workbook's Findings sheet has the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    AccountId,
+    AccountName,
+    OuPath,
+    AccountStatus,
+    Region,
+    Resource,
+    RuleId,
+    Title,
+    Status,
+    Severity,
+    Controls,
+    Evidence,
+    Remediation,
+    CollectedAt,
+    Waiver,
 }
 
-/// A row of [`COLUMNS`], as text.
-pub type Row<'a> = [Cow<'a, str>; COLUMNS.len()];
+impl Column {
+    pub const ALL: [Column; 15] = [
+        Column::AccountId,
+        Column::AccountName,
+        Column::OuPath,
+        Column::AccountStatus,
+        Column::Region,
+        Column::Resource,
+        Column::RuleId,
+        Column::Title,
+        Column::Status,
+        Column::Severity,
+        Column::Controls,
+        Column::Evidence,
+        Column::Remediation,
+        Column::CollectedAt,
+        Column::Waiver,
+    ];
 
-/// Every row of findings.csv before formula neutralising: one per finding, then one per
-/// account not audited. The workbook's Findings sheet writes the same rows.
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::AccountId => "account_id",
+            Column::AccountName => "account_name",
+            Column::OuPath => "ou_path",
+            Column::AccountStatus => "account_status",
+            Column::Region => "region",
+            Column::Resource => "resource",
+            Column::RuleId => "rule_id",
+            Column::Title => "title",
+            Column::Status => "status",
+            Column::Severity => "severity",
+            Column::Controls => "controls",
+            Column::Evidence => "evidence",
+            Column::Remediation => "remediation",
+            Column::CollectedAt => "collected_at",
+            Column::Waiver => "waiver",
+        }
+    }
+}
+
+/// One row: a finding, or an account that was not audited (`finding` is then `None`).
+pub struct Row<'a> {
+    /// `None` only for a finding of an account the report does not list (never written by a
+    /// scan, but a hand-made inventory may hold one: the finding still gets its row).
+    pub account: Option<&'a Account>,
+    pub finding: Option<&'a Finding>,
+    /// Why the account was not audited, for a row without a finding.
+    pub reason: &'a str,
+    /// The report's collection time, as RFC 3339 text.
+    pub collected_at: &'a str,
+}
+
+impl<'a> Row<'a> {
+    /// The row's status: a finding's, or `None` for an account that was not audited.
+    pub fn status(&self) -> Option<Status> {
+        self.finding.map(|f| f.status)
+    }
+
+    /// The cell's text, before formula neutralising.
+    pub fn cell(&self, column: Column) -> Cow<'a, str> {
+        let ou_path = || {
+            Cow::Borrowed(
+                self.account
+                    .and_then(|a| a.ou_path.as_deref())
+                    .unwrap_or(""),
+            )
+        };
+        let account_status = || Cow::Borrowed(self.account.map_or("", |a| a.status.as_str()));
+        let Some(finding) = self.finding else {
+            return match column {
+                Column::AccountId => Cow::Borrowed(self.account.map_or("", |a| a.id.as_str())),
+                Column::AccountName => Cow::Borrowed(self.account.map_or("", |a| a.name.as_str())),
+                Column::OuPath => ou_path(),
+                Column::AccountStatus => account_status(),
+                Column::Status => Cow::Borrowed("NOT_AUDITED"),
+                Column::Evidence => Cow::Borrowed(self.reason),
+                Column::CollectedAt => Cow::Borrowed(self.collected_at),
+                _ => Cow::Borrowed(""),
+            };
+        };
+        match column {
+            Column::AccountId => Cow::Borrowed(&finding.account_id),
+            Column::AccountName => Cow::Borrowed(&finding.account_name),
+            Column::OuPath => ou_path(),
+            Column::AccountStatus => account_status(),
+            Column::Region => Cow::Borrowed(finding.region.as_deref().unwrap_or_default()),
+            Column::Resource => Cow::Borrowed(&finding.resource),
+            Column::RuleId => Cow::Borrowed(&finding.rule_id),
+            Column::Title => Cow::Borrowed(&finding.title),
+            Column::Status => Cow::Borrowed(finding.status.as_str()),
+            Column::Severity => Cow::Borrowed(Severity::as_str(finding.severity)),
+            Column::Controls => Cow::Owned(
+                finding
+                    .controls
+                    .iter()
+                    .map(control_label)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            Column::Evidence => {
+                let mut evidence = finding.evidence.summary.clone();
+                for warning in &finding.evidence.warnings {
+                    evidence.push_str("\nWARNING: ");
+                    evidence.push_str(warning);
+                }
+                Cow::Owned(evidence)
+            }
+            Column::Remediation => Cow::Borrowed(&finding.remediation),
+            Column::CollectedAt => Cow::Borrowed(self.collected_at),
+            Column::Waiver => Cow::Owned(
+                finding
+                    .waiver
+                    .as_deref()
+                    .map(waiver_sentence)
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+}
+
+pub struct Csv;
+
+impl Output for Csv {
+    fn write(&self, report: &Report, _: usize, out: &mut Out) -> Result<(), RenderError> {
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(out);
+        writer.write_record(Column::ALL.map(Column::header))?;
+        let collected_at = report.collected_at.to_rfc3339();
+        for row in rows(report, &collected_at) {
+            writer.write_record(
+                Column::ALL.map(|column| neutralise_formula(&row.cell(column)).into_owned()),
+            )?;
+        }
+        writer.flush()?;
+        Ok(())
+    }
+}
+
+/// Every row of findings.csv: one per finding, then one per account not audited. The
+/// workbook's Findings sheet writes the same rows.
 pub fn rows<'a>(report: &'a Report, collected_at: &'a str) -> impl Iterator<Item = Row<'a>> {
     let accounts: HashMap<&str, &Account> = report
         .accounts
         .iter()
         .map(|a| (a.account.id.as_str(), &a.account))
         .collect();
-    let findings = report.findings.iter().map({
-        move |finding| {
-            let account = accounts.get(finding.account_id.as_str());
-            let controls: Vec<String> = finding
-                .controls
-                .iter()
-                .map(|c| format!("{} {}", c.framework, c.id))
-                .collect();
-            let mut evidence = finding.evidence.summary.clone();
-            for warning in &finding.evidence.warnings {
-                evidence.push_str("\nWARNING: ");
-                evidence.push_str(warning);
-            }
-            let waiver = finding.waiver.as_ref().map(|w| {
-                format!(
-                    "{} (approved by {}, until {})",
-                    w.reason, w.approver, w.expires
-                )
-            });
-            [
-                Cow::Borrowed(finding.account_id.as_str()),
-                Cow::Borrowed(&*finding.account_name),
-                Cow::Borrowed(
-                    account
-                        .and_then(|a| a.ou_path.as_deref())
-                        .unwrap_or_default(),
-                ),
-                Cow::Borrowed(account.map(|a| a.status.as_str()).unwrap_or_default()),
-                Cow::Borrowed(finding.region.as_deref().unwrap_or_default()),
-                Cow::Borrowed(finding.resource.as_str()),
-                Cow::Borrowed(&*finding.rule_id),
-                Cow::Borrowed(&*finding.title),
-                Cow::Borrowed(finding.status.as_str()),
-                Cow::Borrowed(finding.severity.as_str()),
-                Cow::Owned(controls.join("; ")),
-                Cow::Owned(evidence),
-                Cow::Borrowed(&*finding.remediation),
-                Cow::Borrowed(collected_at),
-                Cow::Owned(waiver.unwrap_or_default()),
-            ]
-        }
+    let findings = report.findings.iter().map(move |finding| Row {
+        account: accounts.get(finding.account_id.as_str()).copied(),
+        finding: Some(finding),
+        reason: "",
+        collected_at,
     });
     let not_audited = report.accounts.iter().filter_map(move |entry| {
         let Audit::Skipped { reason } = &entry.audit else {
             return None;
         };
-        let account = &entry.account;
-        Some([
-            Cow::Borrowed(account.id.as_str()),
-            Cow::Borrowed(account.name.as_str()),
-            Cow::Borrowed(account.ou_path.as_deref().unwrap_or_default()),
-            Cow::Borrowed(account.status.as_str()),
-            Cow::Borrowed(""),
-            Cow::Borrowed(""),
-            Cow::Borrowed(""),
-            Cow::Borrowed(""),
-            Cow::Borrowed("NOT_AUDITED"),
-            Cow::Borrowed(""),
-            Cow::Borrowed(""),
-            Cow::Borrowed(reason.as_str()),
-            Cow::Borrowed(""),
-            Cow::Borrowed(collected_at),
-            Cow::Borrowed(""),
-        ])
+        Some(Row {
+            account: Some(&entry.account),
+            finding: None,
+            reason,
+            collected_at,
+        })
     });
     findings.chain(not_audited)
 }

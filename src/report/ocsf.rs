@@ -2,31 +2,26 @@
 //! SIEM or security data lake. Stable uids: the same account, rule and resource give the same
 //! finding uid every month.
 
-use std::io::Write;
-
 use serde::Serialize;
 use serde_json::json;
 
+use super::output::{Out, Output, RenderError};
+use super::present::control_label;
 use crate::findings::{Finding, Report, Severity, Status};
 
 const OCSF_VERSION: &str = "1.5.0";
 
-pub fn render(report: &Report, out: &mut dyn Write) -> Result<(), String> {
-    let time = report.collected_at.timestamp_millis();
-    for finding in &report.findings {
-        let record = record(report, finding, time);
-        serde_json::to_writer(&mut *out, &record).map_err(|e| e.to_string())?;
-        out.write_all(b"\n").map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
+pub struct Ocsf;
 
-/// `orgtrail:<account>:<rule>:<resource>`: what makes a finding the same finding next month.
-pub fn finding_uid(finding: &Finding) -> String {
-    format!(
-        "orgtrail:{}:{}:{}",
-        finding.account_id, finding.rule_id, finding.resource
-    )
+impl Output for Ocsf {
+    fn write(&self, report: &Report, _: usize, out: &mut Out) -> Result<(), RenderError> {
+        let time = report.collected_at.timestamp_millis();
+        for finding in &report.findings {
+            serde_json::to_writer(&mut *out, &record(report, finding, time))?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Serialize)]
@@ -74,7 +69,8 @@ fn record<'a>(report: &'a Report, finding: &'a Finding, time: i64) -> Record<'a>
         Status::Muted => (3, "Suppressed"),
         _ => (1, "New"),
     };
-    let uid = finding_uid(finding);
+    // `orgtrail:<account>:<rule>:<resource>`: the same finding next month has the same uid.
+    let uid = finding.key().uid(':');
     let mut standards: Vec<&str> = finding
         .controls
         .iter()
@@ -123,7 +119,7 @@ fn record<'a>(report: &'a Report, finding: &'a Finding, time: i64) -> Record<'a>
             "requirements": finding
                 .controls
                 .iter()
-                .map(|c| format!("{} {}", c.framework, c.id))
+                .map(control_label)
                 .collect::<Vec<_>>(),
             "status_id": compliance_status_id,
             "status": compliance_status,

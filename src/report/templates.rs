@@ -7,10 +7,11 @@
 
 use std::borrow::Cow;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tera::{Context, Tera};
 
+use super::present::escape_markdown;
 use super::view::ReportView;
 
 const PAGE: &str = "report.html.tera";
@@ -26,11 +27,47 @@ const EMBEDDED: [(&str, &str); 3] = [
 /// and each account is streamed in its place.
 const ACCOUNTS_MARKER: &str = "<!-- orgtrail:accounts -->";
 
+/// Where a template's text came from, to name it in an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Embedded(&'static str),
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Embedded(name) => write!(f, "embedded {name}"),
+            Origin::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("--templates {}: not a directory; name a directory holding any of {}", .0.display(), EMBEDDED.map(|(name, _)| name).join(", "))]
+    NotADirectory(PathBuf),
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A template that does not parse, or fails while rendering (an unknown variable).
+    #[error("{origin}: {}", chain(source))]
+    Template { origin: Origin, source: tera::Error },
+    #[error("{0} does not place {{{{ accounts | safe }}}}")]
+    NoAccounts(Origin),
+    #[error("{}", chain(.0))]
+    Context(tera::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 /// The report templates: the embedded ones, each replaced by a file of the same name in a
 /// user's directory (`--templates DIR`) when there is one.
 #[derive(Debug, Clone)]
 pub struct Templates {
-    sources: Vec<(&'static str, Cow<'static, str>, String)>,
+    sources: Vec<(&'static str, Cow<'static, str>, Origin)>,
 }
 
 impl Default for Templates {
@@ -38,7 +75,7 @@ impl Default for Templates {
         Templates {
             sources: EMBEDDED
                 .iter()
-                .map(|(name, text)| (*name, Cow::Borrowed(*text), format!("embedded {name}")))
+                .map(|(name, text)| (*name, Cow::Borrowed(*text), Origin::Embedded(name)))
                 .collect(),
         }
     }
@@ -47,23 +84,21 @@ impl Default for Templates {
 impl Templates {
     /// The embedded templates with `dir`'s files of the same names in their place, each parsed
     /// now so a broken one is reported before any work, by file and line.
-    pub fn with_overrides(dir: &Path) -> Result<Self, String> {
+    pub fn with_overrides(dir: &Path) -> Result<Self, TemplateError> {
         if !dir.is_dir() {
-            return Err(format!(
-                "--templates {}: not a directory; name a directory holding any of {}",
-                dir.display(),
-                EMBEDDED.map(|(name, _)| name).join(", ")
-            ));
+            return Err(TemplateError::NotADirectory(dir.to_path_buf()));
         }
         let mut templates = Templates::default();
         for (name, text, origin) in &mut templates.sources {
             let path = dir.join(*name);
             if path.is_file() {
-                *text = Cow::Owned(
-                    std::fs::read_to_string(&path)
-                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-                );
-                *origin = path.display().to_string();
+                *text = Cow::Owned(std::fs::read_to_string(&path).map_err(|source| {
+                    TemplateError::Unreadable {
+                        path: path.clone(),
+                        source,
+                    }
+                })?);
+                *origin = Origin::File(path);
             }
         }
         templates.html()?;
@@ -72,83 +107,86 @@ impl Templates {
     }
 
     /// The files that replaced embedded templates.
-    pub fn overridden(&self) -> Vec<&str> {
+    pub fn overridden(&self) -> Vec<&Path> {
         self.sources
             .iter()
-            .filter(|(name, _, origin)| *origin != format!("embedded {name}"))
-            .map(|(_, _, origin)| origin.as_str())
+            .filter_map(|(_, _, origin)| match origin {
+                Origin::File(path) => Some(path.as_path()),
+                Origin::Embedded(_) => None,
+            })
             .collect()
     }
 
-    fn tera(&self, names: &[&str]) -> Result<Tera, String> {
+    fn tera(&self, names: &[&str]) -> Result<Tera, TemplateError> {
         let mut tera = Tera::default();
         for (name, text, origin) in self.sources.iter().filter(|(n, _, _)| names.contains(n)) {
             tera.add_raw_template(name, text)
-                .map_err(|e| format!("{origin}: {}", chain(&e)))?;
+                .map_err(|source| TemplateError::Template {
+                    origin: origin.clone(),
+                    source,
+                })?;
         }
         Ok(tera)
     }
 
-    fn origin<'a>(&'a self, name: &'a str) -> &'a str {
+    fn origin(&self, name: &'static str) -> Origin {
         self.sources
             .iter()
             .find(|(n, _, _)| *n == name)
-            .map(|(_, _, origin)| origin.as_str())
-            .unwrap_or(name)
+            .map(|(_, _, origin)| origin.clone())
+            .unwrap_or(Origin::Embedded(name))
     }
 
-    fn html(&self) -> Result<Tera, String> {
+    fn failed(&self, name: &'static str) -> impl Fn(tera::Error) -> TemplateError + '_ {
+        move |source| TemplateError::Template {
+            origin: self.origin(name),
+            source,
+        }
+    }
+
+    fn html(&self) -> Result<Tera, TemplateError> {
         let mut tera = self.tera(&[PAGE, ACCOUNT])?;
         tera.autoescape_on(vec![".html.tera"]);
         Ok(tera)
     }
 
-    fn markdown(&self) -> Result<Tera, String> {
+    fn markdown(&self) -> Result<Tera, TemplateError> {
         let mut tera = self.tera(&[MARKDOWN])?;
         tera.autoescape_on(vec![".md.tera"]);
         tera.set_escape_fn(escape_markdown);
         Ok(tera)
     }
-}
 
-pub fn render_html(
-    templates: &Templates,
-    view: &ReportView,
-    out: &mut dyn Write,
-) -> Result<(), String> {
-    let tera = templates.html()?;
-    let failed = |name: &str, e: tera::Error| format!("{}: {}", templates.origin(name), chain(&e));
+    pub fn render_html(&self, view: &ReportView, out: &mut dyn Write) -> Result<(), TemplateError> {
+        let tera = self.html()?;
+        let mut context = Context::from_serialize(&view.page).map_err(TemplateError::Context)?;
+        context.insert("accounts", ACCOUNTS_MARKER);
+        let page = tera.render(PAGE, &context).map_err(self.failed(PAGE))?;
+        let (head, tail) = page
+            .split_once(ACCOUNTS_MARKER)
+            .ok_or_else(|| TemplateError::NoAccounts(self.origin(PAGE)))?;
 
-    let mut context = Context::from_serialize(&view.page).map_err(|e| chain(&e))?;
-    context.insert("accounts", ACCOUNTS_MARKER);
-    let page = tera.render(PAGE, &context).map_err(|e| failed(PAGE, e))?;
-    let (head, tail) = page.split_once(ACCOUNTS_MARKER).ok_or_else(|| {
-        format!(
-            "{} does not place {{{{ accounts | safe }}}}",
-            templates.origin(PAGE)
-        )
-    })?;
-
-    let io = |e: std::io::Error| e.to_string();
-    out.write_all(head.as_bytes()).map_err(io)?;
-    let mut context = Context::new();
-    for account in &view.accounts {
-        context.insert("account", account);
-        tera.render_to(ACCOUNT, &context, &mut *out)
-            .map_err(|e| failed(ACCOUNT, e))?;
+        out.write_all(head.as_bytes())?;
+        let mut context = Context::new();
+        for account in &view.accounts {
+            context.insert("account", account);
+            tera.render_to(ACCOUNT, &context, &mut *out)
+                .map_err(self.failed(ACCOUNT))?;
+        }
+        out.write_all(tail.as_bytes())?;
+        Ok(())
     }
-    out.write_all(tail.as_bytes()).map_err(io)
-}
 
-pub fn render_markdown(
-    templates: &Templates,
-    view: &ReportView,
-    out: &mut dyn Write,
-) -> Result<(), String> {
-    let tera = templates.markdown()?;
-    let context = Context::from_serialize(&view.page).map_err(|e| chain(&e))?;
-    tera.render_to(MARKDOWN, &context, out)
-        .map_err(|e| format!("{}: {}", templates.origin(MARKDOWN), chain(&e)))
+    pub fn render_markdown(
+        &self,
+        view: &ReportView,
+        out: &mut dyn Write,
+    ) -> Result<(), TemplateError> {
+        let tera = self.markdown()?;
+        let context = Context::from_serialize(&view.page).map_err(TemplateError::Context)?;
+        tera.render_to(MARKDOWN, &context, out)
+            .map_err(self.failed(MARKDOWN))
+    }
 }
 
 /// Tera's errors nest the useful part ("variable not found") a few sources deep.
@@ -161,37 +199,4 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     message
-}
-
-/// Text that stays text inside GitHub-flavoured Markdown, table cells included.
-pub fn escape_markdown(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
-    for c in input.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '#' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn markdown_escaping_keeps_table_cells_and_html_inert() {
-        assert_eq!(
-            escape_markdown("a|b <script>x</script> [l](u)"),
-            "a\\|b &lt;script&gt;x&lt;/script&gt; \\[l\\](u)"
-        );
-        assert_eq!(escape_markdown("two\nlines"), "two lines");
-    }
 }

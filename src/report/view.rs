@@ -6,8 +6,11 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::findings::{Control, Finding, Report, Status, Summary, Tally};
-use crate::model::Audit;
+use super::present::coverage_mark;
+use crate::findings::{
+    Control, Evidence, Finding, Report, ReportDiff, Status, Summary, Tally, Waiver, WaiverUse,
+};
+use crate::model::{AuditState, CollectionStats, Organization, ScanSettings};
 
 /// How many accounts a failure list shows before it says "and N more".
 const LIST_LIMIT: usize = 25;
@@ -30,8 +33,8 @@ pub struct PageView<'a> {
     /// Accounts that were not audited, or could not be: listed on the page itself.
     pub not_audited: Vec<AccountRef<'a>>,
     pub coverage: CoverageView<'a>,
-    pub waivers: &'a [crate::waivers::WaiverUse],
-    pub baseline: Option<&'a crate::diff::ReportDiff>,
+    pub waivers: &'a [WaiverUse],
+    pub baseline: Option<&'a ReportDiff>,
     pub heatmap: Heatmap<'a>,
 }
 
@@ -91,12 +94,12 @@ pub struct CoverageCell {
 /// The report's own fields, without its (large) account and finding lists.
 #[derive(Serialize)]
 pub struct ReportHeader<'a> {
-    pub organization: &'a crate::model::Organization,
+    pub organization: &'a Organization,
     pub caller_arn: &'a str,
     pub tool_version: &'a str,
     pub regions: &'a [String],
-    pub collection: Option<&'a crate::model::CollectionStats>,
-    pub settings: Option<&'a crate::model::ScanSettings>,
+    pub collection: Option<&'a CollectionStats>,
+    pub settings: Option<&'a ScanSettings>,
 }
 
 #[derive(Serialize)]
@@ -105,8 +108,7 @@ pub struct AccountView<'a> {
     pub name: &'a str,
     pub email: &'a str,
     pub status: &'a str,
-    /// audited, skipped or error.
-    pub state: &'static str,
+    pub state: AuditState,
     pub detail: Option<&'a str>,
     pub passed: usize,
     pub failed: usize,
@@ -123,9 +125,9 @@ pub struct FindingView<'a> {
     pub title: &'a str,
     pub status: &'static str,
     pub severity: &'static str,
-    pub evidence: &'a crate::findings::Evidence,
+    pub evidence: &'a Evidence,
     pub remediation: &'a str,
-    pub waiver: Option<&'a crate::waivers::Waiver>,
+    pub waiver: Option<&'a Waiver>,
 }
 
 impl<'a> FindingView<'a> {
@@ -218,18 +220,13 @@ impl<'a> ReportView<'a> {
                 );
                 let findings: Vec<FindingView> =
                     findings.into_iter().map(FindingView::new).collect();
-                let (state, detail) = match &entry.audit {
-                    Audit::Audited => ("audited", None),
-                    Audit::Skipped { reason } => ("skipped", Some(reason.as_str())),
-                    Audit::Error { error } => ("error", Some(error.as_str())),
-                };
                 AccountView {
                     id: &entry.account.id,
                     name: &entry.account.name,
                     email: &entry.account.email,
                     status: &entry.account.status,
-                    state,
-                    detail,
+                    state: entry.audit.state(),
+                    detail: entry.audit.detail(),
                     passed,
                     failed,
                     errored,
@@ -239,14 +236,9 @@ impl<'a> ReportView<'a> {
             })
             .collect();
         // What needs attention first: accounts that could not be audited, then the most failures.
-        let rank = |a: &AccountView| match a.state {
-            "error" => 0,
-            "audited" => 1,
-            _ => 2,
-        };
         accounts.sort_by(|a, b| {
-            (rank(a), std::cmp::Reverse(a.failed), a.name).cmp(&(
-                rank(b),
+            (a.state, std::cmp::Reverse(a.failed), a.name).cmp(&(
+                b.state,
                 std::cmp::Reverse(b.failed),
                 b.name,
             ))
@@ -279,11 +271,11 @@ impl<'a> ReportView<'a> {
 
         let not_audited = accounts
             .iter()
-            .filter(|a| a.state != "audited")
+            .filter(|a| a.state != AuditState::Audited)
             .map(|a| AccountRef {
                 id: a.id,
                 name: a.name,
-                summary: a.detail.unwrap_or(a.state),
+                summary: a.detail.unwrap_or(a.state.as_str()),
             })
             .collect();
         let controls_of = |rule: &str| {
@@ -410,12 +402,7 @@ fn coverage_view(report: &Report) -> CoverageView<'_> {
                     .regions
                     .iter()
                     .map(|r| CoverageCell {
-                        mark: match (r.reads, r.writes) {
-                            (true, true) => "RW",
-                            (true, false) => "R",
-                            (false, true) => "W",
-                            (false, false) => "",
-                        },
+                        mark: coverage_mark(r),
                         trails: r.trails.join(", "),
                     })
                     .collect(),

@@ -6,13 +6,17 @@
 
 use rust_xlsxwriter::{Color, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
-use super::csv::{rows, COLUMNS};
-use super::Out;
-use crate::findings::{Report, Tally};
-use crate::model::Audit;
+use super::csv::{rows, Column};
+use super::output::{Out, Output, RenderError};
+use super::present::coverage_mark;
+use crate::findings::{Report, Status, Tally};
 
-pub fn render(report: &Report, out: &mut Out) -> Result<(), String> {
-    write(report, out).map_err(|e| e.to_string())
+pub struct Xlsx;
+
+impl Output for Xlsx {
+    fn write(&self, report: &Report, _: usize, out: &mut Out) -> Result<(), RenderError> {
+        Ok(write(report, out)?)
+    }
 }
 
 fn write(report: &Report, out: &mut Out) -> Result<(), XlsxError> {
@@ -127,45 +131,52 @@ fn findings(
     for (column, width) in widths.into_iter().enumerate() {
         sheet.set_column_width(column as u16, width)?;
     }
-    header(sheet, &COLUMNS, bold)?;
+    header(sheet, &Column::ALL.map(Column::header), bold)?;
     sheet.set_freeze_panes(1, 0)?;
-    let colour = |status: &str| {
-        let colour = match status {
-            "PASS" => Color::RGB(0x1A7F37),
-            "FAIL" => Color::RGB(0xCF222E),
-            "ERROR" => Color::RGB(0x9A6700),
-            "MUTED" => Color::RGB(0x8250DF),
-            _ => return None,
-        };
-        Some(
-            Format::new()
-                .set_bold()
-                .set_font_color(Color::White)
-                .set_background_color(colour),
-        )
+    let coloured = |colour: u32| {
+        Format::new()
+            .set_bold()
+            .set_font_color(Color::White)
+            .set_background_color(Color::RGB(colour))
     };
-    let status = COLUMNS.iter().position(|c| *c == "status").unwrap_or(8);
-    let collected_at = COLUMNS
-        .iter()
-        .position(|c| *c == "collected_at")
-        .unwrap_or(13);
+    let (pass, fail, error, muted) = (
+        coloured(0x1A7F37),
+        coloured(0xCF222E),
+        coloured(0x9A6700),
+        coloured(0x8250DF),
+    );
     let mut row = 1;
     // The collected_at column is written as a date below, so its text is not needed.
     for cells in rows(report, "") {
-        for (column, value) in cells.iter().enumerate() {
-            let column_index = column as u16;
-            if column == collected_at {
-                // A date, not its text.
-                sheet.write_datetime_with_format(row, column_index, collected, date)?;
-            } else if let Some(format) = (column == status).then(|| colour(value)).flatten() {
-                sheet.write_string_with_format(row, column_index, value.as_ref(), &format)?;
-            } else {
-                sheet.write_string(row, column_index, value.as_ref())?;
+        let status_format = match cells.status() {
+            Some(Status::Pass) => Some(&pass),
+            Some(Status::Fail) => Some(&fail),
+            Some(Status::Error) => Some(&error),
+            Some(Status::Muted) => Some(&muted),
+            None => None,
+        };
+        for (index, column) in Column::ALL.into_iter().enumerate() {
+            let index = index as u16;
+            match (column, status_format) {
+                (Column::CollectedAt, _) => {
+                    sheet.write_datetime_with_format(row, index, collected, date)?;
+                }
+                (Column::Status, Some(format)) => {
+                    sheet.write_string_with_format(row, index, cells.cell(column), format)?;
+                }
+                _ => {
+                    sheet.write_string(row, index, cells.cell(column))?;
+                }
             }
         }
         row += 1;
     }
-    sheet.autofilter(0, 0, row.saturating_sub(1).max(1), COLUMNS.len() as u16 - 1)?;
+    sheet.autofilter(
+        0,
+        0,
+        row.saturating_sub(1).max(1),
+        Column::ALL.len() as u16 - 1,
+    )?;
     Ok(())
 }
 
@@ -180,13 +191,7 @@ fn coverage(sheet: &mut Worksheet, report: &Report, bold: &Format) -> Result<(),
         let row = row as u32 + 1;
         sheet.write_string(row, 0, &account.account_id)?;
         for (column, region) in account.regions.iter().enumerate() {
-            let mark = match (region.reads, region.writes) {
-                (true, true) => "RW",
-                (true, false) => "R",
-                (false, true) => "W",
-                (false, false) => "",
-            };
-            sheet.write_string(row, column as u16 + 1, mark)?;
+            sheet.write_string(row, column as u16 + 1, coverage_mark(region))?;
         }
     }
     Ok(())
@@ -211,11 +216,10 @@ fn accounts(sheet: &mut Worksheet, report: &Report, bold: &Format) -> Result<(),
     for (row, entry) in report.accounts.iter().enumerate() {
         let row = row as u32 + 1;
         let account = &entry.account;
-        let (state, detail) = match &entry.audit {
-            Audit::Audited => ("audited", ""),
-            Audit::Skipped { reason } => ("skipped", reason.as_str()),
-            Audit::Error { error } => ("error", error.as_str()),
-        };
+        let (state, detail) = (
+            entry.audit.state().as_str(),
+            entry.audit.detail().unwrap_or(""),
+        );
         let cells = [
             account.id.as_str(),
             &account.name,
@@ -259,12 +263,7 @@ fn waivers(sheet: &mut Worksheet, report: &Report, bold: &Format) -> Result<(), 
         }
         let expires = ExcelDateTime::parse_from_str(&waiver.expires.to_string())?;
         sheet.write_datetime_with_format(row, 6, &expires, &date)?;
-        let state = match used.state {
-            crate::waivers::WaiverState::Active => "active",
-            crate::waivers::WaiverState::Expired => "expired",
-            crate::waivers::WaiverState::Unused => "unused",
-        };
-        sheet.write_string(row, 7, state)?;
+        sheet.write_string(row, 7, used.state.as_str())?;
         sheet.write_number(row, 8, used.muted as f64)?;
     }
     Ok(())

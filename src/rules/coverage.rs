@@ -1,27 +1,9 @@
 //! Which logging trails cover each audited region, and whether management reads and writes are
 //! recorded there: the region coverage matrix, and what the coverage rule judges.
 
-use serde::{Deserialize, Serialize};
-
 use super::selectors::management_events;
+use crate::findings::RegionCoverage;
 use crate::model::Trail;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RegionCoverage {
-    pub region: String,
-    /// Logging trails recording management events there, as "name (multi-region)",
-    /// "name (organization)" or "name (regional)".
-    pub trails: Vec<String>,
-    /// Reads and writes may come from different trails: the union is what the region records.
-    pub reads: bool,
-    pub writes: bool,
-}
-
-impl RegionCoverage {
-    pub fn complete(&self) -> bool {
-        self.reads && self.writes
-    }
-}
 
 pub fn region_coverage(trails: &[Trail], regions: &[String]) -> Vec<RegionCoverage> {
     regions

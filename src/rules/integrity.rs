@@ -1,8 +1,9 @@
 //! Rules on how the logs are protected once written: integrity validation, encryption and its
 //! key's rotation, and the log bucket's exposure and access logging.
 
-use super::checks::{create_trail_command, every_trail, judge, trail_command, NO_TRAIL};
-use super::{AccountTrails, Verdict};
+use super::verdict::{
+    create_trail_command, every_trail, judge, trail_command, AccountTrails, Verdict, NO_TRAIL,
+};
 use crate::findings::{Evidence, Status, TrailEvidence};
 use crate::model::{BucketAccess, LogBucket, Readable, Trail};
 

@@ -1,21 +1,25 @@
 //! The rule catalogue: metadata and mappings as data (`catalogue.toml`), each check a small pure
-//! function over one account's trails (`checks.rs`).
+//! function over one account's trails, in the file of its family (`management`, `monitoring`,
+//! `data_events`, `integrity`), sharing the verdict helpers of `verdict`.
 
 #[cfg(test)]
 mod catalogue_tests;
-mod checks;
 pub mod coverage;
+mod data_events;
 mod integrity;
-mod recording;
+mod management;
+mod monitoring;
+#[cfg(test)]
+mod seed_tests;
 pub mod selectors;
+pub mod verdict;
 
 use std::sync::{Arc, OnceLock};
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::findings::{Control, Evidence, Severity, Status};
-use crate::model::{LogBucket, Trail, TrailKey};
+use crate::findings::{Control, Severity};
+pub use verdict::{AccountTrails, Check, Verdict};
 
 const CATALOGUE: &str = include_str!("catalogue.toml");
 
@@ -31,29 +35,6 @@ pub struct RuleMeta {
     pub controls: Arc<[Control]>,
 }
 
-/// What a check sees: one audited account's trails, as of the moment they were collected.
-pub struct AccountTrails<'a> {
-    pub account_id: &'a str,
-    pub trails: &'a [Trail],
-    pub log_buckets: &'a [LogBucket],
-    pub trail_keys: &'a [TrailKey],
-    /// The audited regions.
-    pub regions: &'a [String],
-    /// Time-based conditions ("delivered within 24 hours") are judged against collection time,
-    /// so re-evaluating an old inventory gives the verdict it had when it was taken.
-    pub collected_at: DateTime<Utc>,
-}
-
-pub struct Verdict {
-    /// PASS, FAIL, or ERROR when what decides could not be read from this account.
-    pub status: Status,
-    pub evidence: Evidence,
-    /// The command that fixes this account, with its trail names filled in.
-    pub fix: Option<String>,
-}
-
-pub type Check = fn(&AccountTrails) -> Verdict;
-
 pub struct Rule {
     pub meta: RuleMeta,
     pub check: Check,
@@ -65,6 +46,66 @@ pub struct SharedText {
     pub id: Arc<str>,
     pub title: Arc<str>,
     pub remediation: Arc<str>,
+}
+
+/// The registry: every catalogue id and the check that judges it. A new rule is one entry in
+/// catalogue.toml, one function in its family's file and one line here.
+pub const ALL: &[(&str, Check)] = &[
+    (
+        "cloudtrail-multi-region-management-events",
+        management::multi_region_management_events,
+    ),
+    ("cloudtrail-cloudwatch-logs", monitoring::cloudwatch_logs),
+    (
+        "cloudtrail-global-service-events",
+        management::global_service_events,
+    ),
+    (
+        "cloudtrail-management-events",
+        management::management_events_recorded,
+    ),
+    ("cloudtrail-enabled", management::trail_enabled),
+    (
+        "cloudtrail-region-coverage",
+        management::region_coverage_complete,
+    ),
+    (
+        "cloudtrail-log-file-validation",
+        integrity::log_file_validation,
+    ),
+    ("cloudtrail-kms-encryption", integrity::kms_encryption),
+    ("cloudtrail-kms-key-rotation", integrity::kms_key_rotation),
+    (
+        "cloudtrail-log-bucket-not-public",
+        integrity::log_bucket_not_public,
+    ),
+    (
+        "cloudtrail-log-bucket-access-logging",
+        integrity::log_bucket_access_logging,
+    ),
+    (
+        "cloudtrail-s3-data-events-write",
+        data_events::s3_data_event_writes,
+    ),
+    (
+        "cloudtrail-s3-data-events-read",
+        data_events::s3_data_event_reads,
+    ),
+    (
+        "cloudtrail-s3-delivery-healthy",
+        monitoring::delivery_healthy,
+    ),
+    ("cloudtrail-insights", monitoring::insights),
+    (
+        "cloudtrail-sns-notifications",
+        monitoring::sns_notifications,
+    ),
+];
+
+pub fn by_id(id: &str) -> Option<Check> {
+    ALL.iter()
+        .find(|(rule, _)| *rule == id)
+        .map(|(_, check)| *check)
 }
 
 #[derive(Deserialize)]
@@ -83,7 +124,7 @@ pub fn catalogue() -> &'static [Rule] {
         file.rule
             .into_iter()
             .map(|meta| {
-                let check = checks::by_id(&meta.id)
+                let check = by_id(&meta.id)
                     .unwrap_or_else(|| panic!("catalogue rule {} has no check", meta.id));
                 let shared = SharedText {
                     id: meta.id.as_str().into(),
@@ -110,13 +151,7 @@ mod tests {
         let rules = catalogue();
         let ids: HashSet<_> = rules.iter().map(|r| r.meta.id.as_str()).collect();
         assert_eq!(ids.len(), rules.len());
-        assert_eq!(
-            ids,
-            checks::ALL
-                .iter()
-                .map(|(id, _)| *id)
-                .collect::<HashSet<_>>()
-        );
+        assert_eq!(ids, ALL.iter().map(|(id, _)| *id).collect::<HashSet<_>>());
     }
 
     #[test]

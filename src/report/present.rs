@@ -1,0 +1,59 @@
+//! The small mappings every renderer shares, so a finding reads the same in each format.
+
+use crate::findings::{Control, RegionCoverage, Waiver};
+
+/// "RW" reads and writes, "R" or "W" one of them, "" none: a cell of the coverage matrix.
+pub fn coverage_mark(region: &RegionCoverage) -> &'static str {
+    match (region.reads, region.writes) {
+        (true, true) => "RW",
+        (true, false) => "R",
+        (false, true) => "W",
+        (false, false) => "",
+    }
+}
+
+/// "reason (approved by who, until when)": a waiver in one line.
+pub fn waiver_sentence(waiver: &Waiver) -> String {
+    format!(
+        "{} (approved by {}, until {})",
+        waiver.reason, waiver.approver, waiver.expires
+    )
+}
+
+/// "framework id", as the CSV, OCSF and ASFF list a control.
+pub fn control_label(control: &Control) -> String {
+    format!("{} {}", control.framework, control.id)
+}
+
+/// Text that stays text inside GitHub-flavoured Markdown, table cells included.
+pub fn escape_markdown(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_escaping_keeps_table_cells_and_html_inert() {
+        assert_eq!(
+            escape_markdown("a|b <script>x</script> [l](u)"),
+            "a\\|b &lt;script&gt;x&lt;/script&gt; \\[l\\](u)"
+        );
+        assert_eq!(escape_markdown("two\nlines"), "two lines");
+    }
+}

@@ -12,7 +12,7 @@ use crate::findings::{
 };
 use crate::model::{AccountInventory, Audit, Inventory};
 use crate::rules::coverage::region_coverage;
-use crate::rules::{AccountTrails, Rule};
+use crate::rules::{framework_name, AccountTrails, Rule};
 use crate::waivers;
 
 /// Judge every account with every rule, then mute what the waivers cover on the report's date.
@@ -171,7 +171,7 @@ fn summarise(accounts: &[AccountEntry], findings: &[Finding], rules: &[Rule]) ->
                 .entry(framework)
                 .or_insert_with(|| Tally {
                     key: framework.to_string(),
-                    title: framework.to_string(),
+                    title: framework_name(framework).to_string(),
                     ..Tally::default()
                 })
                 .absorb(tally);

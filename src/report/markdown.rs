@@ -3,7 +3,7 @@
 
 use super::present::escape_markdown;
 use crate::findings::{ReportDiff, Status};
-use crate::rules::RuleMeta;
+use crate::rules::{framework_name, RuleMeta};
 
 /// The catalogue as a Markdown table, one row per rule, controls grouped by framework.
 pub fn catalogue_markdown(rules: &[&RuleMeta]) -> String {
@@ -20,7 +20,13 @@ pub fn catalogue_markdown(rules: &[&RuleMeta]) -> String {
         }
         let controls: Vec<String> = frameworks
             .iter()
-            .map(|(framework, ids)| format!("{}: {}", escape(framework), escape(&ids.join(", "))))
+            .map(|(framework, ids)| {
+                format!(
+                    "{}: {}",
+                    escape(framework_name(framework)),
+                    escape(&ids.join(", "))
+                )
+            })
             .collect();
         let controls = if controls.is_empty() {
             "none (informational)".to_string()

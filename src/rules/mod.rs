@@ -27,6 +27,8 @@ const CATALOGUE: &str = include_str!("catalogue.toml");
 #[serde(deny_unknown_fields)]
 pub struct RuleMeta {
     pub id: String,
+    /// A few words for a heat-map column or a chart.
+    pub short: String,
     pub title: String,
     pub severity: Severity,
     pub rationale: String,
@@ -108,20 +110,48 @@ pub fn by_id(id: &str) -> Option<Check> {
         .map(|(_, check)| *check)
 }
 
+/// A framework the controls name: its slug (kept in the exports) and its human name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkMeta {
+    pub slug: String,
+    pub name: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogueFile {
+    framework: Vec<FrameworkMeta>,
     rule: Vec<RuleMeta>,
+}
+
+fn catalogue_file() -> CatalogueFile {
+    // The catalogue is compiled in and parsed by a unit test, so a failure here is a build
+    // defect, not a user error.
+    toml::from_str(CATALOGUE).expect("embedded catalogue parses")
+}
+
+/// Every framework the catalogue maps to, in catalogue order.
+pub fn frameworks() -> &'static [FrameworkMeta] {
+    static FRAMEWORKS: OnceLock<Vec<FrameworkMeta>> = OnceLock::new();
+    FRAMEWORKS.get_or_init(|| catalogue_file().framework)
+}
+
+/// The name people know a framework by; the slug itself for one the catalogue does not name
+/// (a report written by another version of orgtrail).
+pub fn framework_name(slug: &str) -> &str {
+    frameworks()
+        .iter()
+        .find(|f| f.slug == slug)
+        .map_or(slug, |f| f.name.as_str())
 }
 
 /// Every rule, in catalogue order.
 pub fn catalogue() -> &'static [Rule] {
     static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
     RULES.get_or_init(|| {
-        // The catalogue is compiled in and parsed by a unit test, so a failure here is a build
-        // defect, not a user error.
-        let file: CatalogueFile = toml::from_str(CATALOGUE).expect("embedded catalogue parses");
-        file.rule
+        catalogue_file()
+            .rule
             .into_iter()
             .map(|meta| {
                 let check = by_id(&meta.id)
@@ -210,6 +240,33 @@ mod tests {
             .controls
             .iter()
             .any(|c| c.framework == "pci-dss-4.0"));
+    }
+
+    #[test]
+    fn every_framework_slug_in_the_catalogue_has_a_human_name() {
+        for rule in catalogue() {
+            for control in rule.meta.controls.iter() {
+                assert!(
+                    frameworks().iter().any(|f| f.slug == control.framework),
+                    "{} maps to {}, which has no [[framework]] name",
+                    rule.meta.id,
+                    control.framework
+                );
+            }
+        }
+        let mut slugs: Vec<&str> = frameworks().iter().map(|f| f.slug.as_str()).collect();
+        slugs.sort_unstable();
+        slugs.dedup();
+        assert_eq!(
+            slugs.len(),
+            frameworks().len(),
+            "a framework is named twice"
+        );
+        assert_eq!(
+            framework_name("pci-dss-4.0"),
+            "PCI DSS v4.0",
+            "the human name is what a person reads"
+        );
     }
 
     #[test]

@@ -218,6 +218,17 @@ pub struct OutputArgs {
     /// Waivers (TOML): accepted risks that turn matching FAIL/ERROR findings into MUTED.
     #[arg(long, value_name = "FILE", env = "ORGTRAIL_WAIVERS")]
     pub waivers: Option<PathBuf>,
+    /// Frameworks the reports open on and are titled for (a slug from `orgtrail rules --format
+    /// json`, e.g. cis-aws-foundations-1.5; repeatable or comma-separated).
+    #[arg(
+        long,
+        action = clap::ArgAction::Append,
+        value_delimiter = ',',
+        value_name = "SLUG,...",
+        value_parser = framework,
+        env = "ORGTRAIL_FRAMEWORK"
+    )]
+    pub framework: Vec<String>,
     /// Exit with code 4 when a finding at or above this severity fails.
     #[arg(long, value_enum, value_name = "SEVERITY", env = "ORGTRAIL_FAIL_ON")]
     pub fail_on: Option<FailOn>,
@@ -292,6 +303,19 @@ fn region(value: &str) -> Result<String, String> {
             KNOWN_REGIONS.join(", ")
         ))
     }
+}
+
+fn framework(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let known = orgtrail::rules::frameworks();
+    if known.iter().any(|f| f.slug == value) {
+        return Ok(value.to_string());
+    }
+    let slugs: Vec<&str> = known.iter().map(|f| f.slug.as_str()).collect();
+    Err(format!(
+        "unknown framework '{value}'; the catalogue maps to: {}",
+        slugs.join(", ")
+    ))
 }
 
 fn organizational_unit(value: &str) -> Result<String, String> {

@@ -30,6 +30,7 @@ struct ConfigFile {
     max_attempts: Option<Spanned<u32>>,
     retry_mode: Option<Spanned<String>>,
     format: Option<Spanned<Vec<String>>>,
+    framework: Option<Spanned<Vec<String>>>,
     /// May hold `{date}`, replaced by the run's date (YYYY-MM-DD, UTC).
     out: Option<Spanned<String>>,
     templates: Option<Spanned<String>>,
@@ -156,6 +157,7 @@ pub fn load(path: Option<&Path>, subcommand: &str) -> Result<Option<Loaded>, Con
     single!(max_attempts);
     single!(retry_mode);
     list!(format);
+    list!(framework);
     single!(templates);
     single!(baseline);
     single!(waivers);
@@ -219,5 +221,6 @@ out = "reports/{date}"
 # waivers = "waivers.toml"
 # baseline = "reports/2026-10-01/report.json"
 # templates = "branding/"
+# framework = ["cis-aws-foundations-1.5"]   # the reports open on these frameworks' controls
 # fail_on = "high"             # exit 4 when a finding this severe fails
 "#;

@@ -2,7 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::evaluate::summarise;
 use crate::findings::{AccountChange, Change, Finding, Report, ReportDiff, Status};
+use crate::rules::catalogue;
 
 pub fn diff(old: &Report, new: &Report) -> ReportDiff {
     let before: HashMap<_, Status> = old.findings.iter().map(|f| (f.key(), f.status)).collect();
@@ -58,5 +60,7 @@ pub fn diff(old: &Report, new: &Report) -> ReportDiff {
         still_failing,
         new_accounts: accounts(new, &old_ids),
         removed_accounts: accounts(old, &new_ids),
+        // Counted again as this version counts, so an older report.json compares like for like.
+        baseline_summary: Some(summarise(&old.accounts, &old.findings, catalogue())),
     }
 }

@@ -1,6 +1,6 @@
 //! Inventory × catalogue → report. Pure: no I/O, no clock but the one passed in.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -8,11 +8,12 @@ use rayon::prelude::*;
 
 use crate::findings::Waiver;
 use crate::findings::{
-    AccountCoverage, AccountEntry, Evidence, Finding, Report, Status, Summary, Tally, REPORT_SCHEMA,
+    AccountCoverage, AccountEntry, AccountTally, ControlTally, Evidence, Finding, Report, Status,
+    Summary, Tally, REPORT_SCHEMA,
 };
 use crate::model::{AccountInventory, Audit, Inventory};
 use crate::rules::coverage::region_coverage;
-use crate::rules::{framework_name, AccountTrails, Rule};
+use crate::rules::{framework_name, frameworks, AccountTrails, Rule};
 use crate::waivers;
 
 /// Judge every account with every rule, then mute what the waivers cover on the report's date.
@@ -63,6 +64,7 @@ pub fn evaluate(
         baseline: None,
         waivers: Vec::new(),
         coverage,
+        framework_focus: Vec::new(),
     };
     waivers::apply(&mut report, waivers, generated_at.date_naive());
     report.summary = summarise(&report.accounts, &report.findings, rules);
@@ -140,7 +142,7 @@ fn account_findings(
     }
 }
 
-fn summarise(accounts: &[AccountEntry], findings: &[Finding], rules: &[Rule]) -> Summary {
+pub fn summarise(accounts: &[AccountEntry], findings: &[Finding], rules: &[Rule]) -> Summary {
     let mut by_rule: Vec<Tally> = rules
         .iter()
         .map(|r| Tally {
@@ -177,6 +179,24 @@ fn summarise(accounts: &[AccountEntry], findings: &[Finding], rules: &[Rule]) ->
                 .absorb(tally);
         }
     }
+    // An account that could not be audited has no standing on any control: it is counted
+    // apart (accounts_errored), not as "not verifiable" in every share.
+    let unaudited: HashSet<&str> = accounts
+        .iter()
+        .filter(|a| matches!(a.audit, Audit::Error { .. }))
+        .map(|a| a.account.id.as_str())
+        .collect();
+    let (controls, framework_accounts, rule_accounts) =
+        account_tallies(findings, rules, &unaudited);
+    for (tally, accounts) in by_rule.iter_mut().zip(rule_accounts) {
+        tally.accounts = accounts;
+    }
+    for tally in by_framework.values_mut() {
+        tally.accounts = framework_accounts
+            .get(tally.key.as_str())
+            .copied()
+            .unwrap_or_default();
+    }
     let count = |wanted: fn(&Audit) -> bool| accounts.iter().filter(|a| wanted(&a.audit)).count();
     Summary {
         accounts_total: accounts.len(),
@@ -189,7 +209,125 @@ fn summarise(accounts: &[AccountEntry], findings: &[Finding], rules: &[Rule]) ->
         findings_muted: total.muted,
         rules: by_rule,
         frameworks: by_framework.into_values().collect(),
+        controls,
     }
+}
+
+/// "AU-6(3)" as ("AU-", 6, "(", 3, ")"): numbers compared as numbers.
+fn natural_key(id: &str) -> Vec<(String, u64)> {
+    let mut key = Vec::new();
+    let mut text = String::new();
+    let mut digits = String::new();
+    for c in id.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                key.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u64::MAX),
+                ));
+                digits.clear();
+            }
+            text.push(c);
+        }
+    }
+    key.push((text, digits.parse().unwrap_or(0)));
+    key
+}
+
+/// Audited accounts counted by their worst finding over each control's rules, over each
+/// framework's rules and over each rule. Controls come framework by framework in catalogue
+/// order, each framework's in the order the catalogue first names them.
+fn account_tallies<'r>(
+    findings: &[Finding],
+    rules: &'r [Rule],
+    unaudited: &HashSet<&str>,
+) -> (
+    Vec<ControlTally>,
+    HashMap<&'r str, AccountTally>,
+    Vec<AccountTally>,
+) {
+    let index: HashMap<&str, usize> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.meta.id.as_str(), i))
+        .collect();
+    let mut standing: HashMap<&str, Vec<Option<Status>>> = HashMap::new();
+    for finding in findings
+        .iter()
+        .filter(|f| !unaudited.contains(f.account_id.as_str()))
+    {
+        if let Some(&rule) = index.get(&*finding.rule_id) {
+            standing
+                .entry(&finding.account_id)
+                .or_insert_with(|| vec![None; rules.len()])[rule] = Some(finding.status);
+        }
+    }
+    let worst = |statuses: &[Option<Status>], over: &[usize]| {
+        over.iter()
+            .filter_map(|&rule| statuses[rule])
+            .reduce(Status::worst)
+    };
+    let tally = |over: &[usize]| {
+        let mut tally = AccountTally::default();
+        for statuses in standing.values() {
+            if let Some(status) = worst(statuses, over) {
+                tally.add(status);
+            }
+        }
+        tally
+    };
+
+    let mut controls: Vec<(&str, &str, Vec<usize>)> = Vec::new();
+    let mut by_framework: Vec<(&str, Vec<usize>)> = Vec::new();
+    for framework in frameworks() {
+        for (rule_index, rule) in rules.iter().enumerate() {
+            for control in rule.meta.controls.iter() {
+                if control.framework != framework.slug {
+                    continue;
+                }
+                match controls
+                    .iter_mut()
+                    .find(|(f, id, _)| *f == control.framework && *id == control.id)
+                {
+                    Some((_, _, mapped)) if !mapped.contains(&rule_index) => {
+                        mapped.push(rule_index)
+                    }
+                    Some(_) => {}
+                    None => controls.push((&control.framework, &control.id, vec![rule_index])),
+                }
+                match by_framework
+                    .iter_mut()
+                    .find(|(f, _)| *f == control.framework)
+                {
+                    Some((_, mapped)) if !mapped.contains(&rule_index) => mapped.push(rule_index),
+                    Some(_) => {}
+                    None => by_framework.push((&control.framework, vec![rule_index])),
+                }
+            }
+        }
+    }
+    // Within a framework, controls in the order its text numbers them: 3.2 before 3.10.
+    let framework_order = |slug: &str| frameworks().iter().position(|f| f.slug == slug);
+    controls.sort_by_cached_key(|(framework, control, _)| {
+        (framework_order(framework), natural_key(control))
+    });
+    let controls = controls
+        .into_iter()
+        .map(|(framework, control, mapped)| ControlTally {
+            framework: framework.to_string(),
+            control: control.to_string(),
+            rules: mapped.iter().map(|&i| rules[i].meta.id.clone()).collect(),
+            accounts: tally(&mapped),
+        })
+        .collect();
+    let frameworks = by_framework
+        .into_iter()
+        .map(|(framework, mapped)| (framework, tally(&mapped)))
+        .collect();
+    let by_rule = (0..rules.len()).map(|rule| tally(&[rule])).collect();
+    (controls, frameworks, by_rule)
 }
 
 #[cfg(test)]
@@ -284,5 +422,92 @@ mod tests {
             .filter(|r| r.meta.controls.iter().any(|c| c.framework == "pci-dss-4.0"))
             .count();
         assert_eq!((pci.passed, pci.failed), (0, pci_rules));
+    }
+
+    /// Accounts with no trail fail nearly everything; set the findings by hand to reach each
+    /// standing: a pass on every rule, one failure, one unverifiable rule, one waived finding.
+    #[test]
+    fn a_control_counts_each_audited_account_once_by_its_worst_rule() {
+        let ids = [
+            "100000000001",
+            "100000000002",
+            "100000000003",
+            "100000000004",
+        ];
+        let mut inv = inventory(ids.iter().map(|id| account(id, Audit::Audited)).collect());
+        inv.accounts.push(account(
+            "100000000005",
+            Audit::Error {
+                error: "sts:AssumeRole denied".into(),
+            },
+        ));
+        let mut report = evaluate(&inv, catalogue(), Vec::new(), Utc::now());
+        let cis_3_1 = [
+            "cloudtrail-multi-region-management-events",
+            "cloudtrail-region-coverage",
+        ];
+        for finding in &mut report.findings {
+            let rule = &*finding.rule_id;
+            finding.status = match (finding.account_id.as_str(), rule) {
+                ("100000000005", _) => Status::Error,
+                ("100000000002", "cloudtrail-region-coverage") => Status::Fail,
+                // A failure outweighs what could not be verified.
+                ("100000000002", "cloudtrail-multi-region-management-events") => Status::Error,
+                ("100000000003", "cloudtrail-multi-region-management-events") => Status::Error,
+                ("100000000004", "cloudtrail-region-coverage") => Status::Muted,
+                _ => Status::Pass,
+            };
+        }
+        let summary = summarise(&report.accounts, &report.findings, catalogue());
+        let control = |framework: &str, id: &str| {
+            summary
+                .controls
+                .iter()
+                .find(|c| c.framework == framework && c.control == id)
+                .unwrap_or_else(|| panic!("{framework} {id}"))
+        };
+        let cis = control("cis-aws-foundations-1.5", "3.1");
+        assert_eq!(cis.rules, cis_3_1, "CIS 3.1 is evidenced by both rules");
+        assert_eq!(
+            cis.accounts,
+            AccountTally {
+                passed: 1,
+                failed: 1,
+                errored: 1,
+                muted: 1
+            },
+            "the unaudited account is counted apart, not as not verifiable"
+        );
+        // A control only the multi-region rule evidences: accounts 1 and 4 pass, 2 and 3 are
+        // not verifiable.
+        let pci = control("pci-dss-4.0", "10.2.1.1");
+        assert_eq!(pci.rules, ["cloudtrail-multi-region-management-events"]);
+        assert_eq!((pci.accounts.passed, pci.accounts.errored), (2, 2));
+        // Rules count accounts as their findings do; the framework takes every mapped rule.
+        let rule = &summary.rules[0];
+        assert_eq!(rule.key, cis_3_1[0]);
+        assert_eq!((rule.accounts.passed, rule.accounts.errored), (2, 2));
+        assert_eq!(
+            (rule.passed, rule.errored),
+            (2, 3),
+            "findings still count all five"
+        );
+        let framework = summary
+            .frameworks
+            .iter()
+            .find(|f| f.key == "cis-aws-foundations-1.5")
+            .unwrap();
+        assert_eq!(framework.title, "CIS AWS Foundations Benchmark v1.5.0");
+        assert_eq!(framework.accounts.total(), 4);
+        assert_eq!(framework.accounts.passed, 1);
+        // 3.2 before 3.10: controls in the order the framework numbers them.
+        let order: Vec<&str> = summary
+            .controls
+            .iter()
+            .filter(|c| c.framework == "cis-aws-foundations-1.5")
+            .map(|c| c.control.as_str())
+            .collect();
+        let position = |id| order.iter().position(|c| *c == id).unwrap();
+        assert!(position("3.2") < position("3.10"), "{order:?}");
     }
 }

@@ -43,6 +43,9 @@ pub struct Report {
     /// Region by region, what each audited account records: the coverage matrix.
     #[serde(default)]
     pub coverage: Vec<AccountCoverage>,
+    /// Framework slugs the reader is audited against (`--framework`): the reports open on them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub framework_focus: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -241,6 +244,20 @@ pub struct Summary {
     pub findings_muted: usize,
     pub rules: Vec<Tally>,
     pub frameworks: Vec<Tally>,
+    /// Every framework control the catalogue maps to, with the accounts that meet it.
+    #[serde(default)]
+    pub controls: Vec<ControlTally>,
+}
+
+/// One framework control as its auditors know it: the rules that evidence it and how many
+/// audited accounts meet it. An account meets a control when every rule mapped to it passes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ControlTally {
+    pub framework: String,
+    /// The control's id as the framework writes it ("3.1", "CloudTrail.1", "AU-2").
+    pub control: String,
+    pub rules: Vec<String>,
+    pub accounts: AccountTally,
 }
 
 /// PASS/FAIL/ERROR counts for one rule or one framework across the organization.
@@ -253,6 +270,59 @@ pub struct Tally {
     pub errored: usize,
     #[serde(default)]
     pub muted: usize,
+    /// The audited accounts, each once, by its worst finding among the rules tallied (accounts
+    /// that could not be audited are counted apart, in the summary's `accounts_errored`).
+    #[serde(default)]
+    pub accounts: AccountTally,
+}
+
+/// Accounts counted by their worst finding over a set of rules: failing if any fails, else not
+/// verifiable if any is an ERROR, else waived if any is MUTED, else passing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountTally {
+    pub passed: usize,
+    pub failed: usize,
+    pub errored: usize,
+    pub muted: usize,
+}
+
+impl AccountTally {
+    pub fn add(&mut self, worst: Status) {
+        match worst {
+            Status::Pass => self.passed += 1,
+            Status::Fail => self.failed += 1,
+            Status::Error => self.errored += 1,
+            Status::Muted => self.muted += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.passed + self.failed + self.errored + self.muted
+    }
+
+    /// Share of the accounts counted that pass, in percent; `None` when none were counted.
+    pub fn pass_share(&self) -> Option<f64> {
+        let total = self.total();
+        (total > 0).then(|| 100.0 * self.passed as f64 / total as f64)
+    }
+}
+
+impl Status {
+    /// The worse of two statuses, as an account's standing on several rules: a failure
+    /// outweighs what could not be verified, which outweighs an accepted risk, then a pass.
+    pub fn worst(self, other: Status) -> Status {
+        let rank = |s: Status| match s {
+            Status::Pass => 0,
+            Status::Muted => 1,
+            Status::Error => 2,
+            Status::Fail => 3,
+        };
+        if rank(other) > rank(self) {
+            other
+        } else {
+            self
+        }
+    }
 }
 
 impl Tally {
@@ -336,6 +406,9 @@ pub struct ReportDiff {
     pub still_failing: usize,
     pub new_accounts: Vec<AccountChange>,
     pub removed_accounts: Vec<AccountChange>,
+    /// The baseline's summary, counted the way this report counts, for "change since".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_summary: Option<Summary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

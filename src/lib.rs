@@ -108,16 +108,22 @@ pub async fn scan(
     })
 }
 
+/// How to judge besides the inventory: accepted risks, last run, what the reader is audited
+/// against.
+#[derive(Debug, Clone, Default)]
+pub struct Judging {
+    pub waivers: Vec<Waiver>,
+    pub baseline: Option<Report>,
+    /// Framework slugs the reports open on (`--framework`).
+    pub framework_focus: Vec<String>,
+}
+
 /// Judge an inventory: every rule on every account, the waivers applied as of `now`, and what
-/// changed since `baseline` when one is given.
-pub fn judge(
-    inventory: &Inventory,
-    waivers: Vec<Waiver>,
-    baseline: Option<&Report>,
-    now: DateTime<Utc>,
-) -> Report {
-    let mut report = evaluate::evaluate(inventory, rules::catalogue(), waivers, now);
-    report.baseline = baseline.map(|old| diff::diff(old, &report));
+/// changed since the baseline when one is given.
+pub fn judge(inventory: &Inventory, judging: Judging, now: DateTime<Utc>) -> Report {
+    let mut report = evaluate::evaluate(inventory, rules::catalogue(), judging.waivers, now);
+    report.framework_focus = judging.framework_focus;
+    report.baseline = judging.baseline.map(|old| diff::diff(&old, &report));
     for unused in report
         .waivers
         .iter()

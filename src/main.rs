@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 use chrono::Utc;
 use clap::{CommandFactory, Parser};
-use tracing::info;
+use tracing::{debug, info};
 
 use cli::{
     Cli, Command, DiffArgs, InitArgs, MergeArgs, OutputArgs, ReportArgs, RulesArgs, RulesFormat,
@@ -24,12 +24,12 @@ use orgtrail::assume::AuditRole;
 use orgtrail::aws::{Aws, SdkSettings};
 use orgtrail::collect::CollectOptions;
 use orgtrail::discover::{DiscoverError, Scope};
-use orgtrail::findings::{Report, Severity, Status, Waiver};
+use orgtrail::findings::{Report, Severity, Status};
 use orgtrail::manifest::{self, MANIFEST_FILE};
 use orgtrail::model::{Inventory, ScanSettings};
 use orgtrail::report::{self, Templates};
 use orgtrail::rules::{catalogue, RuleMeta};
-use orgtrail::{waivers, InventorySource, Outputs, RunRecord, ScanError, INVENTORY_FILE};
+use orgtrail::{waivers, InventorySource, Judging, Outputs, RunRecord, ScanError, INVENTORY_FILE};
 
 /// Exit codes, documented in the README.
 mod exit {
@@ -74,9 +74,16 @@ fn with_configuration(
         return Ok((arguments, None));
     };
     let config_path = matches.get_one::<std::path::PathBuf>("config");
-    let Some(loaded) = config::load(config_path.map(|p| p.as_path()), subcommand)? else {
+    let Some(mut loaded) = config::load(config_path.map(|p| p.as_path()), subcommand)? else {
         return Ok((arguments, None));
     };
+    // The command line beats the file: an option given there is not taken from the file.
+    loaded.options.retain(|option| {
+        let flag = &option.arguments[0];
+        !arguments
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+    });
     // The subcommand's own word: the first that is neither a global flag nor --config's value.
     let mut position = 1;
     while arguments.get(position).is_some_and(|a| a != subcommand) {
@@ -176,8 +183,8 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Scan(args) => run_async(scan(args, cli.quiet, &run)),
-        Command::Report(args) => report_from_inventory(args, &run),
-        Command::Merge(args) => merge_shards(args, &run),
+        Command::Report(args) => report_from_inventory(args, &run, cli.quiet),
+        Command::Merge(args) => merge_shards(args, &run, cli.quiet),
         Command::Rules(args) => print_rules(args),
         Command::Verify(args) => verify(args),
         Command::Init(args) => init(args),
@@ -282,7 +289,7 @@ async fn scan(args: ScanArgs, quiet: bool, run: &RunRecord) -> Result<u8, Failur
     })?;
     inventory.settings = Some(settings);
     if let Some(stats) = &inventory.collection {
-        info!(
+        debug!(
             "collected {} accounts in {:.1}s: {} AWS calls, {} retries",
             inventory.accounts.len(),
             stats.seconds,
@@ -296,10 +303,11 @@ async fn scan(args: ScanArgs, quiet: bool, run: &RunRecord) -> Result<u8, Failur
         &args.output,
         judging,
         run,
+        quiet,
     )
 }
 
-fn report_from_inventory(args: ReportArgs, run: &RunRecord) -> Result<u8, Failure> {
+fn report_from_inventory(args: ReportArgs, run: &RunRecord, quiet: bool) -> Result<u8, Failure> {
     let inventory = read_inventory(&args.inventory).map_err(Failure::Usage)?;
     check_output_dir(&args.output.out)?;
     let judging = load_judging(&args.output)?;
@@ -309,10 +317,11 @@ fn report_from_inventory(args: ReportArgs, run: &RunRecord) -> Result<u8, Failur
         &args.output,
         judging,
         run,
+        quiet,
     )
 }
 
-fn merge_shards(args: MergeArgs, run: &RunRecord) -> Result<u8, Failure> {
+fn merge_shards(args: MergeArgs, run: &RunRecord, quiet: bool) -> Result<u8, Failure> {
     let mut parts = Vec::with_capacity(args.shards.len());
     for path in &args.shards {
         let file = if path.is_dir() {
@@ -333,6 +342,7 @@ fn merge_shards(args: MergeArgs, run: &RunRecord) -> Result<u8, Failure> {
         &args.output,
         judging,
         run,
+        quiet,
     )
 }
 
@@ -371,13 +381,12 @@ fn check_output_dir(dir: &Path) -> Result<(), Failure> {
 
 /// What judging and rendering need besides the inventory, read before any long work so a bad
 /// file fails fast.
-struct Judging {
-    waivers: Vec<Waiver>,
-    baseline: Option<Report>,
+struct Prepared {
+    judging: Judging,
     templates: Templates,
 }
 
-fn load_judging(output: &OutputArgs) -> Result<Judging, Failure> {
+fn load_judging(output: &OutputArgs) -> Result<Prepared, Failure> {
     let waivers = match &output.waivers {
         None => Vec::new(),
         Some(path) => waivers::load(path, catalogue()).map_err(|e| Failure::Usage(anyhow!(e)))?,
@@ -393,9 +402,12 @@ fn load_judging(output: &OutputArgs) -> Result<Judging, Failure> {
     for file in templates.overridden() {
         info!("template {} replaces the embedded one", file.display());
     }
-    Ok(Judging {
-        waivers,
-        baseline,
+    Ok(Prepared {
+        judging: Judging {
+            waivers,
+            baseline,
+            framework_focus: dedup(output.framework.clone()),
+        },
         templates,
     })
 }
@@ -434,26 +446,32 @@ fn write_reports(
     source: InventorySource,
     inventory: &Inventory,
     output: &OutputArgs,
-    judging: Judging,
+    prepared: Prepared,
     run: &RunRecord,
+    quiet: bool,
 ) -> Result<u8, Failure> {
-    let report = orgtrail::judge(
-        inventory,
-        judging.waivers,
-        judging.baseline.as_ref(),
-        Utc::now(),
-    );
+    // A saved inventory's unaudited accounts were the scan's news, reported with exit 3 then;
+    // re-rendering it succeeded, so `report` exits 0 (or 4 with --fail-on).
+    let collected_now = matches!(source, InventorySource::Written(_));
+    let report = orgtrail::judge(inventory, prepared.judging, Utc::now());
     let outputs = Outputs {
         dir: &output.out,
         formats: &dedup(output.format.clone()),
-        templates: &judging.templates,
+        templates: &prepared.templates,
     };
     let written = orgtrail::write(&report, source, &outputs, run).map_err(|e| anyhow!(e))?;
-    for path in written {
-        info!("wrote {}", path.display());
+    for path in &written {
+        debug!("wrote {}", path.display());
     }
-    print_summary(&report);
-    Ok(exit_code(&report, output.fail_on.map(Severity::from)))
+    if !quiet {
+        eprint!("{}", closing_summary(&report, &output.out, &written));
+    }
+    let unaudited_is_failure = collected_now && report.summary.accounts_errored > 0;
+    Ok(exit_code(
+        &report,
+        unaudited_is_failure,
+        output.fail_on.map(Severity::from),
+    ))
 }
 
 fn verify(args: VerifyArgs) -> Result<u8, Failure> {
@@ -477,10 +495,13 @@ fn verify(args: VerifyArgs) -> Result<u8, Failure> {
     Ok(exit::FAILED)
 }
 
-fn print_summary(report: &Report) {
+/// What a person reads when the run ends: what was audited, what was written where, and which
+/// file to open first.
+fn closing_summary(report: &Report, out: &Path, written: &[std::path::PathBuf]) -> String {
     let s = &report.summary;
-    info!(
-        "{} accounts: {} audited, {} could not be audited, {} not audited; findings: {} passed, {} failed, {} errors, {} muted",
+    let mut text = format!(
+        "\n{} accounts: {} audited, {} could not be audited, {} not audited (closed, suspended or excluded)\n\
+         findings: {} passed, {} failed, {} errors, {} muted\n",
         s.accounts_total,
         s.accounts_audited,
         s.accounts_errored,
@@ -490,10 +511,46 @@ fn print_summary(report: &Report) {
         s.findings_errored,
         s.findings_muted
     );
+    if let Some(stats) = &report.collection {
+        text.push_str(&format!(
+            "the scan took {:.1} s: {} AWS calls, {} retries\n",
+            stats.seconds, stats.api_calls, stats.retries
+        ));
+    }
+    text.push_str(&format!(
+        "\nwrote {} files to {}:\n",
+        written.len(),
+        out.display()
+    ));
+    let names: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let width = names.iter().map(String::len).max().unwrap_or(0);
+    for name in &names {
+        let what = report::describe_file(name).unwrap_or("");
+        text.push_str(&format!("  {name:width$}  {what}\n"));
+    }
+    let first = names
+        .iter()
+        .find(|n| *n == "report.html")
+        .or_else(|| names.iter().find(|n| *n == "report.md"));
+    if let Some(first) = first {
+        text.push_str(&format!("\nopen {} first\n", out.join(first).display()));
+    }
+    if s.accounts_errored > 0 {
+        text.push_str(&format!(
+            "{} account(s) could not be audited: each is listed with its reason in the report\n",
+            s.accounts_errored
+        ));
+    }
+    text
 }
 
-fn exit_code(report: &Report, fail_on: Option<Severity>) -> u8 {
-    if report.summary.accounts_errored > 0 {
+/// 3 when accounts of a scan could not be audited, which outranks 4: a finding at or above
+/// `--fail-on` failed.
+fn exit_code(report: &Report, unaudited_is_failure: bool, fail_on: Option<Severity>) -> u8 {
+    if unaudited_is_failure {
         return exit::ACCOUNTS_NOT_AUDITED;
     }
     let failing = |threshold: Severity| {

@@ -95,7 +95,7 @@ fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text(
         .unwrap();
     assert_eq!(
         output.status.code(),
-        Some(3),
+        Some(0),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
@@ -104,7 +104,7 @@ fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text(
     let read = support::read_back("read_xlsx.py", &out.join("report.xlsx"));
     assert_eq!(
         read["sheets"],
-        serde_json::json!(["Summary", "Findings", "Coverage", "Accounts", "Waivers"])
+        serde_json::json!(["Summary", "Controls", "Findings", "Coverage", "Accounts", "Waivers"])
     );
     assert_eq!(read["frozen"], "A2", "the header row is frozen");
     assert!(read["autofilter"].as_str().unwrap().starts_with("A1:O"));
@@ -169,4 +169,92 @@ fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text(
             .len()
             > 0
     );
+}
+
+/// The Controls sheet, read by openpyxl, against the same counts made here from findings.csv:
+/// an account meets a control when every rule mapped to it passes; it fails when one fails,
+/// else is not verifiable when one is an ERROR, else waived when one is MUTED. Accounts that
+/// could not be audited at all are counted apart.
+#[test]
+fn the_workbook_counts_each_control_as_its_findings_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = orgtrail()
+        .args(["report", "--format", "xlsx,csv,json", "--inventory"])
+        .arg(repo().join("examples/demo-inventory.json"))
+        .arg("--waivers")
+        .arg(repo().join("examples/waivers.toml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = read_json(&out.join("report.json"));
+    let unaudited: Vec<&str> = report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["audit"]["state"] == "error")
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !unaudited.is_empty(),
+        "the demo has an account that could not be audited"
+    );
+
+    let rows = cells(&out.join("findings.csv"));
+    let column = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
+    let (account, status, controls) = (column("account_id"), column("status"), column("controls"));
+    // (framework slug, control id) -> account -> worst status.
+    let rank = |s: &str| {
+        ["PASS", "MUTED", "ERROR", "FAIL"]
+            .iter()
+            .position(|x| *x == s)
+            .unwrap()
+    };
+    let mut worst: std::collections::BTreeMap<
+        (String, String),
+        std::collections::BTreeMap<String, usize>,
+    > = Default::default();
+    for row in rows.iter().skip(1).filter(|r| r[status] != "NOT_AUDITED") {
+        if unaudited.contains(&row[account].as_str()) {
+            continue;
+        }
+        for control in row[controls].split("; ").filter(|c| !c.is_empty()) {
+            let (framework, id) = control.split_once(' ').unwrap();
+            let entry = worst
+                .entry((framework.to_string(), id.to_string()))
+                .or_default()
+                .entry(row[account].clone())
+                .or_insert(0);
+            *entry = (*entry).max(rank(&row[status]));
+        }
+    }
+
+    let read = support::read_back("read_xlsx.py", &out.join("report.xlsx"));
+    let sheet: Vec<Vec<String>> = serde_json::from_value(read["controls"].clone()).unwrap();
+    assert_eq!(sheet[0][1], "framework_slug");
+    assert_eq!(
+        sheet.len() - 1,
+        worst.len(),
+        "one row per control the findings name"
+    );
+    for row in &sheet[1..] {
+        let by_account = &worst[&(row[1].clone(), row[2].clone())];
+        let count = |r: usize| by_account.values().filter(|w| **w == r).count().to_string();
+        let counted: Vec<String> = [0, 3, 2, 1].into_iter().map(count).collect();
+        assert_eq!(
+            row[4..8],
+            counted[..],
+            "{} {}: pass, fail, not verifiable, waived",
+            row[1],
+            row[2]
+        );
+        assert_ne!(row[0], row[1], "the framework by its name, not its slug");
+    }
 }

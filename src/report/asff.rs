@@ -18,6 +18,12 @@ pub fn file_name(part: usize) -> String {
     format!("findings.asff-{:03}.json", part + 1)
 }
 
+pub fn is_file_name(name: &str) -> bool {
+    name.strip_prefix("findings.asff-")
+        .and_then(|rest| rest.strip_suffix(".json"))
+        .is_some_and(|number| number.len() >= 3 && number.bytes().all(|b| b.is_ascii_digit()))
+}
+
 pub struct Asff;
 
 impl Output for Asff {

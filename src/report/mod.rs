@@ -9,6 +9,7 @@ mod output;
 mod pages;
 mod present;
 mod staging;
+mod standing;
 mod templates;
 mod view;
 mod xlsx;
@@ -36,27 +37,86 @@ pub enum Format {
     Xlsx,
 }
 
-/// Every format: the names `--format` accepts (the first is its own) and the file it writes.
-const FORMATS: [(Format, &[&str], &str); 7] = [
-    (Format::Html, &["html"], "report.html"),
-    (Format::Csv, &["csv"], "findings.csv"),
-    (Format::Markdown, &["md", "markdown"], "report.md"),
-    (Format::Json, &["json"], "report.json"),
-    (Format::Ocsf, &["ocsf"], "findings.ocsf.jsonl"),
-    (Format::Asff, &["asff"], asff::FILE_PATTERN),
-    (Format::Xlsx, &["xlsx"], "report.xlsx"),
+/// Every format: the names `--format` accepts (the first is its own), the file it writes, and
+/// what that file is for.
+const FORMATS: [(Format, &[&str], &str, &str); 7] = [
+    (
+        Format::Html,
+        &["html"],
+        "report.html",
+        "the evidence for auditors: summary, controls, every account (prints to PDF)",
+    ),
+    (
+        Format::Csv,
+        &["csv"],
+        "findings.csv",
+        "one row per finding, for spreadsheets and pivot tables",
+    ),
+    (
+        Format::Markdown,
+        &["md", "markdown"],
+        "report.md",
+        "the summary for tickets and pull requests",
+    ),
+    (
+        Format::Json,
+        &["json"],
+        "report.json",
+        "every finding, for other tools and next month's --baseline",
+    ),
+    (
+        Format::Ocsf,
+        &["ocsf"],
+        "findings.ocsf.jsonl",
+        "OCSF compliance findings, for a SIEM or security data lake",
+    ),
+    (
+        Format::Asff,
+        &["asff"],
+        asff::FILE_PATTERN,
+        "Security Hub findings, 100 to a file",
+    ),
+    (
+        Format::Xlsx,
+        &["xlsx"],
+        "report.xlsx",
+        "the workbook: summary, controls, findings, coverage",
+    ),
 ];
+
+/// What a file a run writes is for, by its name.
+pub fn describe_file(name: &str) -> Option<&'static str> {
+    let ours = FORMATS
+        .iter()
+        .find(|(format, _, _, _)| format.is_file(name))
+        .map(|(_, _, _, what)| *what);
+    ours.or(match name {
+        "inventory.json" => {
+            Some("what AWS returned, nothing judged: `orgtrail report` re-reads it")
+        }
+        "manifest.json" => Some("size and SHA-256 of every file: `orgtrail verify` checks them"),
+        _ => None,
+    })
+}
 
 impl Format {
     pub fn all() -> impl Iterator<Item = Format> {
-        FORMATS.iter().map(|(format, _, _)| *format)
+        FORMATS.iter().map(|(format, _, _, _)| *format)
     }
 
-    fn entry(self) -> &'static (Format, &'static [&'static str], &'static str) {
+    fn entry(self) -> &'static (Format, &'static [&'static str], &'static str, &'static str) {
         FORMATS
             .iter()
-            .find(|(format, _, _)| *format == self)
+            .find(|(format, _, _, _)| *format == self)
             .expect("every format is in FORMATS")
+    }
+
+    /// Whether `name` is a file this format writes.
+    fn is_file(self, name: &str) -> bool {
+        match self {
+            Format::Asff => asff::is_file_name(name),
+            _ => self.entry().2 == name,
+        }
     }
 
     /// The name of the format's file number `part` (ASFF numbers its files from 001).
@@ -88,10 +148,10 @@ impl FromStr for Format {
         let value = value.trim().to_ascii_lowercase();
         FORMATS
             .iter()
-            .find(|(_, names, _)| names.contains(&value.as_str()))
-            .map(|(format, _, _)| *format)
+            .find(|(_, names, _, _)| names.contains(&value.as_str()))
+            .map(|(format, _, _, _)| *format)
             .ok_or_else(|| {
-                let accepted: Vec<&str> = FORMATS.iter().map(|(_, names, _)| names[0]).collect();
+                let accepted: Vec<&str> = FORMATS.iter().map(|(_, names, _, _)| names[0]).collect();
                 format!(
                     "unknown format '{value}' (accepted: {})",
                     accepted.join(", ")

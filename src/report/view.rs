@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::present::coverage_mark;
+use super::standing::{self, FrameworkView, Headline};
 use crate::findings::{
     Control, Evidence, Finding, Report, ReportDiff, Status, Summary, Tally, Waiver, WaiverUse,
 };
 use crate::model::{AuditState, CollectionStats, Organization, ScanSettings};
+use crate::rules::{catalogue, framework_name};
 
 /// How many accounts a failure list shows before it says "and N more".
 const LIST_LIMIT: usize = 25;
@@ -22,6 +24,15 @@ pub struct ReportView<'a> {
 
 #[derive(Serialize)]
 pub struct PageView<'a> {
+    /// "CloudTrail audit of organization o-…", led by the chosen frameworks' names.
+    pub title: String,
+    /// Organization and collection date for the printed page's running header, reduced to
+    /// characters that are safe inside a CSS string.
+    pub print_header: String,
+    /// Where the organization stands, before any table.
+    pub headline: Headline<'a>,
+    /// Every framework with its controls, chosen ones first.
+    pub standing: Vec<FrameworkView<'a>>,
     pub report: ReportHeader<'a>,
     pub summary: &'a Summary,
     /// Times as people read them, to the second.
@@ -42,9 +53,18 @@ pub struct PageView<'a> {
 #[derive(Serialize)]
 pub struct Heatmap<'a> {
     pub rules: Vec<&'a str>,
+    /// The columns by name: short for the heading, the title on hover.
+    pub columns: Vec<HeatmapColumn<'a>>,
     pub rows: Vec<HeatmapRow<'a>>,
     /// Audited accounts beyond the page's limit.
     pub more: usize,
+}
+
+#[derive(Serialize)]
+pub struct HeatmapColumn<'a> {
+    pub id: &'a str,
+    pub short: &'a str,
+    pub title: &'a str,
 }
 
 #[derive(Serialize)]
@@ -148,7 +168,15 @@ impl<'a> FindingView<'a> {
 pub struct RuleView<'a> {
     #[serde(flatten)]
     pub tally: TallyView<'a>,
-    pub controls: &'a [Control],
+    pub controls: Vec<ControlName<'a>>,
+}
+
+/// A control as a person reads it: the framework by its name.
+#[derive(Serialize)]
+pub struct ControlName<'a> {
+    pub framework: &'a str,
+    pub slug: &'a str,
+    pub id: &'a str,
 }
 
 #[derive(Serialize)]
@@ -174,6 +202,10 @@ pub struct TallyView<'a> {
     pub tally: &'a Tally,
     /// Rounded percentage of decided findings that passed, or "n/a".
     pub pass_rate: String,
+    /// The same as a number from 0 to 100, for a bar.
+    pub pass_percent: u32,
+    /// The human name of a framework tally; the rule's title for a rule.
+    pub name: &'a str,
 }
 
 impl<'a> TallyView<'a> {
@@ -184,6 +216,8 @@ impl<'a> TallyView<'a> {
                 .pass_rate()
                 .map(|rate| format!("{rate:.0}%"))
                 .unwrap_or_else(|| "n/a".to_string()),
+            pass_percent: tally.pass_rate().map_or(0, |rate| rate.round() as u32),
+            name: framework_name(&tally.key),
         }
     }
 }
@@ -288,7 +322,28 @@ impl<'a> ReportView<'a> {
         };
         let readable =
             |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+        let organization = report.organization.id.as_deref().unwrap_or("(unknown)");
+        let mut title = format!("CloudTrail audit of organization {organization}");
+        let focus: Vec<&str> = report
+            .framework_focus
+            .iter()
+            .map(|slug| framework_name(slug))
+            .collect();
+        if !focus.is_empty() {
+            title = format!("{}: {title}", focus.join(", "));
+        }
+        let print_header: String = format!(
+            "orgtrail · {organization} · collected {}",
+            report.collected_at.format("%Y-%m-%d")
+        )
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || " -·:.()".contains(*c))
+        .collect();
         let page = PageView {
+            title,
+            print_header,
+            headline: standing::headline(report),
+            standing: standing::frameworks(report),
             report: ReportHeader {
                 organization: &report.organization,
                 caller_arn: &report.caller_arn,
@@ -306,7 +361,14 @@ impl<'a> ReportView<'a> {
                 .iter()
                 .map(|tally| RuleView {
                     tally: TallyView::new(tally),
-                    controls: controls_of(&tally.key),
+                    controls: controls_of(&tally.key)
+                        .iter()
+                        .map(|c: &Control| ControlName {
+                            framework: framework_name(&c.framework),
+                            slug: &c.framework,
+                            id: &c.id,
+                        })
+                        .collect(),
                 })
                 .collect(),
             frameworks: report
@@ -354,9 +416,23 @@ fn heatmap<'a>(report: &'a Report, accounts: &[AccountView<'a>]) -> Heatmap<'a> 
                 .collect(),
         })
         .collect();
+    let columns = report
+        .summary
+        .rules
+        .iter()
+        .map(|tally| HeatmapColumn {
+            id: &tally.key,
+            short: catalogue()
+                .iter()
+                .find(|r| r.meta.id == tally.key)
+                .map_or(tally.key.as_str(), |r| r.meta.short.as_str()),
+            title: &tally.title,
+        })
+        .collect();
     Heatmap {
         more: judged.count() - rows.len(),
         rules,
+        columns,
         rows,
     }
 }

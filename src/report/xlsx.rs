@@ -9,6 +9,7 @@ use rust_xlsxwriter::{Color, ExcelDateTime, Format, Workbook, Worksheet, XlsxErr
 use super::csv::{rows, Column};
 use super::output::{Out, Output, RenderError};
 use super::present::coverage_mark;
+use super::standing;
 use crate::findings::{Report, Status, Tally};
 
 pub struct Xlsx;
@@ -32,6 +33,7 @@ fn write(report: &Report, out: &mut Out) -> Result<(), XlsxError> {
         &date,
         &collected,
     )?;
+    controls(workbook.add_worksheet_with_constant_memory(), report, &bold)?;
     findings(
         workbook.add_worksheet_with_constant_memory(),
         report,
@@ -88,6 +90,7 @@ fn summary(
         sheet.write_number(row, 1, value as f64)?;
         row += 1;
     }
+    // Rules by id, frameworks by the names their auditors use.
     for (title, tallies) in [("Rule", &s.rules), ("Framework", &s.frameworks)] {
         row += 1;
         for (column, heading) in [title, "Passed", "Failed", "Errors", "Muted", "Pass rate %"]
@@ -98,15 +101,20 @@ fn summary(
         }
         row += 1;
         for tally in tallies {
-            tally_row(sheet, row, tally)?;
+            let label = if title == "Rule" {
+                &tally.key
+            } else {
+                &tally.title
+            };
+            tally_row(sheet, row, label, tally)?;
             row += 1;
         }
     }
     Ok(())
 }
 
-fn tally_row(sheet: &mut Worksheet, row: u32, tally: &Tally) -> Result<(), XlsxError> {
-    sheet.write_string(row, 0, &tally.key)?;
+fn tally_row(sheet: &mut Worksheet, row: u32, label: &str, tally: &Tally) -> Result<(), XlsxError> {
+    sheet.write_string(row, 0, label)?;
     for (column, count) in [tally.passed, tally.failed, tally.errored, tally.muted]
         .into_iter()
         .enumerate()
@@ -177,6 +185,56 @@ fn findings(
         row.saturating_sub(1).max(1),
         Column::ALL.len() as u16 - 1,
     )?;
+    Ok(())
+}
+
+/// Each framework's controls as its auditors know them, chosen frameworks first.
+fn controls(sheet: &mut Worksheet, report: &Report, bold: &Format) -> Result<(), XlsxError> {
+    sheet.set_name("Controls")?;
+    header(
+        sheet,
+        &[
+            "framework",
+            "framework_slug",
+            "control",
+            "evidenced_by",
+            "accounts_passing",
+            "accounts_failing",
+            "accounts_not_verifiable",
+            "accounts_waived",
+            "share_passing_%",
+        ],
+        bold,
+    )?;
+    sheet.set_freeze_panes(1, 0)?;
+    for (column, width) in [44, 26, 12, 40, 10, 10, 10, 10, 10].into_iter().enumerate() {
+        sheet.set_column_width(column as u16, width)?;
+    }
+    let mut row = 1;
+    for framework in standing::frameworks(report) {
+        for control in &framework.controls {
+            sheet.write_string(row, 0, framework.name)?;
+            sheet.write_string(row, 1, framework.slug)?;
+            sheet.write_string(row, 2, control.id)?;
+            sheet.write_string(row, 3, control.rules.join(", "))?;
+            let accounts = control.accounts;
+            for (column, count) in [
+                accounts.passed,
+                accounts.failed,
+                accounts.errored,
+                accounts.muted,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                sheet.write_number(row, column as u16 + 4, count as f64)?;
+            }
+            if let Some(share) = accounts.pass_share() {
+                sheet.write_number(row, 8, (share * 10.0).round() / 10.0)?;
+            }
+            row += 1;
+        }
+    }
     Ok(())
 }
 

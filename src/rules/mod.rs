@@ -110,6 +110,15 @@ pub fn by_id(id: &str) -> Option<Check> {
         .map(|(_, check)| *check)
 }
 
+/// The controls orgtrail was specified from (the seed texts), by the label auditors use and the
+/// rule that judges each: what a report's headline and a trend lead with.
+pub const SEED_CONTROLS: [(&str, &str); 4] = [
+    ("CIS 3.1", "cloudtrail-multi-region-management-events"),
+    ("CIS 3.4", "cloudtrail-cloudwatch-logs"),
+    ("CT-005", "cloudtrail-global-service-events"),
+    ("CT-010", "cloudtrail-management-events"),
+];
+
 /// A framework the controls name: its slug (kept in the exports) and its human name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,8 +3,9 @@
     python read_xlsx.py FILE
 
 Prints {"sheets": [names], "findings": [[cell, ...], ...], "types": [[type, ...], ...],
-"frozen": "A2", "autofilter": "A1:O42"}: every cell of the Findings sheet as text (dates as
-ISO 8601), with openpyxl's data type of each ("s" string, "n" number, "d" date, "f" formula).
+"frozen": "A2", "autofilter": "A1:O42", "controls": [[cell, ...], ...]}: every cell of the
+Findings sheet as text (dates as ISO 8601), with openpyxl's data type of each ("s" string, "n"
+number, "d" date, "f" formula), and the Controls sheet's rows as text.
 """
 
 import json
@@ -26,9 +27,14 @@ def main() -> int:
             ]
         )
         types.append([cell.data_type for cell in row])
+    controls = [
+        ["" if cell.value is None else str(cell.value) for cell in row]
+        for row in workbook["Controls"].iter_rows()
+    ] if "Controls" in workbook.sheetnames else []
     print(
         json.dumps(
             {
+                "controls": controls,
                 "sheets": workbook.sheetnames,
                 "findings": rows,
                 "types": types,

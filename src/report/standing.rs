@@ -1,0 +1,247 @@
+//! Where the organization stands, as an auditor asks it first: the headline (each seed control
+//! and each chosen framework: the share of audited accounts passing, the change since the
+//! baseline) and each framework's controls as its auditors know them. Shared by report.html,
+//! report.md and the workbook.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::findings::{AccountTally, ControlTally, Report, Status, Summary, Tally};
+use crate::rules::{catalogue, framework_name, SEED_CONTROLS};
+
+/// How many failing accounts a control lists before it says "and N more".
+const FAILING_SHOWN: usize = 10;
+
+#[derive(Serialize)]
+pub struct Headline<'a> {
+    /// One line per seed control, then one per chosen framework (`--framework`).
+    pub lines: Vec<HeadlineLine<'a>>,
+    pub audited: usize,
+    /// Accounts that could not be audited: no verdict about them holds.
+    pub not_audited: usize,
+    pub has_baseline: bool,
+}
+
+#[derive(Serialize)]
+pub struct HeadlineLine<'a> {
+    /// "CIS 3.1", or a framework's name.
+    pub label: &'a str,
+    pub title: &'a str,
+    /// An anchor in report.html: the rule's row, or the framework's controls.
+    pub anchor: String,
+    pub accounts: AccountTally,
+    /// "83%", or "n/a" when no account was judged.
+    pub share: String,
+    /// The share as a number for a bar, 0 to 100.
+    pub percent: u32,
+    /// "+5 pts", "−3 pts", "±0 pts"; `None` without a baseline to compare with.
+    pub change: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct FrameworkView<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    /// Chosen with `--framework`: shown first and open.
+    pub focus: bool,
+    pub accounts: AccountTally,
+    pub share: String,
+    pub controls: Vec<ControlView<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct ControlView<'a> {
+    pub id: &'a str,
+    /// The rules that evidence the control, by their short names.
+    pub rules: Vec<&'a str>,
+    pub accounts: AccountTally,
+    pub share: String,
+    pub percent: u32,
+    pub failing: Vec<AccountLink<'a>>,
+    pub more_failing: usize,
+}
+
+#[derive(Serialize)]
+pub struct AccountLink<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+}
+
+fn share_of(accounts: &AccountTally) -> (String, u32) {
+    match accounts.pass_share() {
+        Some(share) => (format!("{share:.0}%"), share.round() as u32),
+        None => ("n/a".to_string(), 0),
+    }
+}
+
+/// The change of the passing share, in percentage points, from `before` to `now`.
+fn change(before: Option<&AccountTally>, now: &AccountTally) -> Option<String> {
+    let (before, now) = (before?.pass_share()?, now.pass_share()?);
+    let points = (now - before).round() as i64;
+    Some(match points {
+        0 => "±0 pts".to_string(),
+        p if p > 0 => format!("+{p} pts"),
+        p => format!("−{} pts", -p),
+    })
+}
+
+fn rule_short(rule_id: &str) -> Option<&'static str> {
+    catalogue()
+        .iter()
+        .find(|r| r.meta.id == rule_id)
+        .map(|r| r.meta.short.as_str())
+}
+
+/// The frameworks in the order a reader wants them: chosen ones first, then the catalogue's.
+fn ordered(report: &Report) -> Vec<&Tally> {
+    let focus = &report.framework_focus;
+    let mut frameworks: Vec<&Tally> = report.summary.frameworks.iter().collect();
+    frameworks.sort_by_key(|t| {
+        (
+            focus
+                .iter()
+                .position(|f| *f == t.key)
+                .unwrap_or(focus.len()),
+            crate::rules::frameworks()
+                .iter()
+                .position(|f| f.slug == t.key)
+                .unwrap_or(usize::MAX),
+        )
+    });
+    frameworks
+}
+
+pub fn headline(report: &Report) -> Headline<'_> {
+    let before: Option<&Summary> = report
+        .baseline
+        .as_ref()
+        .and_then(|b| b.baseline_summary.as_ref());
+    let rule_before =
+        |key: &str| before.and_then(|s| s.rules.iter().find(|t| t.key == key).map(|t| &t.accounts));
+    let framework_before = |key: &str| {
+        before.and_then(|s| {
+            s.frameworks
+                .iter()
+                .find(|t| t.key == key)
+                .map(|t| &t.accounts)
+        })
+    };
+    let mut lines = Vec::new();
+    for (label, rule_id) in SEED_CONTROLS {
+        let Some(tally) = report.summary.rules.iter().find(|t| t.key == rule_id) else {
+            continue;
+        };
+        let (share, percent) = share_of(&tally.accounts);
+        lines.push(HeadlineLine {
+            label,
+            title: &tally.title,
+            anchor: format!("rule-{}", tally.key),
+            accounts: tally.accounts,
+            share,
+            percent,
+            change: change(rule_before(&tally.key), &tally.accounts),
+        });
+    }
+    for tally in ordered(report)
+        .into_iter()
+        .filter(|t| report.framework_focus.contains(&t.key))
+    {
+        let (share, percent) = share_of(&tally.accounts);
+        lines.push(HeadlineLine {
+            label: framework_name(&tally.key),
+            title: "accounts meeting every control",
+            anchor: format!("framework-{}", tally.key),
+            accounts: tally.accounts,
+            share,
+            percent,
+            change: change(framework_before(&tally.key), &tally.accounts),
+        });
+    }
+    Headline {
+        lines,
+        audited: report.summary.accounts_audited,
+        not_audited: report.summary.accounts_errored,
+        has_baseline: before.is_some(),
+    }
+}
+
+/// Every framework with its controls, chosen frameworks first; each control with the accounts
+/// that fail it (the first few, linked).
+pub fn frameworks(report: &Report) -> Vec<FrameworkView<'_>> {
+    let names: HashMap<&str, &str> = report
+        .accounts
+        .iter()
+        .map(|a| (a.account.id.as_str(), a.account.name.as_str()))
+        .collect();
+    // Each account's status per rule, to find who fails a control.
+    let mut standing: HashMap<&str, HashMap<&str, Status>> = HashMap::new();
+    for finding in &report.findings {
+        standing
+            .entry(&finding.account_id)
+            .or_default()
+            .insert(&finding.rule_id, finding.status);
+    }
+    let mut failing_accounts: Vec<(&str, &HashMap<&str, Status>)> =
+        standing.iter().map(|(id, s)| (*id, s)).collect();
+    failing_accounts.sort_unstable_by_key(|(id, _)| *id);
+
+    let control_view = |control: &'_ ControlTally| {
+        let failing: Vec<&str> = failing_accounts
+            .iter()
+            .filter(|(_, statuses)| {
+                control
+                    .rules
+                    .iter()
+                    .filter_map(|r| statuses.get(r.as_str()).copied())
+                    .reduce(Status::worst)
+                    == Some(Status::Fail)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        (failing.len(), failing)
+    };
+    ordered(report)
+        .into_iter()
+        .map(|tally| {
+            let (share, _) = share_of(&tally.accounts);
+            FrameworkView {
+                slug: &tally.key,
+                name: framework_name(&tally.key),
+                focus: report.framework_focus.contains(&tally.key),
+                accounts: tally.accounts,
+                share,
+                controls: report
+                    .summary
+                    .controls
+                    .iter()
+                    .filter(|c| c.framework == tally.key)
+                    .map(|control| {
+                        let (count, failing) = control_view(control);
+                        let (share, percent) = share_of(&control.accounts);
+                        ControlView {
+                            id: &control.control,
+                            rules: control
+                                .rules
+                                .iter()
+                                .map(|r| rule_short(r).unwrap_or(r.as_str()))
+                                .collect(),
+                            accounts: control.accounts,
+                            share,
+                            percent,
+                            failing: failing
+                                .into_iter()
+                                .take(FAILING_SHOWN)
+                                .map(|id| AccountLink {
+                                    id,
+                                    name: names.get(id).copied().unwrap_or(""),
+                                })
+                                .collect(),
+                            more_failing: count.saturating_sub(FAILING_SHOWN),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}

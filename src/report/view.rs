@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::history::{history_view, HistoryView};
 use super::present::coverage_mark;
 use crate::findings::{
     Control, Evidence, Finding, Report, ReportDiff, Status, Summary, Tally, Waiver, WaiverUse,
@@ -36,6 +37,8 @@ pub struct PageView<'a> {
     pub waivers: &'a [WaiverUse],
     pub baseline: Option<&'a ReportDiff>,
     pub heatmap: Heatmap<'a>,
+    /// This run and the earlier ones the report holds, when it holds any: report.html's trend.
+    pub history: Option<HistoryView>,
 }
 
 /// Accounts × rules, one status per cell, worst accounts first.
@@ -321,6 +324,7 @@ impl<'a> ReportView<'a> {
             waivers: &report.waivers,
             baseline: report.baseline.as_ref(),
             heatmap: heatmap(report, &accounts),
+            history: history_view(report),
         };
         ReportView { page, accounts }
     }

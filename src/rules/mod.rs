@@ -104,6 +104,15 @@ pub const ALL: &[(&str, Check)] = &[
     ),
 ];
 
+/// The controls a reader asks about first, by the label auditors use, and the rule that
+/// evidences each: CIS 3.1 and 3.4 (v1.5), Trend Micro Conformity CT-005 and CT-010.
+pub const SEED_CONTROLS: [(&str, &str); 4] = [
+    ("CIS 3.1", "cloudtrail-multi-region-management-events"),
+    ("CIS 3.4", "cloudtrail-cloudwatch-logs"),
+    ("CT-005", "cloudtrail-global-service-events"),
+    ("CT-010", "cloudtrail-management-events"),
+];
+
 pub fn by_id(id: &str) -> Option<Check> {
     ALL.iter()
         .find(|(rule, _)| *rule == id)
@@ -144,6 +153,15 @@ pub fn framework_name(slug: &str) -> &str {
         .iter()
         .find(|f| f.slug == slug)
         .map_or(slug, |f| f.name.as_str())
+}
+
+/// A rule's short name (`meta.short`); the id itself for a rule this catalogue does not hold
+/// (a report written by another version of orgtrail).
+pub fn short_name(id: &str) -> &str {
+    catalogue()
+        .iter()
+        .find(|r| r.meta.id == id)
+        .map_or(id, |r| r.meta.short.as_str())
 }
 
 /// Every rule, in catalogue order.
@@ -267,6 +285,19 @@ mod tests {
             "PCI DSS v4.0",
             "the human name is what a person reads"
         );
+    }
+
+    #[test]
+    fn the_seed_controls_name_catalogue_rules_that_map_to_them() {
+        for (label, rule) in SEED_CONTROLS {
+            let meta = &catalogue()
+                .iter()
+                .find(|r| r.meta.id == rule)
+                .unwrap_or_else(|| panic!("{label}: {rule} is not in the catalogue"))
+                .meta;
+            let id = label.trim_start_matches("CIS ");
+            assert!(meta.controls.iter().any(|c| c.id == id), "{label} {rule}");
+        }
     }
 
     #[test]

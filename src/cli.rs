@@ -49,6 +49,22 @@ pub enum Command {
     Verify(VerifyArgs),
     /// What changed between two runs: new failures, fixed findings, new and removed accounts.
     Diff(DiffArgs),
+    /// The trend over several runs: writes trend.html (charts) and trend.csv (the series) into --out.
+    Trend(TrendArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TrendArgs {
+    /// Report directories written by scan, report or merge (or their report.json files), in
+    /// any order: they are sorted by collection time.
+    #[arg(required = true, value_name = "DIR")]
+    pub runs: Vec<PathBuf>,
+    /// Directory trend.html and trend.csv are written into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// A directory whose trend.html.tera replaces the embedded template.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -215,6 +231,16 @@ pub struct OutputArgs {
     /// Last run's report.json: the reports then show what changed since.
     #[arg(long, value_name = "REPORT", env = "ORGTRAIL_BASELINE")]
     pub baseline: Option<PathBuf>,
+    /// Earlier runs' report directories (or report.json files), repeatable or comma-separated:
+    /// report.html then draws the trend of the seed controls over them (the last 12).
+    #[arg(
+        long,
+        action = clap::ArgAction::Append,
+        value_delimiter = ',',
+        value_name = "DIR,...",
+        env = "ORGTRAIL_HISTORY"
+    )]
+    pub history: Vec<PathBuf>,
     /// Waivers (TOML): accepted risks that turn matching FAIL/ERROR findings into MUTED.
     #[arg(long, value_name = "FILE", env = "ORGTRAIL_WAIVERS")]
     pub waivers: Option<PathBuf>,

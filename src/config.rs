@@ -35,6 +35,8 @@ struct ConfigFile {
     out: Option<Spanned<String>>,
     templates: Option<Spanned<String>>,
     baseline: Option<Spanned<String>>,
+    /// Earlier runs' report directories, for report.html's trend.
+    history: Option<Spanned<Vec<String>>>,
     waivers: Option<Spanned<String>>,
     fail_on: Option<Spanned<String>>,
 }
@@ -160,6 +162,7 @@ pub fn load(path: Option<&Path>, subcommand: &str) -> Result<Option<Loaded>, Con
     list!(framework);
     single!(templates);
     single!(baseline);
+    list!(history);
     single!(waivers);
     single!(fail_on);
     if let Some(out) = &file.out {
@@ -220,6 +223,7 @@ format = ["html", "csv", "md", "json"]   # also "ocsf", "asff", "xlsx"
 out = "reports/{date}"
 # waivers = "waivers.toml"
 # baseline = "reports/2026-10-01/report.json"
+# history = ["reports/2026-08-01", "reports/2026-09-01"]   # earlier runs: report.html draws their trend
 # templates = "branding/"
 # framework = ["cis-aws-foundations-1.5"]   # the reports open on these frameworks' controls
 # fail_on = "high"             # exit 4 when a finding this severe fails

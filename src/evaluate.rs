@@ -65,6 +65,7 @@ pub fn evaluate(
         waivers: Vec::new(),
         coverage,
         framework_focus: Vec::new(),
+        history: Vec::new(),
     };
     waivers::apply(&mut report, waivers, generated_at.date_naive());
     report.summary = summarise(&report.accounts, &report.findings, rules);

@@ -46,6 +46,31 @@ pub struct Report {
     /// Framework slugs the reader is audited against (`--framework`): the reports open on them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub framework_focus: Vec<String>,
+    /// Earlier runs of the same organization, oldest first, for the small trend report.html
+    /// shows (`--history`, `--baseline`); this run's own figures are in `summary`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<RunPoint>,
+}
+
+/// One earlier run, reduced to what a trend needs: when it was collected and its pass rates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunPoint {
+    pub collected_at: DateTime<Utc>,
+    pub accounts_audited: usize,
+    /// That run's `summary.rules` and `summary.frameworks`, as it counted them.
+    pub rules: Vec<Tally>,
+    pub frameworks: Vec<Tally>,
+}
+
+impl RunPoint {
+    pub fn of(report: &Report) -> Self {
+        RunPoint {
+            collected_at: report.collected_at,
+            accounts_audited: report.summary.accounts_audited,
+            rules: report.summary.rules.clone(),
+            frameworks: report.summary.frameworks.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,9 @@
 //!   applied and the [`diff`] against a baseline;
 //! - [`write`]: [`report`] (every format, staged), the [`manifest`], then an atomic commit.
 //!
+//! Beside them, [`trend`] compares several runs' reports and [`write_trend`] writes what it
+//! found (trend.html, trend.csv).
+//!
 //! [`model`] (the inventory) and [`findings`] (the report) sit at the bottom: plain serde data
 //! that imports no stage.
 
@@ -24,6 +27,7 @@ pub mod model;
 pub mod regions;
 pub mod report;
 pub mod rules;
+pub mod trend;
 pub mod waivers;
 
 use std::path::{Path, PathBuf};
@@ -38,7 +42,8 @@ use crate::discover::{discover, DiscoverError, Discovery, Scope};
 use crate::findings::{Report, Waiver, WaiverState};
 use crate::manifest::{Manifest, MANIFEST_FILE, MANIFEST_SCHEMA};
 use crate::model::{CollectionStats, Inventory, INVENTORY_SCHEMA};
-use crate::report::{digest_file, Format, StageError, Staged, Templates};
+use crate::report::{digest_file, Format, StageError, Staged, Templates, Trend};
+use crate::trend::EarlierRun;
 
 /// The file `scan` and `merge` write the inventory to, next to the reports.
 pub const INVENTORY_FILE: &str = "inventory.json";
@@ -108,22 +113,39 @@ pub async fn scan(
     })
 }
 
-/// How to judge besides the inventory: accepted risks, last run, what the reader is audited
-/// against.
+/// How to judge besides the inventory: accepted risks, last run, earlier runs, what the reader
+/// is audited against.
 #[derive(Debug, Clone, Default)]
 pub struct Judging {
     pub waivers: Vec<Waiver>,
     pub baseline: Option<Report>,
+    /// Earlier runs (`--history`) report.html draws its small trend from.
+    pub history: Vec<EarlierRun>,
     /// Framework slugs the reports open on (`--framework`).
     pub framework_focus: Vec<String>,
 }
 
-/// Judge an inventory: every rule on every account, the waivers applied as of `now`, and what
-/// changed since the baseline when one is given.
+/// Judge an inventory: every rule on every account, the waivers applied as of `now`, what
+/// changed since the baseline when one is given, and the earlier runs (history and the
+/// baseline) report.html draws its trend from.
 pub fn judge(inventory: &Inventory, judging: Judging, now: DateTime<Utc>) -> Report {
     let mut report = evaluate::evaluate(inventory, rules::catalogue(), judging.waivers, now);
     report.framework_focus = judging.framework_focus;
+    let mut history = judging.history;
+    // A baseline re-reported from the same inventory is no earlier run: not worth a warning.
+    if let Some(old) = judging
+        .baseline
+        .as_ref()
+        .filter(|old| old.collected_at < report.collected_at)
+    {
+        history.push(EarlierRun::of(old, "the baseline".to_string()));
+    }
     report.baseline = judging.baseline.map(|old| diff::diff(&old, &report));
+    let (history, set_aside) = trend::history(history, &report);
+    report.history = history;
+    for warning in set_aside {
+        tracing::warn!("{warning}");
+    }
     for unused in report
         .waivers
         .iter()
@@ -209,5 +231,16 @@ pub fn write(
     staged.add(MANIFEST_FILE, |out| {
         Ok(serde_json::to_writer_pretty(out, &manifest)?)
     })?;
+    Ok(staged.commit()?)
+}
+
+/// Write trend.html and trend.csv into `dir`: both, or neither when anything fails.
+pub fn write_trend(
+    trend: &Trend,
+    dir: &Path,
+    templates: &Templates,
+) -> Result<Vec<PathBuf>, WriteError> {
+    let mut staged = Staged::new(dir)?;
+    staged.add_all(report::trend_files(trend, templates, Utc::now()))?;
     Ok(staged.commit()?)
 }

@@ -2,7 +2,9 @@
 //! staged and renamed into place only when all are complete ([`Staged`]).
 
 mod asff;
+mod charts;
 mod csv;
+mod history;
 mod markdown;
 mod ocsf;
 mod output;
@@ -11,6 +13,7 @@ mod present;
 mod staging;
 mod standing;
 mod templates;
+mod trend;
 mod view;
 mod xlsx;
 
@@ -20,6 +23,10 @@ pub use markdown::{catalogue_markdown, diff_markdown};
 pub use output::{Out, Output, RenderError};
 pub use staging::{digest_file, FileDigest, StageError, Staged, WriteFile};
 pub use templates::{TemplateError, Templates};
+pub use trend::{
+    trend_files, Comparison, Decided, FailingAccount, RunChanges, RunSource, Series, Trend,
+    TrendRun, TREND_CSV, TREND_HTML,
+};
 
 use crate::findings::Report;
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::findings::{AccountTally, ControlTally, Report, Status, Summary, Tally};
-use crate::rules::{catalogue, framework_name, SEED_CONTROLS};
+use crate::rules::{framework_name, short_name, SEED_CONTROLS};
 
 /// How many failing accounts a control lists before it says "and N more".
 const FAILING_SHOWN: usize = 10;
@@ -84,13 +84,6 @@ fn change(before: Option<&AccountTally>, now: &AccountTally) -> Option<String> {
         p if p > 0 => format!("+{p} pts"),
         p => format!("−{} pts", -p),
     })
-}
-
-fn rule_short(rule_id: &str) -> Option<&'static str> {
-    catalogue()
-        .iter()
-        .find(|r| r.meta.id == rule_id)
-        .map(|r| r.meta.short.as_str())
 }
 
 /// The frameworks in the order a reader wants them: chosen ones first, then the catalogue's.
@@ -221,11 +214,7 @@ pub fn frameworks(report: &Report) -> Vec<FrameworkView<'_>> {
                         let (share, percent) = share_of(&control.accounts);
                         ControlView {
                             id: &control.control,
-                            rules: control
-                                .rules
-                                .iter()
-                                .map(|r| rule_short(r).unwrap_or(r.as_str()))
-                                .collect(),
+                            rules: control.rules.iter().map(|r| short_name(r)).collect(),
                             accounts: control.accounts,
                             share,
                             percent,

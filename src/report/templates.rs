@@ -12,15 +12,18 @@ use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
 use super::present::escape_markdown;
+use super::trend::TrendView;
 use super::view::ReportView;
 
 const PAGE: &str = "report.html.tera";
 const ACCOUNT: &str = "account.html.tera";
 const MARKDOWN: &str = "report.md.tera";
-const EMBEDDED: [(&str, &str); 3] = [
+const TREND: &str = "trend.html.tera";
+const EMBEDDED: [(&str, &str); 4] = [
     (PAGE, include_str!("../../templates/report.html.tera")),
     (ACCOUNT, include_str!("../../templates/account.html.tera")),
     (MARKDOWN, include_str!("../../templates/report.md.tera")),
+    (TREND, include_str!("../../templates/trend.html.tera")),
 ];
 
 /// Where the page template places the accounts: `{{ accounts | safe }}` renders this marker,
@@ -103,6 +106,7 @@ impl Templates {
         }
         templates.html()?;
         templates.markdown()?;
+        templates.trend()?;
         Ok(templates)
     }
 
@@ -150,6 +154,12 @@ impl Templates {
         Ok(tera)
     }
 
+    fn trend(&self) -> Result<Tera, TemplateError> {
+        let mut tera = self.tera(&[TREND])?;
+        tera.autoescape_on(vec![".html.tera"]);
+        Ok(tera)
+    }
+
     fn markdown(&self) -> Result<Tera, TemplateError> {
         let mut tera = self.tera(&[MARKDOWN])?;
         tera.autoescape_on(vec![".md.tera"]);
@@ -186,6 +196,13 @@ impl Templates {
         let context = Context::from_serialize(&view.page).map_err(TemplateError::Context)?;
         tera.render_to(MARKDOWN, &context, out)
             .map_err(self.failed(MARKDOWN))
+    }
+
+    pub fn render_trend(&self, view: &TrendView, out: &mut dyn Write) -> Result<(), TemplateError> {
+        let tera = self.trend()?;
+        let context = Context::from_serialize(view).map_err(TemplateError::Context)?;
+        tera.render_to(TREND, &context, out)
+            .map_err(self.failed(TREND))
     }
 }
 

@@ -6,13 +6,14 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::history::{history_view, HistoryView};
 use super::present::coverage_mark;
 use super::standing::{self, FrameworkView, Headline};
 use crate::findings::{
     Control, Evidence, Finding, Report, ReportDiff, Status, Summary, Tally, Waiver, WaiverUse,
 };
 use crate::model::{AuditState, CollectionStats, Organization, ScanSettings};
-use crate::rules::{catalogue, framework_name};
+use crate::rules::{framework_name, short_name};
 
 /// How many accounts a failure list shows before it says "and N more".
 const LIST_LIMIT: usize = 25;
@@ -47,6 +48,8 @@ pub struct PageView<'a> {
     pub waivers: &'a [WaiverUse],
     pub baseline: Option<&'a ReportDiff>,
     pub heatmap: Heatmap<'a>,
+    /// This run and the earlier ones the report holds, when it holds any: report.html's trend.
+    pub history: Option<HistoryView>,
 }
 
 /// Accounts × rules, one status per cell, worst accounts first.
@@ -383,6 +386,7 @@ impl<'a> ReportView<'a> {
             waivers: &report.waivers,
             baseline: report.baseline.as_ref(),
             heatmap: heatmap(report, &accounts),
+            history: history_view(report),
         };
         ReportView { page, accounts }
     }
@@ -422,10 +426,7 @@ fn heatmap<'a>(report: &'a Report, accounts: &[AccountView<'a>]) -> Heatmap<'a> 
         .iter()
         .map(|tally| HeatmapColumn {
             id: &tally.key,
-            short: catalogue()
-                .iter()
-                .find(|r| r.meta.id == tally.key)
-                .map_or(tally.key.as_str(), |r| r.meta.short.as_str()),
+            short: short_name(&tally.key),
             title: &tally.title,
         })
         .collect();

@@ -155,6 +155,15 @@ pub fn framework_name(slug: &str) -> &str {
         .map_or(slug, |f| f.name.as_str())
 }
 
+/// A rule's short name (`meta.short`); the id itself for a rule this catalogue does not hold
+/// (a report written by another version of orgtrail).
+pub fn short_name(id: &str) -> &str {
+    catalogue()
+        .iter()
+        .find(|r| r.meta.id == id)
+        .map_or(id, |r| r.meta.short.as_str())
+}
+
 /// Every rule, in catalogue order.
 pub fn catalogue() -> &'static [Rule] {
     static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
@@ -276,6 +285,19 @@ mod tests {
             "PCI DSS v4.0",
             "the human name is what a person reads"
         );
+    }
+
+    #[test]
+    fn the_seed_controls_name_catalogue_rules_that_map_to_them() {
+        for (label, rule) in SEED_CONTROLS {
+            let meta = &catalogue()
+                .iter()
+                .find(|r| r.meta.id == rule)
+                .unwrap_or_else(|| panic!("{label}: {rule} is not in the catalogue"))
+                .meta;
+            let id = label.trim_start_matches("CIS ");
+            assert!(meta.controls.iter().any(|c| c.id == id), "{label} {rule}");
+        }
     }
 
     #[test]

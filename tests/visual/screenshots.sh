@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Look at report.html as a person would: renders the demo report (with waivers and a month-over-
-# month baseline) in headless Chromium at desktop and print widths, and prints it to PDF.
-#   bash tests/visual/screenshots.sh        -> target/screenshots/{desktop,print}.png, report.pdf
+# month baseline) in headless Chromium at desktop and print widths, and prints it to PDF; then the
+# same for trend.html over three synthetic months (examples/three_months.rs, the months
+# tests/trend.rs checks), and the top of the last month's report.html with its trend block.
+#   bash tests/visual/screenshots.sh        -> target/screenshots/{desktop,print}.png, report.pdf,
+#                                              trend-{desktop,print}.png, trend.pdf, history.png
 # Needs Debian's chromium (apt-get install chromium). Open the PNGs and read them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,6 +15,14 @@ bin=target/debug/orgtrail
 "$bin" -q report --inventory examples/demo-inventory.json --format json --out "$out/last-month" || true
 "$bin" -q report --inventory examples/demo-inventory.json --waivers examples/waivers.toml \
   --baseline "$out/last-month/report.json" --framework cis-aws-foundations-1.5 --out "$out/report" || true
+cargo build --quiet --example three_months
+target/debug/examples/three_months "$out/inventories" > /dev/null
+for month in 2026-09 2026-10 2026-11; do
+  "$bin" -q report --inventory "$out/inventories/$month.json" --out "$out/months/$month" || true
+done
+"$bin" -q report --inventory "$out/inventories/2026-11.json" --out "$out/history" \
+  --history "$out/months/2026-09" --history "$out/months/2026-10" || true
+"$bin" -q trend "$out"/months/* --out "$out/trend"
 # Every account section open, as a reader expanding them would see it.
 sed 's/<details class="account"/<details open class="account"/' "$out/report/report.html" > "$out/open.html"
 
@@ -23,5 +34,9 @@ chrome() {
 chrome --window-size=1280,4000 --screenshot="$PWD/$out/desktop.png" "file://$PWD/$out/report/report.html"
 chrome --window-size=794,6000 --screenshot="$PWD/$out/print.png" "file://$PWD/$out/open.html"
 chrome --print-to-pdf="$PWD/$out/report.pdf" --no-pdf-header-footer "file://$PWD/$out/report/report.html"
+chrome --window-size=1280,2600 --screenshot="$PWD/$out/trend-desktop.png" "file://$PWD/$out/trend/trend.html"
+chrome --window-size=794,3600 --screenshot="$PWD/$out/trend-print.png" "file://$PWD/$out/trend/trend.html"
+chrome --print-to-pdf="$PWD/$out/trend.pdf" --no-pdf-header-footer "file://$PWD/$out/trend/trend.html"
+chrome --window-size=1280,900 --screenshot="$PWD/$out/history.png" "file://$PWD/$out/history/report.html"
 rm -rf "$profile"
-ls -l "$out"/*.png "$out"/report.pdf
+ls -l "$out"/*.png "$out"/*.pdf

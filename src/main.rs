@@ -284,11 +284,12 @@ async fn scan(args: ScanArgs, quiet: bool) -> Result<u8, Failure> {
     inventory.settings = Some(settings);
     if let Some(stats) = &inventory.collection {
         info!(
-            "collected {} accounts in {:.1}s: {} AWS calls, {} retries",
+            "collected {} accounts in {:.1}s: {} AWS calls, {} retries ({} after throttling)",
             inventory.accounts.len(),
             stats.seconds,
             stats.api_calls,
-            stats.retries
+            stats.retries,
+            stats.throttling_retries
         );
     }
     write_reports(&inventory, &args.output, judging, InventorySource::Written)

@@ -76,6 +76,7 @@ pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
             stats.seconds = stats.seconds.max(part_stats.seconds);
             stats.api_calls += part_stats.api_calls;
             stats.retries += part_stats.retries;
+            stats.throttling_retries += part_stats.throttling_retries;
         }
     }
     merged.collection = Some(stats);
@@ -132,6 +133,7 @@ mod tests {
                 seconds: f64::from(index),
                 api_calls: 10,
                 retries: 1,
+                throttling_retries: 1,
             }),
             settings: None,
             shard: Some(Shard { index, count }),
@@ -154,8 +156,13 @@ mod tests {
         assert_eq!(merged.shard, None);
         let stats = merged.collection.unwrap();
         assert_eq!(
-            (stats.seconds, stats.api_calls, stats.retries),
-            (2.0, 20, 2)
+            (
+                stats.seconds,
+                stats.api_calls,
+                stats.retries,
+                stats.throttling_retries
+            ),
+            (2.0, 20, 2, 2)
         );
     }
 

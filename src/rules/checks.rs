@@ -305,13 +305,30 @@ fn cloudwatch_logs(account: &AccountTrails) -> Verdict {
     )
 }
 
+/// Since 2021-11-22 CloudTrail records IAM, STS and CloudFront events in us-east-1, where they
+/// happen: a single-Region trail homed elsewhere no longer receives them, whatever its
+/// IncludeGlobalServiceEvents says (CloudTrail user guide, "Using the update-trail command").
+const GLOBAL_SERVICE_EVENTS_REGION: &str = "us-east-1";
+
 fn global_service_events(account: &AccountTrails) -> Verdict {
     let trails = judge(account, |trail| {
-        match (trail.is_logging(), trail.include_global_service_events) {
-            (true, true) => Ok("logging, includes global service events".to_string()),
-            (logging, global) => Err([
+        let reached = trail.covers(GLOBAL_SERVICE_EVENTS_REGION);
+        match (
+            trail.is_logging(),
+            trail.include_global_service_events,
+            reached,
+        ) {
+            (true, true, true) => Ok("logging, includes global service events".to_string()),
+            (logging, global, reached) => Err([
                 (!logging).then(|| "not logging".to_string()),
                 (!global).then(|| "IncludeGlobalServiceEvents is false".to_string()),
+                (!reached).then(|| {
+                    format!(
+                        "single-Region trail homed in {}: global service events are recorded \
+                         in {GLOBAL_SERVICE_EVENTS_REGION} only",
+                        trail.home_region
+                    )
+                }),
             ]
             .into_iter()
             .flatten()
@@ -329,8 +346,13 @@ fn global_service_events(account: &AccountTrails) -> Verdict {
         "No logging trail records global service events",
         || {
             fix_on_logging_trail(account, |trail| {
+                let reach = if trail.covers(GLOBAL_SERVICE_EVENTS_REGION) {
+                    ""
+                } else {
+                    " --is-multi-region-trail"
+                };
                 format!(
-                    "{} --include-global-service-events",
+                    "{} --include-global-service-events{reach}",
                     trail_command(trail, "update-trail", account.account_id)
                 )
             })
@@ -609,6 +631,29 @@ mod tests {
         let verdict = run(CT_005, &[good_trail("main"), second]);
         assert!(passes(&verdict));
         assert!(verdict.evidence.warnings.is_empty());
+    }
+
+    #[test]
+    fn ct_005_fails_a_single_region_trail_homed_outside_us_east_1() {
+        let mut regional = good_trail("eu");
+        regional.is_multi_region = false;
+        regional.home_region = "eu-west-1".into();
+        let verdict = run(CT_005, &[regional.clone()]);
+        assert!(!passes(&verdict));
+        assert!(
+            verdict.evidence.trails[0]
+                .detail
+                .contains("recorded in us-east-1 only"),
+            "{}",
+            verdict.evidence.trails[0].detail
+        );
+        assert!(verdict
+            .fix
+            .unwrap()
+            .ends_with("--include-global-service-events --is-multi-region-trail"));
+        // Homed in us-east-1, or multi-Region, it receives them.
+        regional.home_region = "us-east-1".into();
+        assert!(passes(&run(CT_005, &[regional])));
     }
 
     #[test]

@@ -170,7 +170,22 @@ mod tests {
     fn incomplete_duplicated_or_foreign_sets_are_refused() {
         let missing = merge(vec![shard(1, 3, &[]), shard(3, 3, &[])]).unwrap_err();
         assert!(missing.to_string().contains("got 1/3, 3/3"), "{missing}");
-        assert!(merge(vec![shard(1, 2, &[]), shard(1, 2, &[])]).is_err());
+        // The same shard twice: shard 2 is missing, and the message shows both copies.
+        let twice = merge(vec![shard(1, 2, &[]), shard(1, 2, &[])]).unwrap_err();
+        assert!(
+            matches!(&twice, MergeError::Incomplete { count: 2, got } if got == "1/2, 1/2"),
+            "{twice:?}"
+        );
+        // Shards of one run never share an account; inventories that do are refused by name.
+        let shared = merge(vec![
+            shard(1, 2, &["000000000002", "000000000003"]),
+            shard(2, 2, &["000000000003"]),
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(&shared, MergeError::Duplicate(id) if id == "000000000003"),
+            "{shared:?}"
+        );
         let mut other = shard(2, 2, &[]);
         other.regions = vec!["eu-west-1".into()];
         assert!(matches!(

@@ -619,9 +619,20 @@ mod tests {
 
     #[test]
     fn cis_3_4_judges_freshness_at_collection_time_not_now() {
-        // An inventory re-evaluated months later keeps the verdict it had when collected.
-        let trail = good_trail("main");
-        assert!(passes(&run(CIS_3_4, &[trail])));
+        // An inventory re-evaluated years later keeps the verdict it had when collected: pinned
+        // far enough back that judging against the clock would fail it whenever this runs.
+        let collected_at: DateTime<Utc> = "2019-06-01T12:00:00Z".parse().unwrap();
+        let mut trail = good_trail("main");
+        trail.status.latest_cloudwatch_logs_delivery_time = Some(collected_at - Duration::hours(1));
+        let verdict = by_id(CIS_3_4).unwrap()(&AccountTrails {
+            account_id: ACCOUNT,
+            trails: &[trail],
+            log_buckets: &[],
+            trail_keys: &[],
+            regions: &[],
+            collected_at,
+        });
+        assert!(passes(&verdict), "{}", verdict.evidence.summary);
     }
 
     #[test]

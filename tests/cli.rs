@@ -269,6 +269,11 @@ fn an_unreachable_endpoint_fails_the_scan_clearly_and_writes_nothing() {
         message.contains("could not identify the caller"),
         "{message}"
     );
+    // Not sent at all: refused, rather than answered or timed out by whatever listens.
+    assert!(
+        message.contains("sts:GetCallerIdentity could not be sent"),
+        "{message}"
+    );
     assert!(message.contains("AWS_ENDPOINT_URL"), "{message}");
     assert!(!message.contains("secret-that-must-not-leak"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

@@ -5,15 +5,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_config::retry::ErrorKind;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
 use aws_sdk_cloudtrail::config::interceptors::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
 };
+use aws_sdk_cloudtrail::config::retry::RetryAction;
 use aws_sdk_cloudtrail::config::{ConfigBag, Credentials, Intercept, RuntimeComponents};
 use aws_sdk_cloudtrail::error::BoxError;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime::client::retries::classifiers::run_classifiers_on_ctx;
+use aws_smithy_runtime_api::client::retries::classifiers::RetryReason;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
 use crate::model::RetryMode;
 
@@ -107,11 +114,13 @@ impl Aws {
     }
 }
 
-/// Counts operations and the attempts they took, so a run can say how much AWS throttled it.
+/// Counts operations, the attempts they took, and which of the retries throttling cost, so a
+/// run can say how much AWS throttled it.
 #[derive(Debug, Clone, Default)]
 pub struct CallCounter {
     operations: Arc<AtomicU64>,
     attempts: Arc<AtomicU64>,
+    throttling_retries: Arc<AtomicU64>,
 }
 
 impl CallCounter {
@@ -119,11 +128,26 @@ impl CallCounter {
         self.operations.load(Ordering::Relaxed)
     }
 
+    /// Every attempt after an operation's first, whatever made the SDK retry.
     pub fn retries(&self) -> u64 {
         self.attempts
             .load(Ordering::Relaxed)
             .saturating_sub(self.operations())
     }
+
+    /// The retries that followed an answer the SDK classified as throttling.
+    pub fn throttling_retries(&self) -> u64 {
+        self.throttling_retries.load(Ordering::Relaxed)
+    }
+}
+
+/// Left in an operation's configuration by one attempt for the next: whether the SDK classified
+/// its answer as throttling. The next attempt, if there is one, is a retry throttling cost.
+#[derive(Debug, Clone, Copy)]
+struct AnsweredWithThrottling(bool);
+
+impl Storable for AnsweredWithThrottling {
+    type Storer = StoreReplace<Self>;
 }
 
 impl Intercept for CallCounter {
@@ -144,9 +168,38 @@ impl Intercept for CallCounter {
         &self,
         _: &BeforeTransmitInterceptorContextRef<'_>,
         _: &RuntimeComponents,
-        _: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.attempts.fetch_add(1, Ordering::Relaxed);
+        if cfg
+            .load::<AnsweredWithThrottling>()
+            .is_some_and(|previous| previous.0)
+        {
+            self.throttling_retries.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // The classifiers the SDK's retry strategy itself consults, so whatever it backs off
+        // from as throttling (an error code in aws-runtime's THROTTLING_ERRORS, S3's 503
+        // SlowDown among them, or an error modelled as throttling) is counted as throttling.
+        let verdict =
+            run_classifiers_on_ctx(runtime_components.retry_classifiers(), context.inner());
+        let throttled = matches!(
+            verdict,
+            RetryAction::RetryIndicated(RetryReason::RetryableError {
+                kind: ErrorKind::ThrottlingError,
+                ..
+            })
+        );
+        cfg.interceptor_state()
+            .store_put(AnsweredWithThrottling(throttled));
         Ok(())
     }
 }
@@ -284,15 +337,11 @@ pub fn error_code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<
     error.as_service_error().and_then(|e| e.code())
 }
 
+/// The error codes the SDK retries as throttling (aws-runtime's `THROTTLING_ERRORS`, used by its
+/// `AwsErrorCodeClassifier`): S3's `SlowDown`, EC2's `RequestLimitExceeded`, ... as well as the
+/// usual `ThrottlingException`, so a message never calls throttling a plain failure.
 fn is_throttling(code: &str) -> bool {
-    matches!(
-        code,
-        "Throttling"
-            | "ThrottlingException"
-            | "TooManyRequestsException"
-            | "RequestLimitExceeded"
-            | "RequestThrottled"
-    )
+    THROTTLING_ERRORS.contains(&code)
 }
 
 fn is_access_denied(code: &str) -> bool {
@@ -300,4 +349,31 @@ fn is_access_denied(code: &str) -> bool {
         code,
         "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_the_sdk_retries_as_throttling_is_called_throttling() {
+        // S3 answers 503 SlowDown, EC2 RequestLimitExceeded, KMS ThrottlingException: all are
+        // throttling to the SDK's retry strategy, so all are to the messages.
+        for code in [
+            "SlowDown",
+            "ThrottlingException",
+            "Throttling",
+            "TooManyRequestsException",
+            "RequestLimitExceeded",
+            "ThrottledException",
+            "ProvisionedThroughputExceededException",
+            "BandwidthLimitExceeded",
+            "PriorRequestNotComplete",
+        ] {
+            assert!(is_throttling(code), "{code}");
+        }
+        for code in ["AccessDeniedException", "InternalFailure", "InternalError"] {
+            assert!(!is_throttling(code), "{code}");
+        }
+    }
 }

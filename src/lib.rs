@@ -107,6 +107,7 @@ pub async fn scan(
             seconds: started.elapsed().as_secs_f64(),
             api_calls: aws.calls.operations(),
             retries: aws.calls.retries(),
+            throttling_retries: aws.calls.throttling_retries(),
         }),
         settings: None,
         shard: scope.shard,

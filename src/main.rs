@@ -184,8 +184,9 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Scan(args) => run_async(scan(args, cli.quiet, &run)),
-        Command::Report(args) => report_from_inventory(args, &run, cli.quiet),
-        Command::Merge(args) => merge_shards(args, &run, cli.quiet),
+        // Under run_async too: it is what makes Ctrl-C and SIGTERM leave --out as it was.
+        Command::Report(args) => run_async(async { report_from_inventory(args, &run, cli.quiet) }),
+        Command::Merge(args) => run_async(async { merge_shards(args, &run, cli.quiet) }),
         Command::Rules(args) => print_rules(args),
         Command::Verify(args) => verify(args),
         Command::Init(args) => init(args),
@@ -224,15 +225,58 @@ fn init_tracing(verbose: u8, quiet: bool) {
 
 fn run_async(work: impl std::future::Future<Output = Result<u8, Failure>>) -> Result<u8, Failure> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let stopped = {
+        let _entered = runtime.enter();
+        // Listening before any work starts: a signal's default action would kill the process
+        // with staged files left in --out.
+        let signals = stop_signals().context("listening for Ctrl-C and SIGTERM")?;
+        let (tell, stopped) = tokio::sync::oneshot::channel::<()>();
+        // On a worker thread of its own, so it runs while the reports are rendered (which
+        // blocks the thread `work` runs on): the staged files are abandoned there and then.
+        runtime.spawn(async move {
+            signals.await;
+            report::stop_staging();
+            let _ = tell.send(());
+        });
+        stopped
+    };
     runtime.block_on(async {
         tokio::select! {
-            outcome = work => outcome,
-            _ = tokio::signal::ctrl_c() => {
-                // Reports are written only once complete, so leaving now keeps the previous ones.
-                eprintln!("interrupted: nothing was written; reports already in --out are unchanged");
-                Ok(exit::INTERRUPTED)
-            }
+            biased;
+            outcome = work => match outcome {
+                // Whatever the stop made fail, nothing was renamed into place.
+                Err(_) if report::staging_stopped() => Ok(interrupted()),
+                // A stop that came once the files were landing: they all landed.
+                outcome => outcome,
+            },
+            _ = stopped => Ok(interrupted()),
         }
+    })
+}
+
+fn interrupted() -> u8 {
+    eprintln!("interrupted: nothing was written; reports already in --out are unchanged");
+    exit::INTERRUPTED
+}
+
+/// Ctrl-C, and the SIGTERM a scheduler (systemd, Kubernetes, AWS Batch) sends to stop a job.
+#[cfg(unix)]
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
     })
 }
 
@@ -292,11 +336,12 @@ async fn scan(args: ScanArgs, quiet: bool, run: &RunRecord) -> Result<u8, Failur
     inventory.settings = Some(settings);
     if let Some(stats) = &inventory.collection {
         debug!(
-            "collected {} accounts in {:.1}s: {} AWS calls, {} retries",
+            "collected {} accounts in {:.1}s: {} AWS calls, {} retries ({} after throttling)",
             inventory.accounts.len(),
             stats.seconds,
             stats.api_calls,
-            stats.retries
+            stats.retries,
+            stats.throttling_retries
         );
     }
     write_reports(
@@ -636,8 +681,8 @@ fn closing_summary(report: &Report, out: &Path, written: &[std::path::PathBuf]) 
     );
     if let Some(stats) = &report.collection {
         text.push_str(&format!(
-            "the scan took {:.1} s: {} AWS calls, {} retries\n",
-            stats.seconds, stats.api_calls, stats.retries
+            "the scan took {:.1} s: {} AWS calls, {} retries ({} after throttling)\n",
+            stats.seconds, stats.api_calls, stats.retries, stats.throttling_retries
         ));
     }
     text.push_str(&format!(

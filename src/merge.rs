@@ -76,6 +76,7 @@ pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
             stats.seconds = stats.seconds.max(part_stats.seconds);
             stats.api_calls += part_stats.api_calls;
             stats.retries += part_stats.retries;
+            stats.throttling_retries += part_stats.throttling_retries;
         }
     }
     merged.collection = Some(stats);
@@ -132,6 +133,7 @@ mod tests {
                 seconds: f64::from(index),
                 api_calls: 10,
                 retries: 1,
+                throttling_retries: 1,
             }),
             settings: None,
             shard: Some(Shard { index, count }),
@@ -154,8 +156,13 @@ mod tests {
         assert_eq!(merged.shard, None);
         let stats = merged.collection.unwrap();
         assert_eq!(
-            (stats.seconds, stats.api_calls, stats.retries),
-            (2.0, 20, 2)
+            (
+                stats.seconds,
+                stats.api_calls,
+                stats.retries,
+                stats.throttling_retries
+            ),
+            (2.0, 20, 2, 2)
         );
     }
 
@@ -163,7 +170,22 @@ mod tests {
     fn incomplete_duplicated_or_foreign_sets_are_refused() {
         let missing = merge(vec![shard(1, 3, &[]), shard(3, 3, &[])]).unwrap_err();
         assert!(missing.to_string().contains("got 1/3, 3/3"), "{missing}");
-        assert!(merge(vec![shard(1, 2, &[]), shard(1, 2, &[])]).is_err());
+        // The same shard twice: shard 2 is missing, and the message shows both copies.
+        let twice = merge(vec![shard(1, 2, &[]), shard(1, 2, &[])]).unwrap_err();
+        assert!(
+            matches!(&twice, MergeError::Incomplete { count: 2, got } if got == "1/2, 1/2"),
+            "{twice:?}"
+        );
+        // Shards of one run never share an account; inventories that do are refused by name.
+        let shared = merge(vec![
+            shard(1, 2, &["000000000002", "000000000003"]),
+            shard(2, 2, &["000000000003"]),
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(&shared, MergeError::Duplicate(id) if id == "000000000003"),
+            "{shared:?}"
+        );
         let mut other = shard(2, 2, &[]);
         other.regions = vec!["eu-west-1".into()];
         assert!(matches!(

@@ -107,6 +107,9 @@ pub struct CollectionStats {
     /// AWS operations made, and how many extra attempts retries took on top of them.
     pub api_calls: u64,
     pub retries: u64,
+    /// Of the retries, those that followed a throttling answer (absent from older inventories).
+    #[serde(default)]
+    pub throttling_retries: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

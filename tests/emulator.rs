@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 use support::{audit_state, read_json, stderr, Emulator};
@@ -12,7 +12,27 @@ const CIS_3_1: &str = "cloudtrail-multi-region-management-events";
 const CIS_3_4: &str = "cloudtrail-cloudwatch-logs";
 const CT_005: &str = "cloudtrail-global-service-events";
 const CT_010: &str = "cloudtrail-management-events";
-const RULES: [&str; 4] = [CIS_3_1, CIS_3_4, CT_005, CT_010];
+const SEED_RULES: [&str; 4] = [CIS_3_1, CIS_3_4, CT_005, CT_010];
+
+/// The catalogue, in its order: the columns of the verdict table.
+const RULES: [&str; 16] = [
+    CIS_3_1,
+    CIS_3_4,
+    CT_005,
+    CT_010,
+    "cloudtrail-enabled",
+    "cloudtrail-region-coverage",
+    "cloudtrail-log-file-validation",
+    "cloudtrail-kms-encryption",
+    "cloudtrail-kms-key-rotation",
+    "cloudtrail-log-bucket-not-public",
+    "cloudtrail-log-bucket-access-logging",
+    "cloudtrail-s3-data-events-write",
+    "cloudtrail-s3-data-events-read",
+    "cloudtrail-s3-delivery-healthy",
+    "cloudtrail-insights",
+    "cloudtrail-sns-notifications",
+];
 
 /// account name → rule → status, from report.json.
 fn verdicts(emulator: &Emulator, report: &Value) -> BTreeMap<String, BTreeMap<String, String>> {
@@ -39,7 +59,7 @@ fn finding_of(emulator: &Emulator, report: &Value, account: &str, rule: &str) ->
 }
 
 #[test]
-fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
+fn a_dozen_account_organization_gets_the_right_verdict_for_every_rule_and_account() {
     let emulator = Emulator::start("dozen");
     let out = emulator.dir.path().join("out");
     let output = emulator.scan(&out, &["--external-id", "orgtrail-test"]);
@@ -62,28 +82,52 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
         "123456789012"
     );
 
-    let (pass, fail, error) = ("PASS", "FAIL", "ERROR");
-    let expected: &[(&str, [&str; 4])] = &[
-        // account              CIS 3.1  CIS 3.4  CT-005  CT-010
-        ("management", [pass, pass, pass, pass]),
-        ("compliant", [pass, pass, pass, pass]),
-        ("no-trails", [fail, fail, fail, fail]),
-        ("regional-only", [fail, pass, pass, pass]),
-        ("not-logging", [fail, fail, fail, fail]),
-        ("write-only", [fail, fail, pass, pass]),
-        ("advanced-union", [pass, fail, pass, pass]),
-        ("stale-cloudwatch", [pass, fail, pass, pass]),
-        ("no-global-events", [fail, fail, fail, pass]),
-        ("duplicate-global", [pass, fail, pass, pass]),
-        ("data-events-only", [fail, fail, pass, fail]),
-        ("role-missing", [error, error, error, error]),
-        ("external-id", [fail, fail, fail, fail]),
+    // One letter per rule, in RULES' order: Pass, Fail, Error. The seeds (emulator.py,
+    // seed_dozen) decide them; the comments say why where it is not plain.
+    let expected: &[(&str, &str)] = &[
+        //                   CIS 3.1, CloudWatch, CT-005, CT-010, enabled, coverage,
+        //                   validation, KMS, rotation, not public, access logs,
+        //                   S3 writes, S3 reads, delivery, Insights, SNS
+        ("management", "PPPP PP PPPPP PPP PP"),
+        ("compliant", "PPPP PP PPPPP PPP PP"),
+        // No trail: nothing passes, not even "no public bucket".
+        ("no-trails", "FFFF FF FFFFF FFF FF"),
+        // A single-Region trail in eu-west-1 with a log group: it misses us-east-1, where the
+        // global service events are, and every other region; its bucket has no grants.
+        ("regional-only", "FPFP PF PFFPF FFP FF"),
+        // Stopped: only its (private) bucket passes.
+        ("not-logging", "FFFF FF FFFPF FFF FF"),
+        // Writes only, management and S3 objects; a key without rotation.
+        ("write-only", "FFPP PF FPFPF PFP FF"),
+        // Reads and writes from two advanced selectors: a union that covers every region.
+        ("advanced-union", "PFPP PP FFFPF FFP FF"),
+        // Last CloudWatch delivery 48 hours before collection; a public-read bucket.
+        ("stale-cloudwatch", "PFPP PP FFFFF FFP FF"),
+        // Single-Region, in us-east-1, without global service events.
+        ("no-global-events", "FFFP PF FFFPF FFP FF"),
+        // Two multi-Region trails (both carry global events: a warning); "first" failed to
+        // deliver to S3.
+        ("duplicate-global", "PFPP PP FFFPF FFF FF"),
+        // S3 objects, read and written, and no management events.
+        ("data-events-only", "FFPF PF FFFPF PPP FF"),
+        // Its audit role is gone: every rule is an ERROR naming AssumeRole.
+        ("role-missing", "EEEE EE EEEEE EEE EE"),
+        // Audited with the external ID its trust policy asks for; it has no trail.
+        ("external-id", "FFFF FF FFFFF FFF FF"),
     ];
     let verdicts = verdicts(&emulator, &report);
-    for (account, statuses) in expected {
+    for (account, letters) in expected {
+        let letters: Vec<char> = letters.chars().filter(|c| !c.is_whitespace()).collect();
+        assert_eq!(letters.len(), RULES.len(), "{account}: one letter per rule");
         let got = &verdicts[*account];
-        for (rule, status) in RULES.iter().zip(statuses) {
-            assert_eq!(&got[*rule], status, "{account} / {rule}");
+        assert_eq!(got.len(), RULES.len(), "{account}: one finding per rule");
+        for (rule, letter) in RULES.iter().zip(letters) {
+            let status = match letter {
+                'P' => "PASS",
+                'F' => "FAIL",
+                _ => "ERROR",
+            };
+            assert_eq!(got[*rule], status, "{account} / {rule}");
         }
     }
     assert_eq!(
@@ -91,6 +135,20 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
         expected.len(),
         "only the closed account has no findings"
     );
+
+    // The table covers the whole catalogue.
+    let catalogue = support::orgtrail()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let catalogue: Vec<String> = serde_json::from_slice::<Value>(&catalogue.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(catalogue, RULES);
 
     // Every account the organization lists is in the report: the closed one as not audited.
     let listed = report["accounts"].as_array().unwrap();
@@ -216,28 +274,102 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
         assert!(read_only, "orgtrail called {request:?}");
     }
 
-    // The permissions the README and the audit-role template list are the ones orgtrail used.
-    let readme = std::fs::read_to_string(support::repo().join("README.md")).unwrap();
-    let role = std::fs::read_to_string(support::repo().join("examples/audit-role.yaml")).unwrap();
-    for request in &requests {
-        // IAM names one S3 action differently from its API operation.
+    // The permissions the README and the audit-role template list are exactly the ones orgtrail
+    // needs: a scan scoped by OU too, for the calls only --ou makes.
+    let scoped = emulator.dir.path().join("scoped");
+    let output = emulator.scan(
+        &scoped,
+        &[
+            "--ou",
+            emulator.unit("Workloads"),
+            "--external-id",
+            "orgtrail-test",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for request in emulator.requests().iter().skip(requests.len()) {
+        assert!(
+            ["List", "Describe", "Get"]
+                .iter()
+                .any(|prefix| request.action.starts_with(prefix))
+                || request.action == "AssumeRole",
+            "orgtrail called {request:?}"
+        );
+    }
+    let permission = |request: &support::Request| {
+        // IAM names one S3 action differently from its API operation (S3 API reference,
+        // GetPublicAccessBlock: "you must have the s3:GetBucketPublicAccessBlock permission").
         let action = match request.action.as_str() {
             "GetPublicAccessBlock" => "GetBucketPublicAccessBlock",
             action => action,
         };
-        let permission = format!("{}:{action}", request.service);
-        if permission != "sts:GetCallerIdentity" {
-            assert!(
-                readme.contains(&format!("`{permission}`")),
-                "README lacks {permission}"
-            );
-        }
-        if request.service == "cloudtrail" {
-            assert!(
-                role.contains(&format!("- {permission}\n")),
-                "audit-role.yaml lacks {permission}"
-            );
-        }
+        format!("{}:{action}", request.service)
+    };
+    let called: BTreeSet<String> = emulator
+        .requests()
+        .iter()
+        .map(permission)
+        // "No permissions are required to perform this operation" (STS API reference).
+        .filter(|p| p != "sts:GetCallerIdentity")
+        .collect();
+    let readme = std::fs::read_to_string(support::repo().join("README.md")).unwrap();
+    let section = readme
+        .split("### Permissions")
+        .nth(1)
+        .and_then(|rest| rest.split("\n#").next())
+        .expect("README has a Permissions section");
+    let listed: BTreeSet<String> = section
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|quoted| quoted.contains(':') && !quoted.contains(' '))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        listed.difference(&called).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "the README lists permissions orgtrail never uses"
+    );
+    assert_eq!(
+        called.difference(&listed).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "orgtrail uses permissions the README does not list"
+    );
+    // The member role: what orgtrail reads inside an account, CloudTrail, S3 and KMS.
+    let role = std::fs::read_to_string(support::repo().join("examples/audit-role.yaml")).unwrap();
+    let granted: BTreeSet<String> = role
+        .split("Policies:")
+        .nth(1)
+        .expect("audit-role.yaml has Policies")
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("- "))
+        .filter(|item| item.contains(':') && !item.contains(' '))
+        .map(str::to_string)
+        .collect();
+    let read_in_members: BTreeSet<String> = called
+        .iter()
+        .filter(|p| {
+            ["cloudtrail:", "s3:", "kms:"]
+                .iter()
+                .any(|s| p.starts_with(s))
+        })
+        .cloned()
+        .collect();
+    assert_eq!(
+        granted.difference(&read_in_members).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "audit-role.yaml grants permissions orgtrail never uses"
+    );
+    assert_eq!(
+        read_in_members.difference(&granted).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "orgtrail uses permissions audit-role.yaml does not grant"
+    );
+    for service in ["organizations", "sts", "cloudtrail", "s3", "kms"] {
+        assert!(
+            called.iter().any(|p| p.starts_with(&format!("{service}:"))),
+            "no {service} call was made: the check above proves nothing for it"
+        );
     }
 
     let mut per_account: HashMap<&str, usize> = HashMap::new();
@@ -269,7 +401,7 @@ fn an_organization_trail_covers_a_member_without_trails_of_its_own() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
     let verdicts = verdicts(&emulator, &report);
-    for rule in RULES {
+    for rule in SEED_RULES {
         assert_eq!(verdicts["covered-by-org-trail"][rule], "PASS", "{rule}");
     }
     // The organization trail's bucket and key live in the management account: a member's audit

@@ -4,65 +4,131 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use support::{audit_state, read_json, stderr, Emulator, CALLER_ACCESS_KEY, CALLER_SECRET_KEY};
+use serde_json::{json, Value};
+use support::{
+    audit_state, read_json, says, stderr, Emulator, Request, CALLER_ACCESS_KEY, CALLER_SECRET_KEY,
+};
 
-/// (account name, rule) → status.
-fn verdicts(emulator: &Emulator, report: &Value) -> BTreeMap<(String, String), String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let name = emulator
-                .name_of(f["account_id"].as_str().unwrap())
-                .to_string();
-            (
-                (name, f["rule_id"].as_str().unwrap().to_string()),
-                f["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+/// Everything the reports judged: every account's audit state, every finding with its evidence
+/// (summary, the trails examined, warnings), the summary and the coverage matrix.
+fn judgement(report: &Value) -> Value {
+    json!({
+        "accounts": report["accounts"],
+        "findings": report["findings"],
+        "summary": report["summary"],
+        "coverage": report["coverage"],
+    })
 }
 
+const SERVICES: [&str; 5] = ["organizations", "sts", "cloudtrail", "s3", "kms"];
+
 #[test]
-fn under_heavy_throttling_every_account_is_present_and_every_verdict_is_right() {
-    let calm = Emulator::start("dozen");
-    let calm_out = calm.dir.path().join("out");
-    let output = calm.scan(&calm_out, &["--external-id", "orgtrail-test"]);
+fn a_storm_of_faults_on_every_service_at_the_default_retry_settings_changes_no_judgement() {
+    let mut emulator = Emulator::start("dozen");
+    let calm_out = emulator.dir.path().join("calm");
+    let output = emulator.scan(&calm_out, &["--external-id", "orgtrail-test"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let calm = read_json(&calm_out.join("report.json"));
+
+    // Three calls in ten fail, on every service: throttled in the service's own words (S3's 503
+    // SlowDown, KMS's ThrottlingException, ...), answered with a 500, or dropped unanswered; the
+    // first call to each service meets all three in turn. No call fails more than four times in
+    // a row, which the default five attempts must ride out.
+    emulator.arm(&[
+        "--throttle",
+        "0.2",
+        "--server-errors",
+        "0.05",
+        "--drops",
+        "0.05",
+        "--faults-in-a-row",
+        "4",
+        "--each-fault-first",
+    ]);
+    let calm_requests = emulator.requests().len();
+    let out = emulator.dir.path().join("stormy");
+    // No --max-attempts, no --retry-mode: the defaults.
+    let output = emulator.scan(&out, &["--external-id", "orgtrail-test"]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
 
-    // Three calls in ten answer ThrottlingException (or the service's equivalent).
-    let stormy = Emulator::start_with("dozen", &["--throttle", "0.3"]);
-    let out = stormy.dir.path().join("out");
-    let output = stormy.scan(
-        &out,
-        &["--external-id", "orgtrail-test", "--max-attempts", "10"],
-    );
-    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-
-    let throttled = stormy
+    let faults: Vec<Request> = emulator
         .requests()
-        .iter()
-        .filter(|r| r.fault.is_some())
-        .count();
-    assert!(throttled > 10, "only {throttled} calls were throttled");
+        .into_iter()
+        .skip(calm_requests)
+        .filter(|r| r.fault_kind.is_some())
+        .collect();
+    for service in SERVICES {
+        for kind in ["throttling", "server-error", "dropped"] {
+            assert!(
+                faults
+                    .iter()
+                    .any(|r| r.service == service && r.fault_kind.as_deref() == Some(kind)),
+                "no {kind} fault on {service}"
+            );
+        }
+    }
+    let throttle_codes = |service: &str| -> Vec<&str> {
+        let mut codes: Vec<&str> = faults
+            .iter()
+            .filter(|r| r.service == service && r.fault_kind.as_deref() == Some("throttling"))
+            .map(|r| r.fault.as_deref().unwrap())
+            .collect();
+        codes.dedup();
+        codes
+    };
+    assert_eq!(throttle_codes("s3"), ["SlowDown"]);
+    assert_eq!(throttle_codes("kms"), ["ThrottlingException"]);
+
     let report = read_json(&out.join("report.json"));
     assert_eq!(
-        verdicts(&stormy, &report),
-        verdicts(&calm, &read_json(&calm_out.join("report.json")))
+        judgement(&report),
+        judgement(&calm),
+        "the storm changed what the reports say"
     );
-    assert_eq!(
-        report["accounts"].as_array().unwrap().len(),
-        stormy.account_names().count()
+
+    // Retries are counted whatever caused them: every attempt beyond one per call, as the
+    // emulator saw them. Each fault caused one; a retry the emulator caused by itself (a 500 of
+    // moto's own) is counted too, and does not break this.
+    let attempts = emulator.requests().len() - calm_requests;
+    let calls = report["collection"]["api_calls"].as_u64().unwrap() as usize;
+    let retries = report["collection"]["retries"].as_u64().unwrap() as usize;
+    assert_eq!(retries, attempts - calls, "retries counted");
+    assert!(
+        retries >= faults.len(),
+        "{retries} retries, {} faults",
+        faults.len()
     );
-    // Every injected throttle cost exactly one retry, and the report says how many.
-    assert_eq!(report["collection"]["retries"], throttled);
-    assert!(stderr(&output).contains(&format!("{throttled} retries")));
+    // Throttling answers come from the storm alone: their retries are counted exactly.
+    let throttled = faults
+        .iter()
+        .filter(|r| r.fault_kind.as_deref() == Some("throttling"))
+        .count();
+    assert_eq!(report["collection"]["throttling_retries"], throttled);
+    let message = stderr(&output);
+    let summary = format!("{retries} retries ({throttled} after throttling)");
+    assert!(
+        says(&message, &summary),
+        "expected {summary:?} in {message}"
+    );
+}
+
+/// Every account but `faulted` as a calm scan leaves it: audited, but for the one whose role is
+/// missing (an error) and the closed one (not audited).
+fn assert_the_others_audited(emulator: &Emulator, report: &Value, faulted: &str) {
+    for name in emulator.account_names() {
+        let expected = match name {
+            _ if name == faulted => continue,
+            "role-missing" => "error",
+            "closed" => "skipped",
+            _ => "audited",
+        };
+        let state = &audit_state(report, emulator.account(name))["state"];
+        assert_eq!(state, expected, "{name}");
+    }
 }
 
 #[test]
@@ -88,10 +154,7 @@ fn throttling_past_the_retry_limit_is_an_error_naming_it_and_the_run_goes_on() {
         .filter(|r| r.action == "ListTrails" && r.account == emulator.account("compliant"))
         .count();
     assert_eq!(attempts, 2, "--max-attempts bounds the retries");
-    assert_eq!(
-        audit_state(&report, emulator.account("stale-cloudwatch"))["state"],
-        "audited"
-    );
+    assert_the_others_audited(&emulator, &report, "compliant");
 }
 
 #[test]
@@ -109,10 +172,7 @@ fn a_denied_cloudtrail_call_makes_that_account_an_error_and_the_others_are_audit
         error.contains("access denied (AccessDeniedException)"),
         "{error}"
     );
-    assert_eq!(
-        audit_state(&report, emulator.account("stale-cloudwatch"))["state"],
-        "audited"
-    );
+    assert_the_others_audited(&emulator, &report, "compliant");
 }
 
 #[test]
@@ -155,114 +215,266 @@ fn a_caller_outside_any_organization_gets_a_clear_message() {
         message.contains("AWSOrganizationsNotInUseException"),
         "{message}"
     );
+    assert!(
+        message.contains("management account or a delegated administrator"),
+        "{message}"
+    );
+    assert!(message.contains("--accounts"), "{message}");
+    assert!(!out.join("report.json").exists());
 
+    // Naming the account gets it audited, by id alone: every rule judged on what it holds.
     let output = emulator.scan(&out, &["--accounts", "123456789012"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let accounts = report["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+    assert_eq!(accounts[0]["id"], "123456789012");
+    assert_eq!(accounts[0]["audit"]["state"], "audited");
+    let findings = report["findings"].as_array().unwrap();
+    let rules = support::orgtrail()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let rules: Value = serde_json::from_slice(&rules.stdout).unwrap();
+    assert_eq!(
+        findings.len(),
+        rules.as_array().unwrap().len(),
+        "one per rule"
+    );
+    // The account has no trail at all: nothing can pass.
+    for finding in findings {
+        assert_eq!(finding["account_id"], "123456789012");
+        assert_eq!(finding["status"], "FAIL", "{finding}");
+    }
 }
 
 #[test]
 fn a_hung_account_becomes_a_timeout_error_and_the_run_finishes() {
-    let emulator = Emulator::start_with("dozen", &["--slow", "not-logging:60"]);
+    // The hung account answers after an hour; the others need a fraction of a second, so a
+    // budget of ten keeps them clear of it on a machine busy with other tests.
+    let emulator = Emulator::start_with("dozen", &["--slow", "not-logging:3600"]);
     let out = emulator.dir.path().join("out");
+    let scope = ["not-logging", "compliant", "stale-cloudwatch"]
+        .map(|name| emulator.account(name))
+        .join(",");
     let output = emulator.scan(
         &out,
-        &["--external-id", "orgtrail-test", "--account-timeout", "2"],
+        &[
+            "--accounts",
+            &scope,
+            "--external-id",
+            "orgtrail-test",
+            "--account-timeout",
+            "10",
+        ],
     );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
     let hung = audit_state(&report, emulator.account("not-logging"));
     assert_eq!(hung["state"], "error");
-    assert!(hung["error"]
-        .as_str()
-        .unwrap()
-        .contains("timed out after 2s"));
-    assert_eq!(
-        audit_state(&report, emulator.account("compliant"))["state"],
-        "audited"
+    let error = hung["error"].as_str().unwrap();
+    assert!(error.contains("timed out after 10s"), "{error}");
+    for audited in ["compliant", "stale-cloudwatch"] {
+        assert_eq!(
+            audit_state(&report, emulator.account(audited))["state"],
+            "audited",
+            "{audited}"
+        );
+    }
+}
+
+/// Every file in `out` (temporary ones included: they start with a dot), with its bytes.
+fn snapshot(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    support::files_under(out)
+}
+
+/// Send `signal` to a running orgtrail and wait for it to exit, a minute at most.
+fn signal_and_wait(mut child: Child, signal: &str) -> ExitStatus {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("orgtrail was still running a minute after {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} never happened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A report.md template that writes for hours: the run is still writing, its files staged
+/// beside the reports, whenever the signal comes.
+fn endless_template(dir: &Path) -> PathBuf {
+    let templates = dir.join("endless-templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("report.md.tera"),
+        "{% for a in range(end=100000) %}{% for b in range(end=100000) %}.{% endfor %}{% endfor %}\n",
+    )
+    .unwrap();
+    templates
+}
+
+/// Whether report.md is being written: its staged file is there and growing.
+fn staging_markdown(out: &Path) -> bool {
+    std::fs::read_dir(out).unwrap().any(|entry| {
+        let entry = entry.unwrap();
+        entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".report.md.")
+            && entry.metadata().is_ok_and(|m| m.len() > 0)
+    })
+}
+
+fn assert_unchanged(out: &Path, before: &BTreeMap<String, Vec<u8>>, when: &str) {
+    let after = snapshot(out);
+    let left_over: Vec<&String> = after.keys().filter(|n| !before.contains_key(*n)).collect();
+    assert!(left_over.is_empty(), "{when} left {left_over:?} in --out");
+    assert!(after == *before, "{when} changed the previous reports");
+}
+
+#[test]
+fn interrupting_or_killing_a_run_while_it_collects_or_writes_leaves_out_as_it_was() {
+    let emulator = Emulator::start_with("dozen", &["--slow", "not-logging:3600"]);
+    let hung = emulator.account("not-logging");
+    let out = emulator.dir.path().join("out");
+    // Last month's reports, in place (the hung account left out).
+    let output = emulator.scan(
+        &out,
+        &["--external-id", "orgtrail-test", "--exclude-accounts", hung],
     );
-}
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let before = snapshot(&out);
+    assert_eq!(before.len(), 6, "five reports and the manifest");
 
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
-/// Start a scan that will hang on one account, wait until it is collecting, then signal it.
-fn interrupt_mid_scan(emulator: &Emulator, out: &Path, signal: &str) -> std::process::ExitStatus {
-    let hung = emulator.account("not-logging").to_string();
-    let reached = || {
+    let spawn = |command: &mut Command| -> Child {
+        command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let cloudtrail_calls_to_hung = || {
         emulator
             .requests()
             .iter()
             .filter(|r| r.account == hung && r.service == "cloudtrail")
             .count()
     };
-    let earlier = reached();
-    let mut child = emulator
-        .scan_command(out, &["--external-id", "orgtrail-test"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reached() == earlier {
-        assert!(
-            Instant::now() < deadline,
-            "the scan never reached the slow account"
+    let endless = endless_template(emulator.dir.path());
+    let endless = endless.to_str().unwrap();
+    for signal in ["-INT", "-TERM"] {
+        // While collecting: the scan waits on the hung account.
+        let reached = cloudtrail_calls_to_hung();
+        let child = spawn(&mut emulator.scan_command(&out, &["--external-id", "orgtrail-test"]));
+        wait_until("the scan reaching the hung account", || {
+            cloudtrail_calls_to_hung() > reached
+        });
+        let status = signal_and_wait(child, signal);
+        assert_eq!(status.code(), Some(130), "{signal} while collecting");
+        assert_unchanged(&out, &before, &format!("{signal} while collecting"));
+
+        // While writing: every account collected, report.md being rendered.
+        let child = spawn(&mut emulator.scan_command(
+            &out,
+            &[
+                "--external-id",
+                "orgtrail-test",
+                "--exclude-accounts",
+                hung,
+                "--templates",
+                endless,
+            ],
+        ));
+        wait_until("the scan writing its reports", || staging_markdown(&out));
+        let status = signal_and_wait(child, signal);
+        assert_eq!(status.code(), Some(130), "{signal} while writing");
+        assert_unchanged(&out, &before, &format!("{signal} while writing"));
+
+        // `report` too, which writes the same way without collecting first.
+        let child = spawn(
+            support::orgtrail()
+                .arg("report")
+                .arg("--inventory")
+                .arg(out.join("inventory.json"))
+                .args(["--templates", endless, "--out"])
+                .arg(&out),
         );
-        std::thread::sleep(Duration::from_millis(50));
+        wait_until("report writing its reports", || staging_markdown(&out));
+        let status = signal_and_wait(child, signal);
+        assert_eq!(status.code(), Some(130), "{signal} while `report` wrote");
+        assert_unchanged(&out, &before, &format!("{signal} while `report` wrote"));
     }
-    let status = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    child.wait().unwrap()
 }
 
-#[test]
-fn interrupting_or_killing_a_scan_leaves_the_previous_reports_intact() {
-    let emulator = Emulator::start_with("dozen", &["--slow", "not-logging:60"]);
-    let out = emulator.dir.path().join("out");
-    // Last month's reports, in place.
-    let output = emulator.scan(
-        &out,
-        &["--external-id", "orgtrail-test", "--account-timeout", "1"],
-    );
-    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    let before = snapshot(&out);
-    assert_eq!(before.len(), 6, "five reports and the manifest");
-
-    let status = interrupt_mid_scan(&emulator, &out, "-INT");
-    assert_eq!(status.code(), Some(130), "Ctrl-C exits at once with 130");
-    assert_eq!(
-        snapshot(&out),
-        before,
-        "Ctrl-C changed the previous reports"
-    );
-
-    let status = interrupt_mid_scan(&emulator, &out, "-TERM");
-    assert!(!status.success());
-    assert_eq!(
-        snapshot(&out),
-        before,
-        "a kill changed the previous reports"
-    );
+/// Which of `secrets` (and in what form) appear in any of `places` (name, text).
+fn leaks(secrets: &[String], places: &[(String, String)]) -> Vec<String> {
+    let mut found = Vec::new();
+    for secret in secrets {
+        for form in support::written_forms(secret) {
+            for (name, text) in places {
+                if text.contains(&form) {
+                    found.push(format!("{name} holds {form:?}"));
+                }
+            }
+        }
+    }
+    found
 }
 
+/// Every file in `out` and what the run printed, as text.
+fn written_and_printed(out: &Path, output: &std::process::Output) -> Vec<(String, String)> {
+    let mut places: Vec<(String, String)> = snapshot(out)
+        .into_iter()
+        .map(|(name, bytes)| (name, String::from_utf8_lossy(&bytes).into_owned()))
+        .collect();
+    places.push(("stderr".into(), stderr(output)));
+    places.push((
+        "stdout".into(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    ));
+    places
+}
+
+/// A session token like AWS's: base64, with `/`, `+` and `=` in it.
+const CALLER_SESSION_TOKEN: &str =
+    "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+caller/session+TOKEN/for+tests==";
+
 #[test]
-fn no_credential_reaches_a_report_or_the_log() {
+fn no_credential_reaches_a_report_or_the_log_in_any_form() {
     let emulator = Emulator::start("dozen");
     let out = emulator.dir.path().join("out");
-    // -vv: debug logs from the SDK too, the most orgtrail ever prints.
-    let output = emulator.scan(&out, &["--external-id", "orgtrail-test", "-vv"]);
+    // -vv: debug logs from the SDK too, the most orgtrail ever prints; every format written.
+    let output = emulator
+        .scan_command(
+            &out,
+            &[
+                "--external-id",
+                "orgtrail-test",
+                "-vv",
+                "--format",
+                "html,csv,md,json,ocsf,asff,xlsx",
+            ],
+        )
+        .env("AWS_SESSION_TOKEN", CALLER_SESSION_TOKEN)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
 
     let mut secrets = emulator.issued_credentials();
@@ -272,23 +484,56 @@ fn no_credential_reaches_a_report_or_the_log() {
     );
     secrets.push(CALLER_ACCESS_KEY.to_string());
     secrets.push(CALLER_SECRET_KEY.to_string());
-    let mut haystacks: Vec<(String, String)> = snapshot(&out)
-        .into_iter()
-        .map(|(name, bytes)| (name, String::from_utf8(bytes).unwrap()))
-        .collect();
-    haystacks.push(("stderr".into(), stderr(&output)));
-    haystacks.push((
-        "stdout".into(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    ));
-    for (name, text) in &haystacks {
-        for secret in &secrets {
-            assert!(
-                !text.contains(secret.as_str()),
-                "{name} contains a credential"
-            );
-        }
-    }
+    secrets.push(CALLER_SESSION_TOKEN.to_string());
+    // Escaping changes `/` and `+`: the secrets must hold them for the forms to differ.
+    let escapable = secrets
+        .iter()
+        .filter(|s| s.contains('/') && s.contains('+'))
+        .count();
+    assert!(
+        escapable >= 20,
+        "only {escapable} secrets hold both / and +"
+    );
+    let found = leaks(&secrets, &written_and_printed(&out, &output));
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn the_external_id_from_a_configuration_file_reaches_sts_and_nothing_written_or_printed() {
+    // The external-id member's trust policy asks for this one: the scan must send it.
+    let external_id = "orgtrail/ext+ID=2026";
+    let emulator = Emulator::start_with("dozen", &["--external-id", external_id]);
+    let config = emulator.dir.path().join("audit.toml");
+    std::fs::write(
+        &config,
+        "external_id_env = \"AUDIT_EXTERNAL_ID\"   # the secret stays in the environment\n",
+    )
+    .unwrap();
+    let out = emulator.dir.path().join("out");
+    let output = emulator
+        .scan_command(
+            &out,
+            &["-vv", "--format", "html,csv,md,json,ocsf,asff,xlsx"],
+        )
+        .env("ORGTRAIL_CONFIG", &config)
+        .env("AUDIT_EXTERNAL_ID", external_id)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(
+        audit_state(&report, emulator.account("external-id"))["state"],
+        "audited",
+        "the external ID from the file did not reach sts:AssumeRole"
+    );
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("audit.toml"), "{manifest}");
+
+    let found = leaks(
+        &[external_id.to_string()],
+        &written_and_printed(&out, &output),
+    );
+    assert!(found.is_empty(), "{found:#?}");
 }
 
 #[test]

@@ -21,7 +21,9 @@ use std::str::FromStr;
 
 pub use markdown::{catalogue_markdown, diff_markdown};
 pub use output::{Out, Output, RenderError};
-pub use staging::{digest_file, FileDigest, StageError, Staged, WriteFile};
+pub use staging::{
+    digest_file, staging_stopped, stop_staging, FileDigest, StageError, Staged, WriteFile,
+};
 pub use templates::{TemplateError, Templates};
 pub use trend::{
     trend_files, Comparison, Decided, FailingAccount, RunChanges, RunSource, Series, Trend,

@@ -5,6 +5,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
@@ -19,6 +20,22 @@ pub enum StageError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("interrupted before the reports were complete: nothing was written")]
+    Interrupted,
+}
+
+/// Raised when the process is told to stop (Ctrl-C, SIGTERM). Process-wide, as signals are.
+static STOP_STAGING: AtomicBool = AtomicBool::new(false);
+
+/// Abandon every staged write in this process, mid-render if need be: files not yet renamed
+/// into place never will be, and their temporary files are removed.
+pub fn stop_staging() {
+    STOP_STAGING.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`stop_staging`] was called.
+pub fn staging_stopped() -> bool {
+    STOP_STAGING.load(Ordering::SeqCst)
 }
 
 /// Files written side by side in one directory: each is written in full to a temporary file
@@ -102,8 +119,13 @@ impl Staged {
         &self.digests
     }
 
-    /// Rename every file into place (each rename is atomic).
+    /// Rename every file into place (each rename is atomic). A stop requested before this
+    /// begins lands nothing; once renaming has begun it finishes, so the directory never holds
+    /// some files of this run and some of the last.
     pub fn commit(self) -> Result<Vec<PathBuf>, StageError> {
+        if staging_stopped() {
+            return Err(StageError::Interrupted);
+        }
         let mut written = Vec::with_capacity(self.files.len());
         for (temp, path) in self.files {
             temp.persist(&path).map_err(|e| StageError::Write {
@@ -151,6 +173,10 @@ impl<W: Write> Digesting<W> {
 
 impl<W: Write> Write for Digesting<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if staging_stopped() {
+            // Not ErrorKind::Interrupted: `write_all` would retry that forever.
+            return Err(std::io::Error::other("interrupted"));
+        }
         let written = self.inner.write(buf)?;
         self.hasher.update(&buf[..written]);
         self.bytes += written as u64;
@@ -185,6 +211,9 @@ fn stage(
     name: &str,
     write: impl FnOnce(&mut Out) -> Result<(), RenderError>,
 ) -> Result<StagedFile, StageError> {
+    if staging_stopped() {
+        return Err(StageError::Interrupted);
+    }
     let path = dir.join(name);
     let io_error = |source| StageError::Write {
         path: path.clone(),
@@ -197,7 +226,13 @@ fn stage(
         .map_err(io_error)?;
     let file = temp.as_file().try_clone().map_err(io_error)?;
     let mut out = Digesting::new(std::io::BufWriter::new(file));
-    write(&mut out).map_err(|source| StageError::Render {
+    // A stop makes the next write fail (see `Digesting`), so the renderer gives up at once; the
+    // temporary file goes with `temp`.
+    let written = write(&mut out);
+    if staging_stopped() {
+        return Err(StageError::Interrupted);
+    }
+    written.map_err(|source| StageError::Render {
         file: name.to_string(),
         source,
     })?;

@@ -90,13 +90,30 @@ pub fn multi_region_management_events(account: &AccountTrails) -> Verdict {
     result
 }
 
+/// Since 2021-11-22 CloudTrail records IAM, STS and CloudFront events in us-east-1, where they
+/// happen: a single-Region trail homed elsewhere no longer receives them, whatever its
+/// IncludeGlobalServiceEvents says (CloudTrail user guide, "Using the update-trail command").
+const GLOBAL_SERVICE_EVENTS_REGION: &str = "us-east-1";
+
 pub fn global_service_events(account: &AccountTrails) -> Verdict {
     let trails = judge(account, |trail| {
-        match (trail.is_logging(), trail.include_global_service_events) {
-            (true, true) => Ok("logging, includes global service events".to_string()),
-            (logging, global) => Err([
+        let reached = trail.covers(GLOBAL_SERVICE_EVENTS_REGION);
+        match (
+            trail.is_logging(),
+            trail.include_global_service_events,
+            reached,
+        ) {
+            (true, true, true) => Ok("logging, includes global service events".to_string()),
+            (logging, global, reached) => Err([
                 (!logging).then(|| "not logging".to_string()),
                 (!global).then(|| "IncludeGlobalServiceEvents is false".to_string()),
+                (!reached).then(|| {
+                    format!(
+                        "single-Region trail homed in {}: global service events are recorded \
+                         in {GLOBAL_SERVICE_EVENTS_REGION} only",
+                        trail.home_region
+                    )
+                }),
             ]
             .into_iter()
             .flatten()
@@ -114,8 +131,13 @@ pub fn global_service_events(account: &AccountTrails) -> Verdict {
         "No logging trail records global service events",
         || {
             fix_on_logging_trail(account, |trail| {
+                let reach = if trail.covers(GLOBAL_SERVICE_EVENTS_REGION) {
+                    ""
+                } else {
+                    " --is-multi-region-trail"
+                };
                 format!(
-                    "{} --include-global-service-events",
+                    "{} --include-global-service-events{reach}",
                     trail_command(trail, "update-trail", account.account_id)
                 )
             })

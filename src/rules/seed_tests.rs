@@ -221,9 +221,43 @@ fn cis_3_4_fails_without_a_log_group() {
 
 #[test]
 fn cis_3_4_judges_freshness_at_collection_time_not_now() {
-    // An inventory re-evaluated months later keeps the verdict it had when collected.
-    let trail = good_trail("main");
-    assert!(passes(&run(CIS_3_4, &[trail])));
+    // An inventory re-evaluated years later keeps the verdict it had when collected: pinned
+    // far enough back that judging against the clock would fail it whenever this runs.
+    let collected_at: DateTime<Utc> = "2019-06-01T12:00:00Z".parse().unwrap();
+    let mut trail = good_trail("main");
+    trail.status.latest_cloudwatch_logs_delivery_time = Some(collected_at - Duration::hours(1));
+    let verdict = by_id(CIS_3_4).unwrap()(&AccountTrails {
+        account_id: ACCOUNT,
+        trails: &[trail],
+        log_buckets: &[],
+        trail_keys: &[],
+        regions: &[],
+        collected_at,
+    });
+    assert!(passes(&verdict), "{}", verdict.evidence.summary);
+}
+
+#[test]
+fn ct_005_fails_a_single_region_trail_homed_outside_us_east_1() {
+    let mut regional = good_trail("eu");
+    regional.is_multi_region = false;
+    regional.home_region = "eu-west-1".into();
+    let verdict = run(CT_005, &[regional.clone()]);
+    assert!(!passes(&verdict));
+    assert!(
+        verdict.evidence.trails[0]
+            .detail
+            .contains("recorded in us-east-1 only"),
+        "{}",
+        verdict.evidence.trails[0].detail
+    );
+    assert!(verdict
+        .fix
+        .unwrap()
+        .ends_with("--include-global-service-events --is-multi-region-trail"));
+    // Homed in us-east-1, or multi-Region, it receives them.
+    regional.home_region = "us-east-1".into();
+    assert!(passes(&run(CT_005, &[regional])));
 }
 
 #[test]

@@ -24,7 +24,13 @@ misses it in the tests:
 * Another account's bucket answers AccessDenied (MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS=false), as
   AWS does unless the bucket policy grants access.
 * sts:AssumeRole is denied when the role does not exist in the target account or its trust policy
-  asks for an sts:ExternalId the caller did not give.
+  asks for an sts:ExternalId the caller did not give. The secret keys and session tokens it
+  issues contain `/` and `+`, as AWS's base64 ones do.
+
+Faults are armed after seeding (--throttle, --server-errors, --drops, --deny, ...) on every
+service orgtrail calls, each answered in the service's own words and serialised by moto:
+throttling as the service names it (S3's 503 SlowDown, STS's Throttling, ...), a 500 internal
+error, or a connection closed without an answer.
 """
 
 from __future__ import annotations
@@ -34,15 +40,21 @@ import json
 import logging
 import os
 import random
+import socket
+import string
+import threading
 import time
 import warnings
 import sys
 from datetime import datetime, timedelta, timezone
 
 from moto.cloudtrail import models as ct_models
+from moto.core import serialize as moto_serialize
+from moto.core.errors import ErrorShape
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import BaseResponse
 from moto.core.utils import camelcase_to_underscores
+from moto.s3.exceptions import S3ClientError
 from moto.s3.responses import S3Response
 from moto.cloudtrail.exceptions import TrailNotFoundException
 from moto.cloudtrail.responses import CloudTrailResponse
@@ -53,6 +65,8 @@ from moto.sts.exceptions import STSClientError
 from moto.sts.models import STSBackend
 
 MANAGEMENT_ACCOUNT = "123456789012"
+# What the external-id member's trust policy asks for (--external-id).
+EXTERNAL_ID = "orgtrail-test"
 CLOUDWATCH_AGE_TAG = "emulator:cloudwatch-delivery-age-hours"
 DELIVERY_ERROR_TAG = "emulator:latest-delivery-error"
 DEFAULT_EVENT_SELECTOR = {
@@ -155,6 +169,11 @@ def trail_tags(trail) -> dict:
     return {t["Key"]: t["Value"] for t in tags}
 
 
+# Ages of the last CloudWatch Logs delivery count back from when the emulator started, not from
+# each call: two scans of one emulated organization then read the same times.
+DELIVERED_BEFORE = datetime.now(timezone.utc)
+
+
 def get_trail_status_response(self):
     backend = self.cloudtrail_backend
     name = self._get_param("Name")
@@ -166,7 +185,7 @@ def get_trail_status_response(self):
     tags = trail_tags(trail)
     if trail.status.is_logging and trail.cw_log_group_arn:
         age = timedelta(hours=float(tags.get(CLOUDWATCH_AGE_TAG, 0.1)))
-        desc["LatestCloudWatchLogsDeliveryTime"] = (datetime.now(timezone.utc) - age).timestamp()
+        desc["LatestCloudWatchLogsDeliveryTime"] = (DELIVERED_BEFORE - age).timestamp()
     if DELIVERY_ERROR_TAG in tags:
         desc["LatestDeliveryError"] = tags[DELIVERY_ERROR_TAG]
     return json.dumps(desc)
@@ -207,6 +226,10 @@ def assume_role(self, region_name, role_session_name, role_arn, policy, duration
     role = original_assume_role(
         self, region_name, role_session_name, role_arn, policy, duration, external_id
     )
+    # moto issues alphanumeric ones; AWS's are base64 text, whose `/` and `+` are escaped in
+    # HTML and some JSON, where a leak check searching for the raw text would miss them.
+    role.secret_access_key = base64_like(40)
+    role.session_token = base64_like(356)
     if ISSUED_CREDENTIALS is not None:  # so tests can prove no secret reaches a report or log
         secrets = [role.access_key_id, role.secret_access_key, role.session_token]
         ISSUED_CREDENTIALS.write(json.dumps(secrets) + "\n")
@@ -216,24 +239,100 @@ def assume_role(self, region_name, role_session_name, role_arn, policy, duration
 
 STSBackend.assume_role = assume_role
 
+BASE64 = string.ascii_letters + string.digits + "+/"
+
+
+def base64_like(length: int) -> str:
+    """Random base64 text with a `/` and a `+` in it."""
+    text = "".join(random.choice(BASE64) for _ in range(length - 2))
+    return text[: length // 3] + "/" + text[length // 3 :] + "+"
+
 
 # --- Request log and injected faults ----------------------------------------------------------
 
 REQUEST_LOG = None
 ISSUED_CREDENTIALS = None
-# Faults, armed after seeding: a share of calls throttled, (account, action) pairs denied, accounts
-# whose CloudTrail answers slowly. The random generator is seeded so a run can be replayed.
+# Faults, armed after seeding: shares of calls throttled, answered with a 500 or dropped,
+# (account, action) pairs denied or always throttled, accounts whose CloudTrail answers slowly.
+# The random generator is seeded so a run can be replayed.
 THROTTLE_RATE = 0.0
+SERVER_ERROR_RATE = 0.0
+DROP_RATE = 0.0
+# At most this many faults in a row for one request (None: no limit), so that a client allowed
+# one attempt more always gets through: a storm at the SDK's default of 5 attempts uses 4.
+MAX_FAULTS_IN_A_ROW: int | None = None
+FAULTS_IN_A_ROW: dict[tuple, int] = {}
+# With --each-fault-first, the first request to each service meets every kind of fault in turn
+# before the rates apply, so that every service is seen to survive each kind, whatever the draws.
+EACH_FAULT_FIRST = False
+FAULT_KINDS = ("throttling", "server-error", "dropped")
+FIRST_REQUEST: dict[str, tuple] = {}
+FIRST_REQUEST_FAULTS: dict[str, int] = {}
+FAULT_LOCK = threading.Lock()
 DENIED: set[tuple[str, str]] = set()
 ALWAYS_THROTTLED: set[tuple[str, str]] = set()
 SLOW: dict[str, float] = {}
 RANDOM = random.Random(20261123)
-FAULTY_SERVICES = {"organizations", "sts", "cloudtrail"}
-# What each service answers, in its own protocol's words.
-THROTTLE_CODES = {"sts": "Throttling", "organizations": "TooManyRequestsException"}
+FAULTY_SERVICES = {"organizations", "sts", "cloudtrail", "s3", "kms"}
+# What each service answers, in its own protocol's words: (code, HTTP status). STS answers
+# Throttling, Organizations TooManyRequestsException, CloudTrail and KMS ThrottlingException
+# (the KMS developer guide, "Throttling AWS KMS requests": 400), S3 503 SlowDown and 500
+# InternalError (the S3 user guide, "Amazon S3 error best practices"); others AWS's common
+# 500 InternalFailure.
+THROTTLE_CODES = {
+    "sts": ("Throttling", 400),
+    "organizations": ("TooManyRequestsException", 400),
+    "s3": ("SlowDown", 503),
+}
+SERVER_ERROR_CODES = {"s3": ("InternalError", 500)}
 DENY_CODES = {"sts": "AccessDenied"}
+DROP = "connection closed without an answer"
 
 original_call_action = BaseResponse.call_action
+original_setup_class = BaseResponse.setup_class
+
+
+def setup_class(self, request, *args, **kwargs):
+    # Kept for the faults: a retry is recognised by its request, a connection dropped by its socket.
+    self.emulator_request = request
+    original_setup_class(self, request, *args, **kwargs)
+
+
+BaseResponse.setup_class = setup_class
+
+
+class InjectedFault(S3ClientError):
+    """An error answer moto serialises in the service's protocol (an S3ClientError, so that S3's
+    handlers catch it too), with the HTTP status AWS gives it."""
+
+    def __init__(self, code: str, message: str, status: int):
+        super().__init__(code, message)
+        self.http_status = status
+
+
+original_get_error_model = moto_serialize.get_error_model
+
+
+def get_error_model(exception, service_model):
+    # moto takes an error's HTTP status from the service model, and 400 for a code the model
+    # does not list (SlowDown, InternalFailure): give the injected ones their own.
+    shape = original_get_error_model(exception, service_model)
+    status = getattr(exception, "http_status", None)
+    if status is None:
+        return shape
+    return ErrorShape(
+        shape_name=exception.code,
+        shape_model={
+            "exception": True,
+            "fault": status >= 500,
+            "type": "structure",
+            "members": {},
+            "error": {"code": exception.code, "httpStatusCode": status},
+        },
+    )
+
+
+moto_serialize.get_error_model = get_error_model
 
 
 def service_error(service: str, code: str, message: str) -> Exception:
@@ -242,42 +341,113 @@ def service_error(service: str, code: str, message: str) -> Exception:
     return JsonRESTError(code, message)
 
 
-def injected_fault(service: str, account: str, action: str) -> Exception | None:
+def storm_fault(request_key: tuple) -> str | None:
+    """What the armed rates make of this request: "throttling", "server-error", "dropped" or
+    None. Retries of a request carry the same key."""
+    if not (THROTTLE_RATE or SERVER_ERROR_RATE or DROP_RATE or EACH_FAULT_FIRST):
+        return None
+    with FAULT_LOCK:
+        in_a_row = FAULTS_IN_A_ROW.get(request_key, 0)
+        kind = None
+        service = request_key[0]
+        sequenced = FIRST_REQUEST_FAULTS.get(service, 0)
+        if (
+            EACH_FAULT_FIRST
+            and FIRST_REQUEST.setdefault(service, request_key) == request_key
+            and sequenced < len(FAULT_KINDS)
+        ):
+            kind = FAULT_KINDS[sequenced]
+            FIRST_REQUEST_FAULTS[service] = sequenced + 1
+        elif MAX_FAULTS_IN_A_ROW is None or in_a_row < MAX_FAULTS_IN_A_ROW:
+            draw = RANDOM.random()
+            for name, rate in (
+                ("throttling", THROTTLE_RATE),
+                ("server-error", SERVER_ERROR_RATE),
+                ("dropped", DROP_RATE),
+            ):
+                if draw < rate:
+                    kind = name
+                    break
+                draw -= rate
+        if kind is None:
+            FAULTS_IN_A_ROW.pop(request_key, None)
+        else:
+            FAULTS_IN_A_ROW[request_key] = in_a_row + 1
+    return kind
+
+
+def injected_fault(service: str, account: str, action: str, request) -> tuple[str, object] | None:
+    """(kind, answer) for an armed fault: the answer an exception to raise, or DROP."""
     if service not in FAULTY_SERVICES:
         return None
     if (account, action) in DENIED:
         code = DENY_CODES.get(service, "AccessDeniedException")
-        return service_error(service, code, f"not authorized to perform: {service}:{action}")
-    if (account, action) in ALWAYS_THROTTLED or (
-        THROTTLE_RATE and RANDOM.random() < THROTTLE_RATE
-    ):
-        code = THROTTLE_CODES.get(service, "ThrottlingException")
-        return service_error(service, code, "Rate exceeded")
+        message = f"not authorized to perform: {service}:{action}"
+        return "denied", service_error(service, code, message)
+    if (account, action) in ALWAYS_THROTTLED:
+        kind = "throttling"
+    else:
+        key = (service, account, request.method, request.full_path, request.get_data())
+        kind = storm_fault(key)
+    if kind == "throttling":
+        code, status = THROTTLE_CODES.get(service, ("ThrottlingException", 400))
+        return kind, InjectedFault(code, "Rate exceeded", status)
+    if kind == "server-error":
+        code, status = SERVER_ERROR_CODES.get(service, ("InternalFailure", 500))
+        return kind, InjectedFault(code, "We encountered an internal error. Try again.", status)
+    if kind == "dropped":
+        return kind, DROP
     return None
+
+
+def drop_connection(request) -> None:
+    # The client sees its connection closed before any answer. moto's answer, written
+    # afterwards, meets a closed socket, which werkzeug takes quietly for a client gone.
+    request.environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+
+
+def log_request(account: str, service: str, action: str, region: str, fault) -> None:
+    kind, answer = fault if fault else (None, None)
+    record = {
+        "account": account,
+        "service": service,
+        "action": action,
+        "region": region,
+        # The error code answered instead, or DROP; and which kind of fault that was.
+        "fault": None if answer is None else getattr(answer, "code", answer),
+        "fault_kind": kind,
+        "time": round(time.time(), 4),
+    }
+    with FAULT_LOCK:
+        REQUEST_LOG.write(json.dumps(record) + "\n")
+        REQUEST_LOG.flush()
+
+
+def answer_with(fault, request) -> Exception | None:
+    """Carry out an injected fault: drop the connection, or give the exception to raise."""
+    if fault is None:
+        return None
+    if fault[1] is DROP:
+        drop_connection(request)
+        return None
+    return fault[1]
 
 
 def call_action(self):
     """Record every call as one JSON line (tests count and vet them), then inject armed faults."""
     action = self._get_action()
     account = self.current_account
-    fault = injected_fault(self.service_name, account, action)
+    fault = None
     if REQUEST_LOG is not None:
-        record = {
-            "account": account,
-            "service": self.service_name,
-            "action": action,
-            "region": self.region,
-            "fault": type(fault).__name__ if fault else None,
-            "time": round(time.time(), 4),
-        }
-        REQUEST_LOG.write(json.dumps(record) + "\n")
-        REQUEST_LOG.flush()
+        fault = injected_fault(self.service_name, account, action, self.emulator_request)
+        log_request(account, self.service_name, action, self.region, fault)
     if self.service_name == "cloudtrail" and account in SLOW:
         time.sleep(SLOW[account])
-    if fault is not None:
+    error = answer_with(fault, getattr(self, "emulator_request", None))
+    if error is not None:
 
         def fail(*_args, **_kwargs):
-            raise fault
+            raise error
 
         # An instance attribute shadows the handler, so moto serialises the error as AWS would.
         setattr(self, camelcase_to_underscores(action), fail)
@@ -290,18 +460,19 @@ original_s3_set_action = S3Response._set_action
 
 
 def s3_set_action(self, resource_type, method, querystring):
-    # S3 dispatches outside call_action; it names the action here, so log it here.
+    # S3 dispatches outside call_action; it names the action here, so log it here, and inject
+    # its faults here: the handlers that call this answer an S3ClientError in S3's XML.
     original_s3_set_action(self, resource_type, method, querystring)
     if REQUEST_LOG is not None and "Action" in self.data:
         action = self.data["Action"]
         if resource_type == "BUCKET" and "publicAccessBlock" in querystring:
             # moto's action map misses the key the SDKs send and calls this ListBucket.
             action = {"GET": "GetPublicAccessBlock"}.get(method, action)
-        record = {"account": self.current_account, "service": "s3", "action": action,
-                  "region": self.region, "fault": None, "time": round(time.time(), 4)}
-        REQUEST_LOG.write(json.dumps(record) + "\n")
-        REQUEST_LOG.flush()
-
+        fault = injected_fault("s3", self.current_account, action, self.emulator_request)
+        log_request(self.current_account, "s3", action, self.region, fault)
+        error = answer_with(fault, self.emulator_request)
+        if error is not None:
+            raise error
 
 S3Response._set_action = s3_set_action
 # AWS's default: another account's bucket answers AccessDenied unless its policy says otherwise.
@@ -576,7 +747,7 @@ def seed_dozen(org: Org) -> None:
     )
     org.remove_audit_role(org.account("role-missing"))
     org.close(org.account("closed"))
-    org.require_external_id(org.account("external-id", prod), "orgtrail-test")
+    org.require_external_id(org.account("external-id", prod), EXTERNAL_ID)
 
 
 def seed_organization_trail(org: Org) -> None:
@@ -611,6 +782,7 @@ NO_ORGANIZATION = "no-organization"  # the caller's account alone, never joined 
 
 
 def main() -> None:
+    global EXTERNAL_ID
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", choices=sorted([*SCENARIOS, NO_ORGANIZATION, "scale"]),
                         required=True)
@@ -618,6 +790,16 @@ def main() -> None:
                         help="with --scenario scale: how many member accounts")
     parser.add_argument("--request-log", help="append every call made after seeding, as JSON lines")
     parser.add_argument("--throttle", type=float, default=0.0, help="share of calls throttled")
+    parser.add_argument("--server-errors", type=float, default=0.0,
+                        help="share of calls answered with a 500 internal error")
+    parser.add_argument("--drops", type=float, default=0.0,
+                        help="share of calls whose connection is closed without an answer")
+    parser.add_argument("--faults-in-a-row", type=int, metavar="N",
+                        help="never fault one request more than N times in a row")
+    parser.add_argument("--each-fault-first", action="store_true",
+                        help="fault the first request to each service with each kind in turn")
+    parser.add_argument("--external-id", default=EXTERNAL_ID,
+                        help="the external ID the external-id member's trust policy asks for")
     parser.add_argument("--deny", action="append", default=[], metavar="ACCOUNT:Action",
                         help="answer AccessDenied to this action in this account (name or id)")
     parser.add_argument("--throttle-always", action="append", default=[], metavar="ACCOUNT:Action",
@@ -629,6 +811,7 @@ def main() -> None:
     # moto warns that STS has no modelled AccessDenied shape; the SDK reads the code all the same.
     warnings.filterwarnings("ignore", message=".*does not match an error shape.*")
 
+    EXTERNAL_ID = args.external_id
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -641,10 +824,24 @@ def main() -> None:
     else:
         org = Org(endpoint)
         SCENARIOS[args.scenario](org)
-    global REQUEST_LOG, ISSUED_CREDENTIALS, THROTTLE_RATE
+    global REQUEST_LOG, ISSUED_CREDENTIALS
     if args.request_log:
         REQUEST_LOG = open(args.request_log, "a", encoding="utf-8")
         ISSUED_CREDENTIALS = open(args.request_log + ".credentials", "a", encoding="utf-8")
+    arm(args, org)
+    print(json.dumps({"endpoint": endpoint, "accounts": org.accounts, "units": org.units}), flush=True)
+    # Serve until the harness closes our stdin (or dies). Each line it writes meanwhile, a JSON
+    # list of fault flags, arms those faults from then on, and is acknowledged with a line.
+    for line in sys.stdin:
+        flags = json.loads(line)
+        arm(parser.parse_args(["--scenario", args.scenario, *flags]), org)
+        print(json.dumps({"armed": flags}), flush=True)
+    server.stop()
+
+
+def arm(args, org: Org) -> None:
+    """Arm the faults the flags name."""
+    global THROTTLE_RATE, SERVER_ERROR_RATE, DROP_RATE, MAX_FAULTS_IN_A_ROW, EACH_FAULT_FIRST
     resolve = lambda name: org.accounts.get(name, name)  # noqa: E731
     for rule in args.deny:
         account, action = rule.split(":")
@@ -656,9 +853,10 @@ def main() -> None:
         account, seconds = rule.split(":")
         SLOW[resolve(account)] = float(seconds)
     THROTTLE_RATE = args.throttle
-    print(json.dumps({"endpoint": endpoint, "accounts": org.accounts, "units": org.units}), flush=True)
-    sys.stdin.read()  # serve until the harness closes our stdin (or dies)
-    server.stop()
+    SERVER_ERROR_RATE = args.server_errors
+    DROP_RATE = args.drops
+    MAX_FAULTS_IN_A_ROW = args.faults_in_a_row
+    EACH_FAULT_FIRST = args.each_fault_first
 
 
 if __name__ == "__main__":

@@ -7,17 +7,23 @@
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::sync::{mpsc, OnceLock};
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
 
 /// The caller's own credentials; moto maps unknown keys to its default (management) account.
 pub const CALLER_ACCESS_KEY: &str = "AKIAORGTRAILCALLER01";
-pub const CALLER_SECRET_KEY: &str = "caller-secret-that-must-never-be-printed";
+/// Base64 text like a real secret key: its `/` and `+` are what escaping changes.
+pub const CALLER_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYcallerSECRET";
+
+/// How long seeding may take before the emulator counts as hung: the dozen-account scenario
+/// takes seconds; this allows for a machine busy with other tests, and still fails a hang.
+const EMULATOR_START_LIMIT: Duration = Duration::from_secs(300);
 
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -105,6 +111,7 @@ struct Seeded {
 /// A running, seeded emulator; stopped when dropped.
 pub struct Emulator {
     child: Child,
+    said: BufReader<ChildStdout>,
     pub endpoint: String,
     accounts: HashMap<String, String>,
     units: HashMap<String, String>,
@@ -117,7 +124,8 @@ impl Emulator {
         Self::start_with(scenario, &[])
     }
 
-    /// With faults armed: `--throttle 0.3`, `--deny NAME:Action`, `--slow NAME:SECONDS`.
+    /// With faults armed: `--throttle 0.3`, `--deny NAME:Action`, `--slow NAME:SECONDS`, ...
+    /// (tests/emulator/emulator.py --help).
     pub fn start_with(scenario: &str, faults: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let request_log = dir.path().join("requests.jsonl");
@@ -130,20 +138,46 @@ impl Emulator {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the emulator");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let seeded: Seeded = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("emulator did not start ({e}): {line:?}"));
+        let mut said = BufReader::new(child.stdout.take().unwrap());
+        let line = match read_line_within(said, EMULATOR_START_LIMIT) {
+            Some((reader, line)) => {
+                said = reader;
+                line
+            }
+            None => {
+                let _ = child.kill();
+                panic!(
+                    "the emulator did not seed {scenario} within {}s",
+                    EMULATOR_START_LIMIT.as_secs()
+                )
+            }
+        };
+        let seeded: Seeded = serde_json::from_str(&line).unwrap_or_else(|e| {
+            let exit = child.try_wait().ok().flatten();
+            panic!("emulator did not start ({e}, exit {exit:?}): {line:?}")
+        });
         Emulator {
             child,
+            said,
             endpoint: seeded.endpoint,
             accounts: seeded.accounts,
             units: seeded.units,
             request_log,
             dir,
         }
+    }
+
+    /// Arm more faults from now on, with the same flags as [`Emulator::start_with`].
+    pub fn arm(&mut self, faults: &[&str]) {
+        let stdin = self.child.stdin.as_mut().expect("the emulator's stdin");
+        writeln!(stdin, "{}", serde_json::to_string(faults).unwrap()).unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        self.said.read_line(&mut line).unwrap();
+        assert!(
+            line.contains("armed"),
+            "the emulator did not arm {faults:?}: {line:?}"
+        );
     }
 
     pub fn account(&self, name: &str) -> &str {
@@ -207,6 +241,20 @@ impl Emulator {
     }
 }
 
+/// One line from `reader`, or None when none came within `limit`.
+fn read_line_within<R: BufRead + Send + 'static>(
+    mut reader: R,
+    limit: Duration,
+) -> Option<(R, String)> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = send.send((reader, line));
+    });
+    receive.recv_timeout(limit).ok()
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -220,8 +268,10 @@ pub struct Request {
     pub service: String,
     pub action: String,
     pub region: String,
-    /// The error class injected instead of an answer, if any.
+    /// The error code answered instead, or "connection closed without an answer".
     pub fault: Option<String>,
+    /// "throttling", "server-error", "dropped" or "denied".
+    pub fault_kind: Option<String>,
 }
 
 pub fn read_json(path: &Path) -> Value {
@@ -265,4 +315,63 @@ pub fn read_back(reader: &str, file: &Path) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Whether `text` says `phrase`, where a phrase starting with a number must not be the tail of a
+/// longer one: "12 retries" is not said by "112 retries".
+pub fn says(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase).any(|(at, _)| {
+        !text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|before| before.is_ascii_digit())
+    })
+}
+
+/// The forms a secret takes wherever it could be written: raw, HTML-escaped (Tera escapes `/`
+/// as `&#x2F;`), JSON-escaped (`\/`, `\u002b`) and URL-encoded; and the runs of its characters
+/// between those two, which any escaping leaves intact.
+pub fn written_forms(secret: &str) -> Vec<String> {
+    let mut forms = vec![secret.to_string()];
+    for (slash, plus) in [
+        ("&#x2F;", "+"),
+        ("&#x2F;", "&#x2B;"),
+        ("&#47;", "&#43;"),
+        ("\\/", "+"),
+        ("\\/", "\\u002b"),
+        ("\\u002f", "\\u002b"),
+        ("\\u002F", "\\u002B"),
+        ("%2F", "%2B"),
+        ("%2f", "%2b"),
+    ] {
+        forms.push(secret.replace('/', slash).replace('+', plus));
+    }
+    // Base64 runs of 12 characters and more do not turn up in a report by chance.
+    forms.extend(
+        secret
+            .split(['/', '+', '='])
+            .filter(|run| run.len() >= 12)
+            .map(str::to_string),
+    );
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// Every file under `dir`, at any depth, by its path relative to `dir`, with its bytes.
+pub fn files_under(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                files.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::findings::{AccountTally, ControlTally, Report, Status, Summary, Tally};
+use crate::findings::{AccountTally, Report, Status, Summary, Tally};
 use crate::rules::{framework_name, short_name, SEED_CONTROLS};
 
 /// How many failing accounts a control lists before it says "and N more".
@@ -62,7 +62,7 @@ pub struct ControlView<'a> {
     pub more_failing: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct AccountLink<'a> {
     pub id: &'a str,
     pub name: &'a str,
@@ -160,40 +160,9 @@ pub fn headline(report: &Report) -> Headline<'_> {
 }
 
 /// Every framework with its controls, chosen frameworks first; each control with the accounts
-/// that fail it (the first few, linked).
+/// that fail it (the first few by account id, linked).
 pub fn frameworks(report: &Report) -> Vec<FrameworkView<'_>> {
-    let names: HashMap<&str, &str> = report
-        .accounts
-        .iter()
-        .map(|a| (a.account.id.as_str(), a.account.name.as_str()))
-        .collect();
-    // Each account's status per rule, to find who fails a control.
-    let mut standing: HashMap<&str, HashMap<&str, Status>> = HashMap::new();
-    for finding in &report.findings {
-        standing
-            .entry(&finding.account_id)
-            .or_default()
-            .insert(&finding.rule_id, finding.status);
-    }
-    let mut failing_accounts: Vec<(&str, &HashMap<&str, Status>)> =
-        standing.iter().map(|(id, s)| (*id, s)).collect();
-    failing_accounts.sort_unstable_by_key(|(id, _)| *id);
-
-    let control_view = |control: &'_ ControlTally| {
-        let failing: Vec<&str> = failing_accounts
-            .iter()
-            .filter(|(_, statuses)| {
-                control
-                    .rules
-                    .iter()
-                    .filter_map(|r| statuses.get(r.as_str()).copied())
-                    .reduce(Status::worst)
-                    == Some(Status::Fail)
-            })
-            .map(|(id, _)| *id)
-            .collect();
-        (failing.len(), failing)
-    };
+    let failing = failing_accounts(report);
     ordered(report)
         .into_iter()
         .map(|tally| {
@@ -208,29 +177,84 @@ pub fn frameworks(report: &Report) -> Vec<FrameworkView<'_>> {
                     .summary
                     .controls
                     .iter()
-                    .filter(|c| c.framework == tally.key)
-                    .map(|control| {
-                        let (count, failing) = control_view(control);
+                    .enumerate()
+                    .filter(|(_, c)| c.framework == tally.key)
+                    .map(|(index, control)| {
                         let (share, percent) = share_of(&control.accounts);
+                        let shown = &failing[index];
                         ControlView {
                             id: &control.control,
                             rules: control.rules.iter().map(|r| short_name(r)).collect(),
                             accounts: control.accounts,
                             share,
                             percent,
-                            failing: failing
-                                .into_iter()
-                                .take(FAILING_SHOWN)
-                                .map(|id| AccountLink {
-                                    id,
-                                    name: names.get(id).copied().unwrap_or(""),
-                                })
-                                .collect(),
-                            more_failing: count.saturating_sub(FAILING_SHOWN),
+                            more_failing: control.accounts.failed.saturating_sub(shown.len()),
+                            failing: shown.clone(),
                         }
                     })
                     .collect(),
             }
         })
         .collect()
+}
+
+/// For each control of `summary.controls`, the first accounts (by id) that fail it. An account
+/// fails a control when its worst finding over the control's rules is a FAIL.
+fn failing_accounts(report: &Report) -> Vec<Vec<AccountLink<'_>>> {
+    let controls = &report.summary.controls;
+    let rule_index: HashMap<&str, usize> = report
+        .summary
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.key.as_str(), i))
+        .collect();
+    let mapped: Vec<Vec<usize>> = controls
+        .iter()
+        .map(|c| {
+            c.rules
+                .iter()
+                .filter_map(|r| rule_index.get(r.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    // Each account's status per rule, by the rules' positions.
+    let mut standing: HashMap<&str, Vec<Option<Status>>> = HashMap::new();
+    for finding in &report.findings {
+        if let Some(&rule) = rule_index.get(&*finding.rule_id) {
+            standing
+                .entry(&finding.account_id)
+                .or_insert_with(|| vec![None; rule_index.len()])[rule] = Some(finding.status);
+        }
+    }
+    let mut accounts: Vec<(&str, &[Option<Status>])> = standing
+        .iter()
+        .map(|(id, statuses)| (*id, statuses.as_slice()))
+        .collect();
+    accounts.sort_unstable_by_key(|(id, _)| *id);
+    let names: HashMap<&str, &str> = report
+        .accounts
+        .iter()
+        .map(|a| (a.account.id.as_str(), a.account.name.as_str()))
+        .collect();
+
+    let mut failing: Vec<Vec<AccountLink>> = vec![Vec::new(); controls.len()];
+    for (id, statuses) in accounts {
+        for (shown, rules) in failing.iter_mut().zip(&mapped) {
+            if shown.len() == FAILING_SHOWN {
+                continue;
+            }
+            let worst = rules
+                .iter()
+                .filter_map(|&rule| statuses[rule])
+                .reduce(Status::worst);
+            if worst == Some(Status::Fail) {
+                shown.push(AccountLink {
+                    id,
+                    name: names.get(id).copied().unwrap_or(""),
+                });
+            }
+        }
+    }
+    failing
 }

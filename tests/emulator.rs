@@ -68,14 +68,16 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
         ("management", [pass, pass, pass, pass]),
         ("compliant", [pass, pass, pass, pass]),
         ("no-trails", [fail, fail, fail, fail]),
-        ("regional-only", [fail, pass, pass, pass]),
+        // Single-region outside us-east-1: no global service events since 2021-11-22.
+        ("regional-only", [fail, pass, fail, pass]),
         ("not-logging", [fail, fail, fail, fail]),
         ("write-only", [fail, fail, pass, pass]),
         ("advanced-union", [pass, fail, pass, pass]),
         ("stale-cloudwatch", [pass, fail, pass, pass]),
         ("no-global-events", [fail, fail, fail, pass]),
         ("duplicate-global", [pass, fail, pass, pass]),
-        ("data-events-only", [fail, fail, pass, fail]),
+        // No management events recorded, so no global service events either.
+        ("data-events-only", [fail, fail, fail, fail]),
         ("role-missing", [error, error, error, error]),
         ("external-id", [fail, fail, fail, fail]),
     ];
@@ -123,6 +125,15 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
         .as_str()
         .unwrap()
         .contains("update-trail --region eu-west-1 --name eu-trail --is-multi-region-trail"));
+    let regional_global = finding("regional-only", CT_005);
+    assert!(regional_global["evidence"]["trails"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("in us-east-1 only"));
+    assert!(regional_global["remediation"]
+        .as_str()
+        .unwrap()
+        .contains("--is-multi-region-trail"));
     let stale = finding("stale-cloudwatch", CIS_3_4);
     assert!(stale["evidence"]["trails"][0]["detail"]
         .as_str()

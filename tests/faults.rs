@@ -95,19 +95,42 @@ fn throttling_past_the_retry_limit_is_an_error_naming_it_and_the_run_goes_on() {
 }
 
 #[test]
-fn a_denied_cloudtrail_call_makes_that_account_an_error_and_the_others_are_audited() {
+fn a_denied_trail_call_is_an_error_on_what_depends_on_it_and_the_others_are_audited() {
+    // One trail's GetEventSelectors denied: the account is still audited; the rules that need its
+    // selectors are ERROR naming the trail and the call, the others are decided (issue 14).
     let emulator = Emulator::start_with("dozen", &["--deny", "compliant:GetEventSelectors"]);
     let out = emulator.dir.path().join("out");
     let output = emulator.scan(&out, &["--external-id", "orgtrail-test"]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
-    let denied = audit_state(&report, emulator.account("compliant"));
-    assert_eq!(denied["state"], "error");
-    let error = denied["error"].as_str().unwrap();
-    assert!(error.contains("cloudtrail:GetEventSelectors"), "{error}");
+    assert_eq!(
+        audit_state(&report, emulator.account("compliant"))["state"],
+        "audited"
+    );
+    let verdicts = verdicts(&emulator, &report);
+    let compliant = |rule: &str| verdicts[&("compliant".to_string(), rule.to_string())].as_str();
+    assert_eq!(
+        compliant("cloudtrail-multi-region-management-events"),
+        "ERROR"
+    );
+    assert_eq!(compliant("cloudtrail-log-file-validation"), "PASS");
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["account_id"] == emulator.account("compliant")
+                && f["rule_id"] == "cloudtrail-multi-region-management-events"
+        })
+        .unwrap();
+    let summary = finding["evidence"]["summary"].as_str().unwrap();
     assert!(
-        error.contains("access denied (AccessDeniedException)"),
-        "{error}"
+        summary.contains("cloudtrail:GetEventSelectors"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("access denied (AccessDeniedException)"),
+        "{summary}"
     );
     assert_eq!(
         audit_state(&report, emulator.account("stale-cloudwatch"))["state"],

@@ -430,13 +430,14 @@ impl SharedTrails {
                         let client = self.aws.cloudtrail(&home, credentials);
                         trail_state(&client, arn).await
                     }
-                    Err(error) => TrailState::unread(|call| {
+                    // One reason for both calls, so the evidence states it once.
+                    Err(error) => TrailState::unread(|_| {
                         format!(
-                            "{} on {arn} not attempted: an organization trail's status and event \
-                             selectors can be read only with its owner's credentials (CloudTrail \
-                             refuses members with CloudTrailARNInvalidException), and its owner, \
-                             the management account {owner}, could not be entered: {error}",
-                            call.operation()
+                            "cloudtrail:GetTrailStatus and cloudtrail:GetEventSelectors on {arn} \
+                             not attempted: an organization trail's status and event selectors \
+                             can be read only with its owner's credentials (CloudTrail refuses \
+                             members with CloudTrailARNInvalidException), and its owner, the \
+                             management account {owner}, could not be entered: {error}"
                         )
                     }),
                 }

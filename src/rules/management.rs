@@ -245,10 +245,11 @@ pub fn region_coverage_complete(account: &AccountTrails) -> Verdict {
         .filter(|r| !r.complete() && r.unread.is_empty())
         .map(|r| format!("{}: {}", r.region, missing(r.reads, r.writes)))
         .collect();
-    let undecided_regions: Vec<String> = coverage
+    // Regions a trail that could not be read might fill: undecided, the trails named once below.
+    let undecided_regions: Vec<&str> = coverage
         .iter()
         .filter(|r| !r.complete() && !r.unread.is_empty())
-        .map(|r| format!("{} (depends on {})", r.region, r.unread.join(", ")))
+        .map(|r| r.region.as_str())
         .collect();
     if gaps.is_empty() && !undecided_regions.is_empty() {
         let trails: Vec<TrailEvidence> = account
@@ -265,7 +266,7 @@ pub fn region_coverage_complete(account: &AccountTrails) -> Verdict {
                 "on the trails read, {} of {} audited regions lack management reads or writes ({})",
                 undecided_regions.len(),
                 coverage.len(),
-                undecided_regions.join("; ")
+                undecided_regions.join(", ")
             ),
             trails,
         );
@@ -284,9 +285,19 @@ pub fn region_coverage_complete(account: &AccountTrails) -> Verdict {
             gaps.join("; ")
         );
         if !undecided_regions.is_empty() {
+            let unread: Vec<&str> = coverage
+                .iter()
+                .flat_map(|r| r.unread.iter().map(String::as_str))
+                .fold(Vec::new(), |mut names, name| {
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                    names
+                });
             summary.push_str(&format!(
-                "; undecided, trails not read: {}",
-                undecided_regions.join("; ")
+                "; undecided in {}, which trails not read may cover: {}",
+                undecided_regions.join(", "),
+                unread.join(", ")
             ));
         }
         summary

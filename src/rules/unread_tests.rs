@@ -203,10 +203,12 @@ fn region_coverage_names_an_unread_trail_that_might_fill_a_gap_and_still_fails_a
         "{}",
         verdict.evidence.summary
     );
-    assert!(verdict
-        .evidence
-        .summary
-        .contains("eu-west-1 (depends on second"));
+    let summary = &verdict.evidence.summary;
+    assert!(
+        summary.contains("1 of 2 audited regions lack management reads or writes (eu-west-1)")
+            && summary.contains("second (cloudtrail:GetEventSelectors"),
+        "{summary}"
+    );
     // A single-region unread trail elsewhere cannot fill eu-west-1: a decided gap.
     account.trails[1] = denied(
         trail("second", "ap-southeast-2", false),

@@ -123,7 +123,11 @@ pub fn verdict(
         .collect();
     let passed = !passing.is_empty();
     if !passed && trails.iter().any(TrailEvidence::is_unread) {
-        return undecided(account, &format!("{fail} among the trails read"), trails);
+        return undecided(
+            account,
+            &format!("{} among the trails read", lower_first(fail)),
+            trails,
+        );
     }
     let summary = if passed {
         format!("{pass}: {}", passing.join(", "))
@@ -213,6 +217,14 @@ pub fn undecided(account: &AccountTrails, known: &str, trails: Vec<TrailEvidence
             trails,
             warnings: Vec::new(),
         },
+    }
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

@@ -138,7 +138,7 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_seed_rule() {
     assert!(stale["evidence"]["trails"][0]["detail"]
         .as_str()
         .unwrap()
-        .contains("hours before collection"));
+        .contains("hours before this account was collected"));
 
     // The CSV has one row per finding plus one per account not audited.
     let mut csv = csv::Reader::from_path(out.join("findings.csv")).unwrap();

@@ -131,6 +131,7 @@ fn account(
         trails,
         log_buckets: Vec::new(),
         trail_keys: Vec::new(),
+        collected_at: Some(now),
     }
 }
 
@@ -174,5 +175,6 @@ fn trail(
             }],
             advanced: vec![],
         },
+        unread: vec![],
     }
 }

@@ -32,6 +32,17 @@ pub struct Caller {
     pub arn: String,
 }
 
+impl Caller {
+    /// The partition of the caller's ARN (`aws`, `aws-cn`, `aws-us-gov`), `aws` when unknown.
+    pub fn partition(&self) -> &str {
+        self.arn
+            .split(':')
+            .nth(1)
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+    }
+}
+
 pub async fn caller_identity(client: &Client) -> Result<Caller, CallError> {
     let identity = client
         .get_caller_identity()

@@ -27,7 +27,9 @@ pub fn evaluate(
         .accounts
         .par_iter()
         .flat_map_iter(|account| {
-            account_findings(account, rules, &inventory.regions, inventory.collected_at)
+            // An account's own stamp, or the run's in inventories written before accounts had one.
+            let collected_at = account.collected_at.unwrap_or(inventory.collected_at);
+            account_findings(account, rules, &inventory.regions, collected_at)
         })
         .collect();
     let accounts: Vec<AccountEntry> = inventory
@@ -354,6 +356,7 @@ mod tests {
             trails: vec![],
             log_buckets: vec![],
             trail_keys: vec![],
+            collected_at: None,
         }
     }
 

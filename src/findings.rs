@@ -90,6 +90,10 @@ pub struct RegionCoverage {
     /// Reads and writes may come from different trails: the union is what the region records.
     pub reads: bool,
     pub writes: bool,
+    /// Trails that may record the region but could not be read, as "name (call that failed)":
+    /// while the region is not complete without them, its coverage is undecided.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
 }
 
 impl RegionCoverage {
@@ -242,6 +246,10 @@ pub struct TrailEvidence {
     /// Whether this trail on its own satisfies the rule.
     pub meets_rule: bool,
     pub detail: String,
+    /// Set when what the rule needs of this trail could not be read: the call and its error.
+    /// Such a trail neither meets nor fails the rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<String>,
 }
 
 impl TrailEvidence {
@@ -252,7 +260,27 @@ impl TrailEvidence {
             home_region: trail.home_region.clone(),
             meets_rule,
             detail,
+            unread: None,
         }
+    }
+
+    /// A trail the rule could not judge, because `unread` (the call and its error) failed.
+    pub fn unread(trail: &Trail, unread: String) -> Self {
+        TrailEvidence {
+            detail: format!("not read: {unread}"),
+            unread: Some(unread),
+            ..TrailEvidence::of(trail, false, String::new())
+        }
+    }
+
+    /// Neither met nor failed: the rule could not read what it needs of this trail.
+    pub fn is_unread(&self) -> bool {
+        self.unread.is_some()
+    }
+
+    /// Known to fall short of the rule, on what was read.
+    pub fn falls_short(&self) -> bool {
+        !self.meets_rule && self.unread.is_none()
     }
 }
 

@@ -81,7 +81,16 @@ pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
     }
     merged.collection = Some(stats);
     for part in parts {
-        merged.accounts.extend(part.accounts);
+        // Each account keeps its own collection time; one from a shard written before accounts
+        // were stamped takes its shard's, never the earliest shard's, so a delivery that was
+        // stale when a late shard read it cannot pass.
+        let shard_time = part.collected_at;
+        merged
+            .accounts
+            .extend(part.accounts.into_iter().map(|mut account| {
+                account.collected_at.get_or_insert(shard_time);
+                account
+            }));
     }
     merged
         .accounts
@@ -93,6 +102,8 @@ pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
     {
         return Err(MergeError::Duplicate(pair[0].account.id.clone()));
     }
+    // An organization trail one shard found applies to the members of every shard.
+    crate::collect::share_organization_trails(&mut merged.accounts);
     Ok(merged)
 }
 
@@ -127,6 +138,7 @@ mod tests {
                     trails: vec![],
                     log_buckets: vec![],
                     trail_keys: vec![],
+                    collected_at: None,
                 })
                 .collect(),
             collection: Some(CollectionStats {
@@ -164,6 +176,27 @@ mod tests {
             ),
             (2.0, 20, 2, 2)
         );
+    }
+
+    #[test]
+    fn accounts_of_unstamped_shards_keep_their_shard_time_not_the_earliest() {
+        // Shards written before accounts were stamped: each account takes its own shard's time,
+        // so an account read six hours into the run is judged six hours in.
+        let mut early = shard(1, 2, &["000000000002"]);
+        let mut late = shard(2, 2, &["000000000003"]);
+        early.collected_at = "2026-11-01T00:00:00Z".parse().unwrap();
+        late.collected_at = "2026-11-01T06:00:00Z".parse().unwrap();
+        let stamped: chrono::DateTime<chrono::Utc> = "2026-11-01T07:00:00Z".parse().unwrap();
+        late.accounts[0].collected_at = None;
+        let mut stamped_shard = late.clone();
+        stamped_shard.accounts[0].collected_at = Some(stamped);
+        let merged = merge(vec![early.clone(), late.clone()]).unwrap();
+        assert_eq!(merged.collected_at, early.collected_at);
+        assert_eq!(merged.accounts[0].collected_at, Some(early.collected_at));
+        assert_eq!(merged.accounts[1].collected_at, Some(late.collected_at));
+        // An account's own stamp is kept as it is.
+        let merged = merge(vec![early, stamped_shard]).unwrap();
+        assert_eq!(merged.accounts[1].collected_at, Some(stamped));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! `scan` writes it as `inventory.json`; `report` reads it back, so every type here is plain serde
 //! data and the only thing rules ever look at.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -172,6 +174,11 @@ pub struct AccountInventory {
     /// The trails' KMS keys, as read with this account's access.
     #[serde(default)]
     pub trail_keys: Vec<TrailKey>,
+    /// When this account's trails were read: "delivered within 24 hours" is judged against it, so
+    /// a scan (or a set of merged shards) that runs for hours never lets a stale delivery pass.
+    /// Absent in inventories written before orgtrail stamped accounts: the run's time stands in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<DateTime<Utc>>,
 }
 
 /// Something read about a resource the account may not own: what was read, or why it could not
@@ -274,6 +281,11 @@ impl Audit {
 }
 
 /// One trail as `DescribeTrails`, `GetTrailStatus` and `GetEventSelectors` returned it.
+///
+/// A call that failed for this trail is listed in `unread`, and what it would have told is
+/// unknown: the fields it fills keep their defaults, which mean nothing. Read them through
+/// [`Trail::described`], [`Trail::read_status`], [`Trail::read_selectors`] and [`Trail::logging`],
+/// which say when they were not read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trail {
     pub name: String,
@@ -292,16 +304,91 @@ pub struct Trail {
     pub has_insight_selectors: bool,
     pub status: TrailStatus,
     pub event_selectors: EventSelectors,
+    /// The calls about this trail that failed, each with what AWS (or the collector) said.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<UnreadCall>,
+}
+
+/// The calls that tell about one trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TrailCall {
+    /// Its settings: regions, bucket, key, log group, flags. When this is unread, so is the rest.
+    DescribeTrails,
+    /// Whether it logs, and its deliveries.
+    GetTrailStatus,
+    /// Which events it records.
+    GetEventSelectors,
+}
+
+impl TrailCall {
+    pub fn operation(self) -> &'static str {
+        match self {
+            TrailCall::DescribeTrails => "cloudtrail:DescribeTrails",
+            TrailCall::GetTrailStatus => "cloudtrail:GetTrailStatus",
+            TrailCall::GetEventSelectors => "cloudtrail:GetEventSelectors",
+        }
+    }
+}
+
+/// A call about a trail that did not answer, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadCall {
+    pub call: TrailCall,
+    /// What failed, in words: the operation, AWS's error code and message, or the collector's
+    /// reason for not being able to ask.
+    pub error: String,
 }
 
 impl Trail {
-    pub fn is_logging(&self) -> bool {
-        self.status.is_logging
+    /// The failure of `call`, or of `DescribeTrails` which every other read depends on.
+    pub fn unread_call(&self, call: TrailCall) -> Option<&UnreadCall> {
+        self.unread
+            .iter()
+            .find(|u| u.call == TrailCall::DescribeTrails)
+            .or_else(|| self.unread.iter().find(|u| u.call == call))
+    }
+
+    /// Whether `DescribeTrails` answered for this trail, so its settings are known.
+    pub fn described(&self) -> Result<&Self, &UnreadCall> {
+        match self.unread_call(TrailCall::DescribeTrails) {
+            Some(unread) => Err(unread),
+            None => Ok(self),
+        }
+    }
+
+    pub fn read_status(&self) -> Result<&TrailStatus, &UnreadCall> {
+        match self.unread_call(TrailCall::GetTrailStatus) {
+            Some(unread) => Err(unread),
+            None => Ok(&self.status),
+        }
+    }
+
+    pub fn read_selectors(&self) -> Result<&EventSelectors, &UnreadCall> {
+        match self.unread_call(TrailCall::GetEventSelectors) {
+            Some(unread) => Err(unread),
+            None => Ok(&self.event_selectors),
+        }
+    }
+
+    pub fn logging(&self) -> Result<bool, &UnreadCall> {
+        self.read_status().map(|status| status.is_logging)
+    }
+
+    /// Known to be logging: `false` when it is not, or when that could not be read.
+    pub fn is_known_logging(&self) -> bool {
+        self.logging() == Ok(true)
     }
 
     /// Whether the trail records events that happen in `region`.
-    pub fn covers(&self, region: &str) -> bool {
-        self.is_multi_region || self.home_region == region
+    pub fn covers(&self, region: &str) -> Result<bool, &UnreadCall> {
+        self.described()
+            .map(|trail| trail.is_multi_region || trail.home_region == region)
+    }
+
+    /// The account that owns the trail: the management account, for an organization trail seen
+    /// from a member.
+    pub fn owner_account(&self) -> Option<&str> {
+        self.arn.split(':').nth(4).filter(|id| !id.is_empty())
     }
 }
 
@@ -364,4 +451,8 @@ pub struct FieldSelector {
     pub ends_with: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_ends_with: Vec<String>,
+    /// Operators this orgtrail does not know, kept so that they are judged (as not recording)
+    /// rather than silently dropped when an inventory is read back.
+    #[serde(flatten, default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other_operators: BTreeMap<String, Vec<String>>,
 }

@@ -58,3 +58,67 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "us-west-1",
     "us-west-2",
 ];
+
+/// Where CloudTrail records the events of IAM, STS and CloudFront since 2021-11-22: a trail
+/// receives them only if it is multi-region or homed here
+/// (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-create-and-update-a-trail-by-using-the-aws-cli-update-trail.html>).
+pub const GLOBAL_SERVICE_EVENTS_REGION: &str = "us-east-1";
+
+/// A region every account of the partition has enabled, for the per-account calls that are not
+/// tied to a trail's home region (ListTrails, DescribeTrails by ARN). Regions launched before
+/// 2019-03-20 are enabled by default and "cannot be enabled or disabled"; the others are opt-in,
+/// and a member that has not enabled one answers requests signed for it with
+/// UnrecognizedClientException
+/// (<https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html>). So never
+/// the operator's own SDK region, which may be an opt-in region only the caller has enabled:
+/// us-east-1 in the `aws` partition, else the first audited region that is not a known opt-in
+/// one, else `fallback`.
+pub fn listing_region<'a>(partition: &str, audited: &'a [String], fallback: &'a str) -> &'a str {
+    if partition == "aws" {
+        return "us-east-1";
+    }
+    audited
+        .iter()
+        .map(String::as_str)
+        .find(|r| !is_opt_in(r))
+        .unwrap_or(fallback)
+}
+
+/// An `aws`-partition region launched after 2019-03-20, disabled until an account enables it.
+pub fn is_opt_in(region: &str) -> bool {
+    KNOWN_REGIONS.contains(&region) && !DEFAULT_REGIONS.contains(&region)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_goes_to_us_east_1_in_the_aws_partition_whatever_the_audited_regions() {
+        let audited = vec!["me-central-1".to_string(), "eu-west-1".to_string()];
+        assert_eq!(listing_region("aws", &audited, "me-central-1"), "us-east-1");
+    }
+
+    #[test]
+    fn elsewhere_listing_goes_to_the_first_audited_default_region() {
+        let audited = vec!["me-central-1".to_string(), "cn-north-1".to_string()];
+        assert_eq!(
+            listing_region("aws-cn", &audited, "cn-northwest-1"),
+            "cn-north-1"
+        );
+        assert_eq!(
+            listing_region("aws-cn", &[], "cn-northwest-1"),
+            "cn-northwest-1"
+        );
+    }
+
+    #[test]
+    fn opt_in_regions_are_the_known_ones_outside_the_default_seventeen() {
+        assert!(is_opt_in("me-central-1") && is_opt_in("ap-east-1"));
+        assert!(!is_opt_in("us-east-1") && !is_opt_in("ap-northeast-3"));
+        assert_eq!(
+            KNOWN_REGIONS.iter().filter(|r| is_opt_in(r)).count(),
+            KNOWN_REGIONS.len() - DEFAULT_REGIONS.len()
+        );
+    }
+}

@@ -108,8 +108,9 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_rule_and_accoun
         // Two multi-Region trails (both carry global events: a warning); "first" failed to
         // deliver to S3.
         ("duplicate-global", "PFPP PP FFFPF FFF FF"),
-        // S3 objects, read and written, and no management events.
-        ("data-events-only", "FFPF PF FFFPF PPP FF"),
+        // S3 objects, read and written, and no management events: so no global service events
+        // either, and its log group carries no management events.
+        ("data-events-only", "FFFF PF FFFPF PPP FF"),
         // Its audit role is gone: every rule is an ERROR naming AssumeRole.
         ("role-missing", "EEEE EE EEEEE EEE EE"),
         // Audited with the external ID its trust policy asks for; it has no trail.
@@ -181,11 +182,20 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_rule_and_accoun
         .as_str()
         .unwrap()
         .contains("update-trail --region eu-west-1 --name eu-trail --is-multi-region-trail"));
+    let regional_global = finding("regional-only", CT_005);
+    assert!(regional_global["evidence"]["trails"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("in us-east-1 only"));
+    assert!(regional_global["remediation"]
+        .as_str()
+        .unwrap()
+        .contains("--is-multi-region-trail"));
     let stale = finding("stale-cloudwatch", CIS_3_4);
     assert!(stale["evidence"]["trails"][0]["detail"]
         .as_str()
         .unwrap()
-        .contains("hours before collection"));
+        .contains("hours before this account was collected"));
 
     // The CSV has one row per finding plus one per account not audited.
     let mut csv = csv::Reader::from_path(out.join("findings.csv")).unwrap();
@@ -598,4 +608,564 @@ fn shards_merged_report_exactly_what_one_scan_reports() {
         "{}",
         stderr(&output)
     );
+}
+
+// --- Verdicts true to AWS as it behaves today (issue 14) ------------------------------------
+// Each test seeds one AWS set-up next to accounts that must be audited as usual.
+
+const VALIDATION: &str = "cloudtrail-log-file-validation";
+const KMS: &str = "cloudtrail-kms-encryption";
+const DELIVERY: &str = "cloudtrail-s3-delivery-healthy";
+const ENABLED: &str = "cloudtrail-enabled";
+
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or_default()
+}
+
+/// Scan and read report.json, checking the exit code.
+fn scanned(emulator: &Emulator, out: &str, extra: &[&str], code: i32) -> Value {
+    let out = emulator.dir.path().join(out);
+    let output = emulator.scan(&out, extra);
+    assert_eq!(output.status.code(), Some(code), "{}", stderr(&output));
+    read_json(&out.join("report.json"))
+}
+
+/// One account's findings as (rule, status, summary): how it was decided, without timings, and
+/// with the account's id (which the emulator draws at random, in bucket names) left out.
+fn decisions(report: &Value, account_id: &str) -> Vec<(String, String, String)> {
+    let mut decided: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["account_id"] == account_id)
+        .map(|f| {
+            (
+                text(&f["rule_id"]).to_string(),
+                text(&f["status"]).to_string(),
+                text(&f["evidence"]["summary"]).replace(account_id, "<account>"),
+            )
+        })
+        .collect();
+    decided.sort();
+    assert!(!decided.is_empty(), "no findings for {account_id}");
+    decided
+}
+
+fn inventory_trail<'a>(inventory: &'a Value, account_id: &str, trail: &str) -> &'a Value {
+    inventory["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account"]["id"] == account_id)
+        .and_then(|a| {
+            a["trails"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["name"] == trail)
+        })
+        .unwrap_or_else(|| panic!("no trail {trail} in {account_id}'s inventory"))
+}
+
+#[test]
+fn global_service_events_reach_only_multi_region_trails_and_trails_homed_in_us_east_1() {
+    let emulator = Emulator::start("global-events");
+    let report = scanned(&emulator, "out", &[], 0);
+    let decided = verdicts(&emulator, &report);
+    for (account, expected) in [
+        ("management", "PASS"),
+        ("compliant", "PASS"),
+        ("eu-single-region", "FAIL"),
+        ("us-east-1-single-region", "PASS"),
+        ("no-management-events", "FAIL"),
+        ("carrier-and-eu-regional", "PASS"),
+    ] {
+        assert_eq!(decided[account][CT_005], expected, "{account}");
+    }
+    let finding = |account: &str| finding_of(&emulator, &report, account, CT_005);
+    let eu = finding("eu-single-region");
+    let detail = text(&eu["evidence"]["trails"][0]["detail"]);
+    assert!(
+        detail.contains("single-region trail homed in eu-west-1")
+            && detail.contains("in us-east-1 only"),
+        "{detail}"
+    );
+    assert!(
+        text(&eu["remediation"])
+            .contains("update-trail --region eu-west-1 --name eu-trail --is-multi-region-trail"),
+        "{eu}"
+    );
+    let data = finding("no-management-events");
+    assert!(
+        text(&data["evidence"]["trails"][0]["detail"]).contains("no global service events either")
+    );
+    // The regional trail outside us-east-1 is no second carrier.
+    let carrier = finding("carrier-and-eu-regional");
+    assert_eq!(carrier["evidence"]["warnings"], serde_json::json!([]));
+
+    // With us-east-1 left out of --regions, the us-east-1 trail still carries the account's
+    // global service events: collected, and counted.
+    let out = emulator.dir.path().join("eu-only");
+    let output = emulator.scan(&out, &["--regions", "eu-west-1"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let decided = verdicts(&emulator, &report);
+    assert_eq!(decided["us-east-1-single-region"][CT_005], "PASS");
+    assert_eq!(decided["eu-single-region"][CT_005], "FAIL");
+    assert_eq!(decided["compliant"][CT_005], "PASS");
+    let inventory = read_json(&out.join("inventory.json"));
+    let trail = inventory_trail(
+        &inventory,
+        emulator.account("us-east-1-single-region"),
+        "use1-trail",
+    );
+    assert_eq!(trail["home_region"], "us-east-1");
+}
+
+#[test]
+fn cloudwatch_counts_on_the_management_events_trail_and_a_delivery_error_is_a_warning_everywhere() {
+    let emulator = Emulator::start("cloudwatch");
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan(&out, &["--format", "html,csv,md,json,ocsf,asff,xlsx"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let verdicts = verdicts(&emulator, &report);
+    for (account, expected) in [
+        ("management", "PASS"),
+        ("compliant", "PASS"),
+        ("logs-on-data-trail", "FAIL"),
+        ("fresh-with-error", "PASS"),
+        ("stale-with-error", "FAIL"),
+    ] {
+        assert_eq!(verdicts[account][CIS_3_4], expected, "{account}");
+    }
+    let split = finding_of(&emulator, &report, "logs-on-data-trail", CIS_3_4);
+    let data = split["evidence"]["trails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "data")
+        .unwrap();
+    assert!(
+        text(&data["detail"]).contains("records no management events"),
+        "{data}"
+    );
+    assert!(
+        text(&split["remediation"]).contains("--name management --cloud-watch-logs-log-group-arn"),
+        "{split}"
+    );
+    let stale = finding_of(&emulator, &report, "stale-with-error", CIS_3_4);
+    assert!(text(&stale["evidence"]["trails"][0]["detail"]).contains("ResourceNotFoundException"));
+
+    // The passing finding's warning, in every format.
+    let fresh = finding_of(&emulator, &report, "fresh-with-error", CIS_3_4);
+    let warning = text(&fresh["evidence"]["warnings"][0]).to_string();
+    assert!(
+        warning.contains("AccessDeniedException: role cannot write"),
+        "{warning}"
+    );
+    let needle = "AccessDeniedException: role cannot write to the log group";
+    for file in [
+        "report.html",
+        "findings.csv",
+        "report.md",
+        "findings.ocsf.jsonl",
+    ] {
+        let written = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(written.contains(needle), "{file} lacks the warning");
+    }
+    let asff: String = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("findings.asff-"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(asff.contains(needle), "ASFF lacks the warning");
+    let workbook = support::read_back("read_xlsx.py", &out.join("report.xlsx"));
+    assert!(
+        workbook["findings"].to_string().contains(needle),
+        "the workbook lacks the warning"
+    );
+}
+
+#[test]
+fn one_unreadable_trail_does_not_sink_the_account_and_every_other_account_is_audited_as_usual() {
+    let calm = Emulator::start("partial");
+    let calm_report = scanned(&calm, "out", &[], 0);
+    let emulator = Emulator::start_with(
+        "partial",
+        &[
+            "--deny-trail",
+            "second-denied:GetEventSelectors:second",
+            "--deny-trail",
+            "only-trail-denied:GetEventSelectors:main",
+            "--deny-trail",
+            "status-denied:GetTrailStatus:second",
+            "--delete-trail-after",
+            "deleted-mid-scan:DescribeTrails:second",
+        ],
+    );
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan(&out, &[]);
+    // Every account audited: exit 0, not 3.
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let inventory = read_json(&out.join("inventory.json"));
+    for account in emulator.account_names() {
+        assert_eq!(
+            audit_state(&report, emulator.account(account))["state"],
+            "audited",
+            "{account}"
+        );
+    }
+    let verdicts = verdicts(&emulator, &report);
+    let summary = |account: &str, rule: &str| {
+        text(&finding_of(&emulator, &report, account, rule)["evidence"]["summary"]).to_string()
+    };
+
+    // The compliant multi-region trail was read: what it proves stands.
+    for rule in SEED_RULES {
+        assert_eq!(
+            verdicts["second-denied"][rule], "PASS",
+            "second-denied {rule}"
+        );
+    }
+    let second = inventory_trail(&inventory, emulator.account("second-denied"), "second");
+    assert_eq!(second["unread"][0]["call"], "GetEventSelectors");
+    assert!(text(&second["unread"][0]["error"]).contains("AccessDeniedException"));
+
+    // The only trail's selectors denied: what depends on them is ERROR naming trail and call.
+    for rule in [CIS_3_1, CT_010, CT_005, CIS_3_4] {
+        assert_eq!(
+            verdicts["only-trail-denied"][rule], "ERROR",
+            "only-trail-denied {rule}"
+        );
+        let summary = summary("only-trail-denied", rule);
+        assert!(
+            summary.contains("main") && summary.contains("cloudtrail:GetEventSelectors"),
+            "{rule}: {summary}"
+        );
+    }
+    // What DescribeTrails and GetTrailStatus said still decides.
+    assert_eq!(verdicts["only-trail-denied"][VALIDATION], "PASS");
+    assert_eq!(verdicts["only-trail-denied"][ENABLED], "PASS");
+
+    // A second trail's status denied: "every logging trail delivers" depends on it.
+    assert_eq!(verdicts["status-denied"][DELIVERY], "ERROR");
+    let delivery = summary("status-denied", DELIVERY);
+    assert!(
+        delivery.contains("second") && delivery.contains("cloudtrail:GetTrailStatus"),
+        "{delivery}"
+    );
+    assert_eq!(verdicts["status-denied"][CIS_3_1], "PASS");
+
+    // A trail deleted between DescribeTrails and its status: AWS's TrailNotFoundException.
+    let doomed = inventory_trail(&inventory, emulator.account("deleted-mid-scan"), "second");
+    assert!(
+        text(&doomed["unread"][0]["error"]).contains("TrailNotFoundException"),
+        "{doomed}"
+    );
+    assert_eq!(verdicts["deleted-mid-scan"][CIS_3_1], "PASS");
+    assert_eq!(verdicts["deleted-mid-scan"][DELIVERY], "ERROR");
+
+    // Nobody else noticed.
+    for account in ["management", "compliant"] {
+        assert_eq!(
+            decisions(&report, emulator.account(account)),
+            decisions(&calm_report, calm.account(account)),
+            "{account}"
+        );
+    }
+}
+
+#[test]
+fn a_trail_listed_but_not_described_is_recorded_with_the_reason_and_decides_nothing_it_cannot() {
+    let calm = Emulator::start("partial");
+    let calm_report = scanned(&calm, "out", &[], 0);
+    // Deleted once ListTrails has named it: DescribeTrails then leaves it out, without an error.
+    let emulator = Emulator::start_with(
+        "partial",
+        &[
+            "--delete-trail-after",
+            "listed-not-described:ListTrails:second",
+        ],
+    );
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan(&out, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let inventory = read_json(&out.join("inventory.json"));
+    let account = emulator.account("listed-not-described");
+    let ghost = inventory_trail(&inventory, account, "second");
+    assert_eq!(ghost["unread"][0]["call"], "DescribeTrails");
+    assert!(text(&ghost["unread"][0]["error"]).contains("cloudtrail:ListTrails named"));
+    assert_eq!(ghost["home_region"], "eu-west-1");
+
+    let verdicts = verdicts(&emulator, &report);
+    // What the described trail proves stands; "every trail" rules wait on the other.
+    for rule in SEED_RULES {
+        assert_eq!(verdicts["listed-not-described"][rule], "PASS", "{rule}");
+    }
+    for rule in [VALIDATION, KMS] {
+        assert_eq!(verdicts["listed-not-described"][rule], "ERROR", "{rule}");
+        let finding = finding_of(&emulator, &report, "listed-not-described", rule);
+        let summary = text(&finding["evidence"]["summary"]);
+        assert!(
+            summary.contains("second") && summary.contains("DescribeTrails"),
+            "{summary}"
+        );
+    }
+    // Nothing was asked about a trail that could not be described.
+    assert!(!emulator.requests().iter().any(|r| r.account == account
+        && matches!(r.action.as_str(), "GetTrailStatus" | "GetEventSelectors")
+        && r.region == "eu-west-1"));
+    for other in ["management", "compliant", "second-denied"] {
+        assert_eq!(
+            decisions(&report, emulator.account(other)),
+            decisions(&calm_report, calm.account(other)),
+            "{other}"
+        );
+    }
+}
+
+#[test]
+fn a_scan_from_an_opt_in_region_lists_every_members_trails_in_a_region_they_all_have() {
+    // Only the caller (the management account) has enabled me-central-1.
+    let emulator = Emulator::start_with(
+        "dozen",
+        &[
+            "--refuse-disabled-opt-in-regions",
+            "--enable-opt-in-region",
+            "management:me-central-1",
+        ],
+    );
+    let baseline = scanned(
+        &emulator,
+        "us-east-1",
+        &["--external-id", "orgtrail-test"],
+        3,
+    );
+    let out = emulator.dir.path().join("me-central-1");
+    let output = emulator
+        .scan_command(&out, &["--external-id", "orgtrail-test"])
+        .env("AWS_REGION", "me-central-1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    // The same verdicts as from us-east-1: no member lost to UnrecognizedClientException.
+    assert_eq!(verdicts(&emulator, &report), verdicts(&emulator, &baseline));
+    let missing = audit_state(&report, emulator.account("role-missing"));
+    assert!(
+        text(&missing["error"]).contains("AccessDenied"),
+        "{missing}"
+    );
+    // Every account's listing went to us-east-1.
+    for request in emulator
+        .requests()
+        .iter()
+        .filter(|r| matches!(r.action.as_str(), "ListTrails" | "DescribeTrails"))
+    {
+        assert_eq!(request.region, "us-east-1", "{request:?}");
+    }
+
+    // And the test has teeth: the emulator refuses a member's request signed for me-central-1,
+    // as AWS does, and answers the same request signed for us-east-1.
+    let probe = |region: &str| {
+        let output = support::run_python(
+            "probe_region.py",
+            &[&emulator.endpoint, emulator.account("compliant"), region],
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    assert_eq!(probe("me-central-1"), "UnrecognizedClientException");
+    assert_eq!(probe("us-east-1"), "ok");
+}
+
+#[test]
+fn an_organization_trail_members_do_not_list_still_covers_them_and_is_read_once_as_its_owner() {
+    let emulator = Emulator::start_with(
+        "organization-trail",
+        &["--hide-organization-trails-from-member-listings"],
+    );
+    let report = scanned(&emulator, "out", &[], 0);
+    let verdicts = verdicts(&emulator, &report);
+    for member in ["covered-by-org-trail", "also-covered", "covered-too"] {
+        for rule in SEED_RULES {
+            assert_eq!(verdicts[member][rule], "PASS", "{member} {rule}");
+        }
+    }
+    let management = emulator.account("management");
+    for action in ["GetTrailStatus", "GetEventSelectors"] {
+        let reads: Vec<_> = emulator
+            .requests()
+            .into_iter()
+            .filter(|r| r.action == action)
+            .collect();
+        assert_eq!(reads.len(), 1, "{action}: {reads:?}");
+        assert_eq!(reads[0].account, management, "{action} read as the owner");
+    }
+}
+
+#[test]
+fn from_a_delegated_administrator_without_the_audit_role_in_the_management_account() {
+    let emulator = Emulator::start("delegated-admin");
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan_as("delegated-admin", &out, &[]);
+    // The management account cannot be entered: exit 3, and it is named.
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    assert_eq!(
+        report["caller_arn"].as_str().unwrap().split(':').nth(4),
+        Some(emulator.account("delegated-admin"))
+    );
+    let management = audit_state(&report, emulator.account("management"));
+    assert_eq!(management["state"], "error");
+    assert!(
+        text(&management["error"]).contains("AccessDenied"),
+        "{management}"
+    );
+
+    let verdicts = verdicts(&emulator, &report);
+    for member in ["org-trail-only", "also-org-trail-only", "delegated-admin"] {
+        assert_eq!(
+            audit_state(&report, emulator.account(member))["state"],
+            "audited"
+        );
+        for rule in SEED_RULES {
+            assert_eq!(verdicts[member][rule], "ERROR", "{member} {rule}");
+        }
+        let finding = finding_of(&emulator, &report, member, CIS_3_1);
+        let summary = text(&finding["evidence"]["summary"]);
+        assert!(
+            summary.contains("org-trail") && summary.contains("management account 123456789012"),
+            "{summary}"
+        );
+        let fix = text(&finding["remediation"]);
+        assert!(
+            fix.contains("deploy the audit role to the management account 123456789012"),
+            "{fix}"
+        );
+        // What the member's DescribeTrails showed of the organization trail is still judged.
+        assert_eq!(verdicts[member][VALIDATION], "PASS", "{member}");
+    }
+    // A member's own trail still proves what it proves.
+    for rule in SEED_RULES {
+        assert_eq!(verdicts["own-trail"][rule], "PASS", "own-trail {rule}");
+    }
+    // No member was asked for the organization trail's status or selectors (AWS refuses them).
+    let org_trail_reads = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| matches!(r.action.as_str(), "GetTrailStatus" | "GetEventSelectors"))
+        .filter(|r| r.account != emulator.account("own-trail"))
+        .count();
+    assert_eq!(org_trail_reads, 0);
+}
+
+#[test]
+fn from_a_delegated_administrator_with_the_audit_role_in_the_management_account() {
+    let emulator = Emulator::start("delegated-admin-role-in-management");
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan_as("delegated-admin", &out, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let as_admin = read_json(&out.join("report.json"));
+    let reads_as_admin: Vec<String> = emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.action == "GetEventSelectors")
+        .map(|r| r.account)
+        .collect();
+    // The organization trail was read once, inside the management account.
+    let management = emulator.account("management").to_string();
+    assert_eq!(
+        reads_as_admin.iter().filter(|a| **a == management).count(),
+        1,
+        "{reads_as_admin:?}"
+    );
+    // Exactly what a run from the management account finds.
+    let as_management = scanned(&emulator, "as-management", &[], 0);
+    for account in emulator.account_names() {
+        let id = emulator.account(account);
+        assert_eq!(
+            decisions(&as_admin, id),
+            decisions(&as_management, id),
+            "{account}"
+        );
+    }
+}
+
+#[test]
+fn a_delivery_fresh_when_the_scan_started_but_stale_when_its_account_was_read_fails() {
+    // read-late's CloudWatch delivery turns 24 hours old 7 s after the emulator is ready, and
+    // each of its CloudTrail answers takes 4 s: it is read at least 12 s in.
+    let emulator = Emulator::start_with(
+        "cloudwatch",
+        &[
+            "--cloudwatch-stale-after",
+            "read-late:7",
+            "--slow",
+            "read-late:4",
+        ],
+    );
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan(&out, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let inventory = read_json(&out.join("inventory.json"));
+    let account = emulator.account("read-late");
+    let stamp = |value: &Value| {
+        chrono::DateTime::parse_from_rfc3339(text(value))
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let run_started = stamp(&inventory["collected_at"]);
+    let entry = inventory["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account"]["id"] == account)
+        .unwrap();
+    let collected = stamp(&entry["collected_at"]);
+    let delivered = stamp(&entry["trails"][0]["status"]["latest_cloudwatch_logs_delivery_time"]);
+    // Fresh against the run's start, stale against the account's own time.
+    assert!(
+        run_started - delivered < chrono::Duration::hours(24),
+        "the premise did not hold"
+    );
+    assert!(collected - delivered > chrono::Duration::hours(24));
+
+    let verdicts = verdicts(&emulator, &report);
+    assert_eq!(verdicts["read-late"][CIS_3_4], "FAIL");
+    assert_eq!(verdicts["compliant"][CIS_3_4], "PASS");
+    let finding = finding_of(&emulator, &report, "read-late", CIS_3_4);
+    let detail = text(&finding["evidence"]["trails"][0]["detail"]);
+    assert!(
+        detail.contains("24 hours before this account was collected")
+            && detail.contains(text(&entry["collected_at"]).split('.').next().unwrap()),
+        "{detail}"
+    );
+}
+
+#[test]
+fn selectors_with_values_fields_or_operators_orgtrail_does_not_know_count_as_not_recording() {
+    let emulator = Emulator::start("unknown-selectors");
+    let report = scanned(&emulator, "out", &[], 0);
+    let verdicts = verdicts(&emulator, &report);
+    for rule in SEED_RULES {
+        assert_eq!(verdicts["compliant"][rule], "PASS", "compliant {rule}");
+    }
+    for (account, named) in [
+        ("unknown-read-write-type", "'ReadAndSomeWrites'"),
+        ("unknown-field", "field eventName"),
+        ("read-only-starts-with", "readOnly with StartsWith"),
+        ("unknown-operator", "no operator orgtrail recognises"),
+    ] {
+        for rule in [CIS_3_1, CT_010] {
+            assert_eq!(verdicts[account][rule], "FAIL", "{account} {rule}");
+            let finding = finding_of(&emulator, &report, account, rule);
+            let detail = text(&finding["evidence"]["trails"][0]["detail"]);
+            assert!(detail.contains(named), "{account} {rule}: {detail}");
+        }
+    }
 }

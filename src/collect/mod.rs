@@ -2,12 +2,17 @@
 //!
 //! Per account the calls are, in this order and never repeated:
 //! `sts:AssumeRole` (not for the caller's own account), `ListTrails` (every trail of the account,
-//! with its home region, plus organization trails that cover it), one `DescribeTrails` naming
-//! those ARNs, then `GetTrailStatus` and `GetEventSelectors` once per trail that covers an
-//! audited region, each in the trail's home region; an organization trail's once per run, shared
-//! by every member it covers. Then each distinct log bucket (GetBucketLocation, and its public
-//! access block, policy status, ACL and access logging) and KMS key (GetKeyRotationStatus).
-//! Every call is read-only.
+//! with its home region, plus organization trails that cover it) and one `DescribeTrails` naming
+//! those ARNs, both in a region every account has enabled ([`listing_region`]); then
+//! `GetTrailStatus` and `GetEventSelectors` once per trail that covers an audited region (or
+//! carries global service events to us-east-1), each in the trail's home region. An organization
+//! trail's are read once per run, with its owner's credentials, and shared by every member. Then
+//! each distinct log bucket (GetBucketLocation, and its public access block, policy status, ACL
+//! and access logging) and KMS key (GetKeyRotationStatus). Every call is read-only.
+//!
+//! What fails is kept as data at the narrowest level it concerns: an account whose trails cannot
+//! be listed is an error; a trail whose status or selectors cannot be read is recorded as such
+//! (`Trail::unread`) and the account's other trails still count.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,10 +30,14 @@ use crate::assume::{credentials_for, AssumeError, AuditRole, Caller};
 use crate::aws::{Aws, CallError};
 use crate::model::{
     Account, AccountInventory, AdvancedEventSelector, Audit, DataResource, EventSelector,
-    EventSelectors, FieldSelector, LogBucket, Trail, TrailKey, TrailStatus,
+    EventSelectors, FieldSelector, LogBucket, Trail, TrailCall, TrailKey, TrailStatus, UnreadCall,
 };
+use crate::regions::{listing_region, GLOBAL_SERVICE_EVENTS_REGION};
 
+mod organization;
 mod resources;
+
+pub use organization::share_organization_trails;
 
 #[derive(Debug, Clone)]
 pub struct CollectOptions {
@@ -62,7 +71,7 @@ pub async fn collect(
 ) -> Vec<AccountInventory> {
     progress.planned(plans.len());
     let sts = aws.sts();
-    let shared = SharedTrails::default();
+    let shared = SharedTrails::new(aws, &sts, caller, &options.role);
     let mut results: Vec<(usize, AccountInventory)> = stream::iter(plans.into_iter().enumerate())
         .map(|(index, plan)| {
             let (sts, shared) = (&sts, &shared);
@@ -74,6 +83,7 @@ pub async fn collect(
                         trails: Vec::new(),
                         log_buckets: Vec::new(),
                         trail_keys: Vec::new(),
+                        collected_at: None,
                     },
                     Plan::Audit(account) => {
                         let work = collect_account(aws, sts, caller, &account.id, options, shared);
@@ -102,6 +112,7 @@ pub async fn collect(
                             trails: collected.trails,
                             log_buckets: collected.log_buckets,
                             trail_keys: collected.trail_keys,
+                            collected_at: collected.collected_at,
                         }
                     }
                 };
@@ -113,10 +124,12 @@ pub async fn collect(
         .collect()
         .await;
     results.sort_by_key(|(index, _)| *index);
-    results
+    let mut accounts: Vec<AccountInventory> = results
         .into_iter()
         .map(|(_, inventory)| inventory)
-        .collect()
+        .collect();
+    share_organization_trails(&mut accounts);
+    accounts
 }
 
 /// Why one account could not be collected; kept in the inventory as that account's error.
@@ -134,6 +147,8 @@ struct Collected {
     trails: Vec<Trail>,
     log_buckets: Vec<LogBucket>,
     trail_keys: Vec<TrailKey>,
+    /// When its trails had been read: the account's own time for every time-based condition.
+    collected_at: Option<DateTime<Utc>>,
 }
 
 async fn collect_account(
@@ -145,7 +160,18 @@ async fn collect_account(
     shared: &SharedTrails,
 ) -> Result<Collected, CollectError> {
     let credentials = credentials_for(sts, caller, account_id, &options.role).await?;
-    let trails = collect_trails(aws, credentials.clone(), options, shared).await?;
+    let listing = listing_region(caller.partition(), &options.regions, aws.region());
+    let trails = collect_trails(
+        aws,
+        credentials.clone(),
+        account_id,
+        listing,
+        options,
+        shared,
+    )
+    .await?;
+    // Stamped once the trails are read, so a delivery's age is never understated.
+    let collected_at = Some(Utc::now());
 
     // Each distinct bucket and key once, read with this account's access.
     let mut bucket_names: Vec<&str> = trails
@@ -176,18 +202,20 @@ async fn collect_account(
         trails,
         log_buckets,
         trail_keys,
+        collected_at,
     })
 }
 
 async fn collect_trails(
     aws: &Aws,
     credentials: Option<Credentials>,
+    account_id: &str,
+    listing_region: &str,
     options: &CollectOptions,
     shared: &SharedTrails,
 ) -> Result<Vec<Trail>, CallError> {
     let clients = RegionalClients::new(aws, credentials);
-    // ListTrails answers for every region from any one of them.
-    let listing_region = aws.region();
+    // ListTrails answers for every region from any one of them; DescribeTrails too, given ARNs.
     let lister = clients.get(listing_region);
 
     let listed = lister
@@ -198,78 +226,248 @@ async fn collect_trails(
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(|e| CallError::new("cloudtrail:ListTrails", &e))?;
-    let arns: Vec<String> = listed
-        .iter()
-        .filter_map(|t| t.trail_arn().map(str::to_string))
-        .collect();
+    let mut arns: Vec<String> = Vec::new();
+    for trail in &listed {
+        if let Some(arn) = trail.trail_arn() {
+            if !arns.iter().any(|a| a == arn) {
+                arns.push(arn.to_string());
+            }
+        }
+    }
     if arns.is_empty() {
         return Ok(Vec::new());
     }
     let described = lister
         .describe_trails()
-        .set_trail_name_list(Some(arns))
+        .set_trail_name_list(Some(arns.clone()))
         .include_shadow_trails(true)
         .send()
         .await
         .map_err(|e| CallError::new("cloudtrail:DescribeTrails", &e))?;
 
-    let mut seen = Vec::new();
-    let mut in_scope = Vec::new();
-    for trail in described.trail_list() {
-        let (Some(arn), Some(home)) = (trail.trail_arn(), trail.home_region()) else {
+    // In ListTrails' order: each trail to read, or kept as listed but not described.
+    let mut found = Vec::new();
+    for arn in &arns {
+        let Some(trail) = described
+            .trail_list()
+            .iter()
+            .find(|t| t.trail_arn() == Some(arn.as_str()))
+        else {
+            // DescribeTrails leaves out, without an error, what it cannot resolve: "information
+            // is returned only if the names match"
+            // (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DescribeTrails.html).
+            // Such a trail is kept, unread, never dropped without a word.
+            let summary = listed.iter().find(|t| t.trail_arn() == Some(arn.as_str()));
+            found.push(Found::NotDescribed(Box::new(not_described(
+                arn,
+                summary.and_then(|t| t.name()),
+                summary.and_then(|t| t.home_region()),
+                listing_region,
+            ))));
+            continue;
+        };
+        let Some(home) = trail.home_region() else {
             continue;
         };
         let covers_audited_region = trail.is_multi_region_trail().unwrap_or(false)
             || options.regions.iter().any(|r| r == home);
-        if covers_audited_region && !seen.contains(&arn) {
-            seen.push(arn);
-            in_scope.push(trail);
+        // A single-region trail homed in us-east-1 receives the account's global service events
+        // even when us-east-1 is not audited: CT-005 needs it.
+        let carries_global_events = home == GLOBAL_SERVICE_EVENTS_REGION
+            && trail.include_global_service_events().unwrap_or(false);
+        if covers_audited_region || carries_global_events {
+            found.push(Found::Described(trail));
         }
     }
 
-    let details = in_scope.iter().map(|trail| {
-        let client = clients.get(trail.home_region().unwrap_or(listing_region));
-        async move { trail_details(&client, trail, shared).await }
+    let details = found.into_iter().map(|found| {
+        let clients = &clients;
+        async move {
+            let trail = match found {
+                Found::NotDescribed(trail) => return *trail,
+                Found::Described(trail) => trail,
+            };
+            let client = clients.get(trail.home_region().unwrap_or(listing_region));
+            let arn = trail.trail_arn().unwrap_or_default();
+            let state = if trail.is_organization_trail().unwrap_or(false) {
+                shared.organization_trail(&client, trail, account_id).await
+            } else {
+                trail_state(&client, arn).await
+            };
+            described_trail(trail, state)
+        }
     });
-    futures::future::try_join_all(details).await
+    Ok(futures::future::join_all(details).await)
 }
 
-/// A trail's status and selectors: what `GetTrailStatus` and `GetEventSelectors` say.
-type TrailState = (TrailStatus, EventSelectors);
-
-/// Organization trails live in the management account and cover every member: their state is
-/// fetched once per run, by whichever account asks first, and shared with the others.
-#[derive(Default)]
-struct SharedTrails {
-    fetched: Mutex<HashMap<String, Arc<OnceCell<TrailState>>>>,
+/// A listed trail, as `DescribeTrails` answered for it or not.
+enum Found<'a> {
+    Described(&'a aws::Trail),
+    NotDescribed(Box<Trail>),
 }
 
-impl SharedTrails {
-    fn cell(&self, arn: &str) -> Arc<OnceCell<TrailState>> {
-        let mut fetched = self.fetched.lock().expect("shared trail lock");
-        fetched.entry(arn.to_string()).or_default().clone()
+/// A trail `ListTrails` named and `DescribeTrails` did not return: only its name, ARN and home
+/// region are known.
+fn not_described(
+    arn: &str,
+    name: Option<&str>,
+    home_region: Option<&str>,
+    listing_region: &str,
+) -> Trail {
+    Trail {
+        name: name
+            .map(str::to_string)
+            .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(arn).to_string()),
+        arn: arn.to_string(),
+        home_region: home_region
+            .map(str::to_string)
+            .unwrap_or_else(|| arn.split(':').nth(3).unwrap_or_default().to_string()),
+        is_multi_region: false,
+        is_organization_trail: false,
+        include_global_service_events: false,
+        log_file_validation_enabled: false,
+        s3_bucket_name: None,
+        s3_key_prefix: None,
+        sns_topic_arn: None,
+        kms_key_id: None,
+        cloudwatch_logs_log_group_arn: None,
+        cloudwatch_logs_role_arn: None,
+        has_insight_selectors: false,
+        status: TrailStatus::default(),
+        event_selectors: EventSelectors::default(),
+        unread: vec![UnreadCall {
+            call: TrailCall::DescribeTrails,
+            error: format!(
+                "cloudtrail:DescribeTrails in {listing_region} did not return this trail, which \
+                 cloudtrail:ListTrails named (deleted or replaced during the scan, or not \
+                 describable by this account): its settings, status and event selectors are unknown"
+            ),
+        }],
     }
 }
 
-async fn trail_details(
-    client: &Client,
-    trail: &aws::Trail,
-    shared: &SharedTrails,
-) -> Result<Trail, CallError> {
-    let arn = trail.trail_arn().unwrap_or_default();
-    let (status, event_selectors) = if trail.is_organization_trail().unwrap_or(false) {
-        // A failed fetch is not kept: the next member tries again with its own access.
-        shared
-            .cell(arn)
-            .get_or_try_init(|| trail_state(client, arn))
-            .await?
+/// A trail's status and selectors, each as read or as the failure that kept it unread.
+#[derive(Clone)]
+struct TrailState {
+    status: Result<TrailStatus, UnreadCall>,
+    selectors: Result<EventSelectors, UnreadCall>,
+}
+
+impl TrailState {
+    /// Neither read, for one reason.
+    fn unread(reason: impl Fn(TrailCall) -> String) -> Self {
+        TrailState {
+            status: Err(UnreadCall {
+                call: TrailCall::GetTrailStatus,
+                error: reason(TrailCall::GetTrailStatus),
+            }),
+            selectors: Err(UnreadCall {
+                call: TrailCall::GetEventSelectors,
+                error: reason(TrailCall::GetEventSelectors),
+            }),
+        }
+    }
+}
+
+/// Organization trails are owned by the management account and apply to every member. A
+/// member's GetTrailStatus and GetEventSelectors on the owner's ARN are refused
+/// (CloudTrailARNInvalidException, "AccountID in ARN is wrong": reported in
+/// turbot/steampipe-plugin-aws#577 and Cloud Custodian PR #6394; Security Hub too "can only
+/// generate findings for the account that owns the trail",
+/// https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html), so their
+/// state is read once per run with the owner's credentials (the caller's when the caller owns
+/// it, else the audit role assumed in the owner) and shared with every member. A failure is kept
+/// too: members are never asked instead.
+struct SharedTrails {
+    aws: Aws,
+    sts: aws_sdk_sts::Client,
+    caller: Caller,
+    role: AuditRole,
+    fetched: Once<TrailState>,
+    /// Credentials in each owner account, obtained once.
+    owners: Once<Result<Option<Credentials>, AssumeError>>,
+}
+
+/// One value per key, computed once by whichever task asks first.
+type Once<T> = Mutex<HashMap<String, Arc<OnceCell<T>>>>;
+
+impl SharedTrails {
+    fn new(aws: &Aws, sts: &aws_sdk_sts::Client, caller: &Caller, role: &AuditRole) -> Self {
+        SharedTrails {
+            aws: aws.clone(),
+            sts: sts.clone(),
+            caller: caller.clone(),
+            role: role.clone(),
+            fetched: Mutex::default(),
+            owners: Mutex::default(),
+        }
+    }
+
+    fn cell<T>(cells: &Once<T>, key: &str) -> Arc<OnceCell<T>> {
+        let mut cells = cells.lock().expect("shared trail lock");
+        cells.entry(key.to_string()).or_default().clone()
+    }
+
+    /// The organization trail's state, read as its owner. `reader` is the account whose
+    /// collection asks, and `reader_client` its client in the trail's home region: used only when
+    /// that account owns the trail.
+    async fn organization_trail(
+        &self,
+        reader_client: &Client,
+        trail: &aws::Trail,
+        reader: &str,
+    ) -> TrailState {
+        let arn = trail.trail_arn().unwrap_or_default();
+        let owner = arn.split(':').nth(4).unwrap_or_default().to_string();
+        let home = trail.home_region().unwrap_or_default().to_string();
+        Self::cell(&self.fetched, arn)
+            .get_or_init(|| async {
+                if owner == reader {
+                    return trail_state(reader_client, arn).await;
+                }
+                match self.owner_credentials(&owner).await {
+                    Ok(credentials) => {
+                        let client = self.aws.cloudtrail(&home, credentials);
+                        trail_state(&client, arn).await
+                    }
+                    // One reason for both calls, so the evidence states it once.
+                    Err(error) => TrailState::unread(|_| {
+                        format!(
+                            "cloudtrail:GetTrailStatus and cloudtrail:GetEventSelectors on {arn} \
+                             not attempted: an organization trail's status and event selectors \
+                             can be read only with its owner's credentials (CloudTrail refuses \
+                             members with CloudTrailARNInvalidException), and its owner, the \
+                             management account {owner}, could not be entered: {error}"
+                        )
+                    }),
+                }
+            })
+            .await
             .clone()
-    } else {
-        trail_state(client, arn).await?
-    };
-    Ok(Trail {
+    }
+
+    async fn owner_credentials(&self, owner: &str) -> Result<Option<Credentials>, AssumeError> {
+        Self::cell(&self.owners, owner)
+            .get_or_init(|| credentials_for(&self.sts, &self.caller, owner, &self.role))
+            .await
+            .clone()
+    }
+}
+
+/// The SDK's trail and what its status and selectors calls said → the inventory's trail.
+fn described_trail(trail: &aws::Trail, state: TrailState) -> Trail {
+    let mut unread = Vec::new();
+    let status = state.status.unwrap_or_else(|failed| {
+        unread.push(failed);
+        TrailStatus::default()
+    });
+    let event_selectors = state.selectors.unwrap_or_else(|failed| {
+        unread.push(failed);
+        EventSelectors::default()
+    });
+    Trail {
         name: trail.name().unwrap_or_default().to_string(),
-        arn: arn.to_string(),
+        arn: trail.trail_arn().unwrap_or_default().to_string(),
         home_region: trail.home_region().unwrap_or_default().to_string(),
         is_multi_region: trail.is_multi_region_trail().unwrap_or(false),
         is_organization_trail: trail.is_organization_trail().unwrap_or(false),
@@ -284,20 +482,19 @@ async fn trail_details(
         has_insight_selectors: trail.has_insight_selectors().unwrap_or(false),
         status,
         event_selectors,
-    })
+        unread,
+    }
 }
 
-async fn trail_state(client: &Client, arn: &str) -> Result<TrailState, CallError> {
+/// `GetTrailStatus` and `GetEventSelectors` on one trail, in its home region; each failure is
+/// kept as that call's answer, not the account's.
+async fn trail_state(client: &Client, arn: &str) -> TrailState {
     let (status, selectors) = tokio::join!(
         client.get_trail_status().name(arn).send(),
         client.get_event_selectors().trail_name(arn).send(),
     );
-    let status =
-        status.map_err(|e| CallError::new(format!("cloudtrail:GetTrailStatus on {arn}"), &e))?;
-    let selectors = selectors
-        .map_err(|e| CallError::new(format!("cloudtrail:GetEventSelectors on {arn}"), &e))?;
-    Ok((
-        TrailStatus {
+    let status = status
+        .map(|status| TrailStatus {
             is_logging: status.is_logging().unwrap_or(false),
             latest_delivery_time: time(status.latest_delivery_time()),
             latest_delivery_error: non_empty(status.latest_delivery_error()),
@@ -309,8 +506,13 @@ async fn trail_state(client: &Client, arn: &str) -> Result<TrailState, CallError
             ),
             start_logging_time: time(status.start_logging_time()),
             stop_logging_time: time(status.stop_logging_time()),
-        },
-        EventSelectors {
+        })
+        .map_err(|e| UnreadCall {
+            call: TrailCall::GetTrailStatus,
+            error: CallError::new(format!("cloudtrail:GetTrailStatus on {arn}"), &e).to_string(),
+        });
+    let selectors = selectors
+        .map(|selectors| EventSelectors {
             basic: selectors
                 .event_selectors()
                 .iter()
@@ -321,8 +523,12 @@ async fn trail_state(client: &Client, arn: &str) -> Result<TrailState, CallError
                 .iter()
                 .map(advanced_selector)
                 .collect(),
-        },
-    ))
+        })
+        .map_err(|e| UnreadCall {
+            call: TrailCall::GetEventSelectors,
+            error: CallError::new(format!("cloudtrail:GetEventSelectors on {arn}"), &e).to_string(),
+        });
+    TrailState { status, selectors }
 }
 
 /// One CloudTrail client per region for one account, built on first use and reused.
@@ -392,6 +598,9 @@ fn advanced_selector(selector: &aws::AdvancedEventSelector) -> AdvancedEventSele
                 not_starts_with: f.not_starts_with().to_vec(),
                 ends_with: f.ends_with().to_vec(),
                 not_ends_with: f.not_ends_with().to_vec(),
+                // The SDK drops an operator it does not model; an empty field selector is how
+                // that shows, and the rules count it as not understood.
+                other_operators: Default::default(),
             })
             .collect(),
     }

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::output::{Out, Output, RenderError};
-use super::present::{control_label, waiver_sentence};
+use super::present::{control_label, summary_with_warnings, waiver_sentence};
 use crate::findings::{Finding, Report, Severity, Status};
 
 /// BatchImportFindings takes at most 100 findings per call.
@@ -108,7 +108,7 @@ fn record(report: &Report, finding: &Finding, product_arn: &str, region: &str) -
         "UpdatedAt": report.generated_at.to_rfc3339(),
         "Severity": { "Label": severity },
         "Title": at_most(&finding.title, 256),
-        "Description": at_most(&finding.evidence.summary, 1024),
+        "Description": at_most(&summary_with_warnings(&finding.evidence), 1024),
         "Remediation": { "Recommendation": { "Text": at_most(&finding.remediation, 512) } },
         "ProductFields": product_fields,
         "Resources": [{

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::output::{Out, Output, RenderError};
-use super::present::{control_label, waiver_sentence};
+use super::present::{control_label, summary_with_warnings, waiver_sentence};
 use crate::findings::{Finding, Report, Severity, Status};
 use crate::model::{Account, Audit};
 
@@ -128,14 +128,7 @@ impl<'a> Row<'a> {
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
-            Column::Evidence => {
-                let mut evidence = finding.evidence.summary.clone();
-                for warning in &finding.evidence.warnings {
-                    evidence.push_str("\nWARNING: ");
-                    evidence.push_str(warning);
-                }
-                Cow::Owned(evidence)
-            }
+            Column::Evidence => summary_with_warnings(&finding.evidence),
             Column::Remediation => Cow::Borrowed(&finding.remediation),
             Column::CollectedAt => Cow::Borrowed(self.collected_at),
             Column::Waiver => Cow::Owned(

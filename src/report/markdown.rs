@@ -41,6 +41,22 @@ pub fn catalogue_markdown(rules: &[&RuleMeta]) -> String {
             controls
         ));
     }
+    out.push_str(
+        "\n## How each rule reads its sources\n\n\
+         Every rule judges the trails that cover an audited region (and a single-region trail \
+         homed in us-east-1, which receives the account's global service events). When a call \
+         about one trail fails, what the other trails prove still stands: a rule whose answer \
+         depends on the trail that could not be read is ERROR, naming the trail and the call, \
+         never a PASS or FAIL built on what was not read. Times (\"within 24 hours\") are judged \
+         against the time each account was collected.\n",
+    );
+    for rule in rules {
+        out.push_str(&format!(
+            "\n### {}\n\n{}\n",
+            escape(&rule.id),
+            escape(&rule.rationale)
+        ));
+    }
     out
 }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::output::{Out, Output, RenderError};
-use super::present::control_label;
+use super::present::{control_label, summary_with_warnings};
 use crate::findings::{Finding, Report, Severity, Status};
 
 const OCSF_VERSION: &str = "1.5.0";
@@ -108,7 +108,7 @@ fn record<'a>(report: &'a Report, finding: &'a Finding, time: i64) -> Record<'a>
         finding_info: json!({
             "uid": uid,
             "title": finding.title,
-            "desc": finding.evidence.summary,
+            "desc": summary_with_warnings(&finding.evidence),
             "types": ["Software and Configuration Checks"],
             "created_time": time,
             "created_time_dt": report.collected_at.to_rfc3339(),

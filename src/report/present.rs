@@ -1,6 +1,8 @@
 //! The small mappings every renderer shares, so a finding reads the same in each format.
 
-use crate::findings::{Control, RegionCoverage, Waiver};
+use std::borrow::Cow;
+
+use crate::findings::{Control, Evidence, RegionCoverage, Waiver};
 
 /// "RW" reads and writes, "R" or "W" one of them, "" none: a cell of the coverage matrix.
 pub fn coverage_mark(region: &RegionCoverage) -> &'static str {
@@ -18,6 +20,20 @@ pub fn waiver_sentence(waiver: &Waiver) -> String {
         "{} (approved by {}, until {})",
         waiver.reason, waiver.approver, waiver.expires
     )
+}
+
+/// The evidence summary followed by one "WARNING: ..." line per warning, so a warning on a
+/// passing finding is never left out of a format that shows only one text.
+pub fn summary_with_warnings(evidence: &Evidence) -> Cow<'_, str> {
+    if evidence.warnings.is_empty() {
+        return Cow::Borrowed(&evidence.summary);
+    }
+    let mut text = evidence.summary.clone();
+    for warning in &evidence.warnings {
+        text.push_str("\nWARNING: ");
+        text.push_str(warning);
+    }
+    Cow::Owned(text)
 }
 
 /// "framework id", as the CSV, OCSF and ASFF list a control.

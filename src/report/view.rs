@@ -42,6 +42,10 @@ pub struct PageView<'a> {
     pub rules: Vec<RuleView<'a>>,
     pub frameworks: Vec<TallyView<'a>>,
     pub failures: Vec<RuleFailures<'a>>,
+    /// Warnings on findings of any status (a pass with a delivery error, duplicated global
+    /// events...): the first `LIST_LIMIT`, and how many more there are.
+    pub warnings: Vec<WarningRef<'a>>,
+    pub more_warnings: usize,
     /// Accounts that were not audited, or could not be: listed on the page itself.
     pub not_audited: Vec<AccountRef<'a>>,
     pub coverage: CoverageView<'a>,
@@ -193,6 +197,15 @@ pub struct RuleFailures<'a> {
 }
 
 #[derive(Serialize)]
+pub struct WarningRef<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub title: &'a str,
+    pub status: &'static str,
+    pub warning: &'a str,
+}
+
+#[derive(Serialize)]
 pub struct AccountRef<'a> {
     pub id: &'a str,
     pub name: &'a str,
@@ -306,6 +319,18 @@ impl<'a> ReportView<'a> {
             })
             .collect();
 
+        let mut warnings = report.findings.iter().flat_map(|f| {
+            f.evidence.warnings.iter().map(|warning| WarningRef {
+                id: &f.account_id,
+                name: &f.account_name,
+                title: &f.title,
+                status: f.status.as_str(),
+                warning,
+            })
+        });
+        let shown_warnings: Vec<WarningRef> = warnings.by_ref().take(LIST_LIMIT).collect();
+        let more_warnings = warnings.count();
+
         let not_audited = accounts
             .iter()
             .filter(|a| a.state != AuditState::Audited)
@@ -381,6 +406,8 @@ impl<'a> ReportView<'a> {
                 .map(TallyView::new)
                 .collect(),
             failures,
+            warnings: shown_warnings,
+            more_warnings,
             not_audited,
             coverage: coverage_view(report),
             waivers: &report.waivers,

@@ -10,23 +10,23 @@ use crate::model::{
     FieldSelector, LogBucket, PublicAccessBlock, Readable, Trail, TrailKey, TrailStatus,
 };
 
-const ACCOUNT: &str = "111111111111";
-const KEY: &str = "arn:aws:kms:us-east-1:111111111111:key/1234abcd";
+pub(super) const ACCOUNT: &str = "111111111111";
+pub(super) const KEY: &str = "arn:aws:kms:us-east-1:111111111111:key/1234abcd";
 
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     "2026-11-01T12:00:00Z".parse().unwrap()
 }
 
 /// One account with everything the catalogue asks for.
-struct Account {
-    trails: Vec<Trail>,
-    log_buckets: Vec<LogBucket>,
-    trail_keys: Vec<TrailKey>,
-    regions: Vec<String>,
+pub(super) struct Account {
+    pub(super) trails: Vec<Trail>,
+    pub(super) log_buckets: Vec<LogBucket>,
+    pub(super) trail_keys: Vec<TrailKey>,
+    pub(super) regions: Vec<String>,
 }
 
 impl Account {
-    fn by_the_book() -> Self {
+    pub(super) fn by_the_book() -> Self {
         Account {
             trails: vec![trail("main", "us-east-1", true)],
             log_buckets: vec![bucket("main-logs", good_bucket())],
@@ -38,7 +38,7 @@ impl Account {
         }
     }
 
-    fn run(&self, rule: &str) -> Verdict {
+    pub(super) fn run(&self, rule: &str) -> Verdict {
         let rule = catalogue()
             .iter()
             .find(|r| r.meta.id == rule)
@@ -53,12 +53,12 @@ impl Account {
         })
     }
 
-    fn status(&self, rule: &str) -> Status {
+    pub(super) fn status(&self, rule: &str) -> Status {
         self.run(rule).status
     }
 }
 
-fn trail(name: &str, home: &str, multi_region: bool) -> Trail {
+pub(super) fn trail(name: &str, home: &str, multi_region: bool) -> Trail {
     Trail {
         name: name.into(),
         arn: format!("arn:aws:cloudtrail:{home}:{ACCOUNT}:trail/{name}"),
@@ -94,10 +94,11 @@ fn trail(name: &str, home: &str, multi_region: bool) -> Trail {
             }],
             advanced: vec![],
         },
+        unread: vec![],
     }
 }
 
-fn good_bucket() -> BucketAccess {
+pub(super) fn good_bucket() -> BucketAccess {
     BucketAccess {
         public_access_block: Some(PublicAccessBlock {
             block_public_acls: true,
@@ -111,7 +112,7 @@ fn good_bucket() -> BucketAccess {
     }
 }
 
-fn bucket(name: &str, access: BucketAccess) -> LogBucket {
+pub(super) fn bucket(name: &str, access: BucketAccess) -> LogBucket {
     LogBucket {
         name: name.into(),
         access: Readable::Read(access),

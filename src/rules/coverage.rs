@@ -14,12 +14,32 @@ pub fn region_coverage(trails: &[Trail], regions: &[String]) -> Vec<RegionCovera
                 trails: Vec::new(),
                 reads: false,
                 writes: false,
+                unread: Vec::new(),
             };
-            for trail in trails.iter().filter(|t| t.is_logging() && t.covers(region)) {
-                let recorded = management_events(&trail.event_selectors);
-                if !recorded.any {
-                    continue;
-                }
+            for trail in trails {
+                // A trail that may cover the region but could not be read adds nothing, and is
+                // named so that a gap it might fill is not reported as a gap.
+                let read = trail.covers(region).and_then(|covers| {
+                    if !covers {
+                        return Ok(None);
+                    }
+                    if !trail.logging()? {
+                        return Ok(None);
+                    }
+                    Ok(Some(management_events(trail.read_selectors()?)))
+                });
+                let recorded = match read {
+                    Ok(Some(recorded)) if recorded.any => recorded,
+                    Ok(_) => continue,
+                    Err(unread) => {
+                        covered.unread.push(format!(
+                            "{} ({})",
+                            trail.name,
+                            unread.call.operation()
+                        ));
+                        continue;
+                    }
+                };
                 let via = if trail.is_organization_trail {
                     "organization"
                 } else if trail.is_multi_region {

@@ -2,38 +2,39 @@
 //! every bucket by a multi-region logging trail.
 
 use super::selectors::s3_object_events;
-use super::verdict::{fix_on_logging_trail, judge, trail_command, verdict, AccountTrails, Verdict};
+use super::verdict::{
+    fix_on_logging_trail, judge, trail_command, verdict, AccountTrails, TrailGaps, Verdict,
+};
 
 fn s3_data_events(account: &AccountTrails, writes: bool) -> Verdict {
     let kind = if writes { "writes" } else { "reads" };
     let trails = judge(account, |trail| {
-        let events = s3_object_events(&trail.event_selectors);
-        let recorded = if writes {
-            events.all_bucket_writes
-        } else {
-            events.all_bucket_reads
-        };
-        let mut gaps = Vec::new();
-        if !trail.is_multi_region {
-            gaps.push(format!("single-region trail (home {})", trail.home_region));
+        let mut gaps = TrailGaps::default();
+        gaps.when(!trail.is_multi_region, || {
+            format!("single-region trail (home {})", trail.home_region)
+        });
+        if let Some(logging) = gaps.read(trail.logging()) {
+            gaps.when(!logging, || "not logging".into());
         }
-        if !trail.is_logging() {
-            gaps.push("not logging".into());
+        let events = gaps.read(trail.read_selectors()).map(s3_object_events);
+        if let Some(events) = &events {
+            let recorded = if writes {
+                events.all_bucket_writes
+            } else {
+                events.all_bucket_reads
+            };
+            gaps.when(!recorded, || {
+                format!("S3 object events recorded: {}", events.describe())
+            });
         }
-        if !recorded {
-            gaps.push(format!("S3 object events recorded: {}", events.describe()));
-        }
-        if gaps.is_empty() {
-            Ok(format!(
-                "multi-region, logging, S3 object events: {}",
-                events.describe()
-            ))
-        } else {
-            Err(gaps)
-        }
+        gaps.judged(|| {
+            let events = events.map(|e| e.describe()).unwrap_or_default();
+            format!("multi-region, logging, S3 object events: {events}")
+        })
     });
     let read_only = if writes { "false" } else { "true" };
     verdict(
+        account,
         trails,
         &format!("S3 object-level {kind} recorded for every bucket by"),
         &format!("No multi-region logging trail records S3 object-level {kind} for every bucket"),

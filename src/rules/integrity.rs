@@ -2,7 +2,8 @@
 //! key's rotation, and the log bucket's exposure and access logging.
 
 use super::verdict::{
-    create_trail_command, every_trail, judge, trail_command, AccountTrails, Verdict, NO_TRAIL,
+    create_trail_command, every_trail, judge, trail_command, AccountTrails, Judged, Verdict,
+    NO_TRAIL,
 };
 use crate::findings::{Evidence, Status, TrailEvidence};
 use crate::model::{BucketAccess, LogBucket, Readable, Trail};
@@ -44,8 +45,11 @@ fn every_trail_setting(
     (pass, fail): (&str, &str),
     option: &str,
 ) -> Verdict {
-    let trails = judge(account, |trail| setting(trail).map_err(|gap| vec![gap]));
-    every_trail(trails, pass, fail, |failing| {
+    let trails = judge(account, |trail| match setting(trail) {
+        Ok(detail) => Judged::Meets(detail),
+        Err(gap) => Judged::FallsShort(vec![gap]),
+    });
+    every_trail(account, trails, pass, fail, |failing| {
         failing
             .iter()
             .filter_map(|evidence| account.trails.iter().find(|t| t.arn == evidence.arn))
@@ -134,7 +138,15 @@ where
     Fix: Fn(&[String]) -> String,
 {
     let (mut trails, mut failing, mut unreadable) = (Vec::new(), Vec::new(), Vec::new());
+    let mut undescribed = Vec::new();
     for trail in account.trails {
+        // A trail DescribeTrails did not return has no known bucket or key: undecided, like a
+        // resource that could not be read.
+        if let Err(unread) = trail.described() {
+            undescribed.push(format!("{} ({})", trail.name, unread.error));
+            trails.push(TrailEvidence::unread(trail, unread.error.clone()));
+            continue;
+        }
         let Some(resource) = (rule.resource_of)(trail) else {
             failing.push(trail.name.clone());
             trails.push(TrailEvidence::of(trail, false, rule.missing.to_string()));
@@ -174,14 +186,21 @@ where
             Status::Fail,
             format!("{} {}", rule.fail, failing.join(", ")),
         )
-    } else if !unreadable.is_empty() {
-        (
-            Status::Error,
-            format!(
+    } else if !unreadable.is_empty() || !undescribed.is_empty() {
+        let mut parts = Vec::new();
+        if !unreadable.is_empty() {
+            parts.push(format!(
                 "Not verifiable from this account: {} (often in a central log-archive account; audit it from its owner)",
                 unreadable.join(", ")
-            ),
-        )
+            ));
+        }
+        if !undescribed.is_empty() {
+            parts.push(format!(
+                "Undecided: trail(s) not described, so their bucket or key is unknown: {}",
+                undescribed.join("; ")
+            ));
+        }
+        (Status::Error, parts.join(". "))
     } else {
         (Status::Pass, rule.pass.to_string())
     };

@@ -12,6 +12,8 @@ mod monitoring;
 #[cfg(test)]
 mod seed_tests;
 pub mod selectors;
+#[cfg(test)]
+mod unread_tests;
 pub mod verdict;
 
 use std::sync::{Arc, OnceLock};

@@ -52,6 +52,7 @@ fn good_trail(name: &str) -> Trail {
             basic: vec![selector("All", true)],
             advanced: vec![],
         },
+        unread: vec![],
     }
 }
 
@@ -238,29 +239,6 @@ fn cis_3_4_judges_freshness_at_collection_time_not_now() {
 }
 
 #[test]
-fn ct_005_fails_a_single_region_trail_homed_outside_us_east_1() {
-    let mut regional = good_trail("eu");
-    regional.is_multi_region = false;
-    regional.home_region = "eu-west-1".into();
-    let verdict = run(CT_005, &[regional.clone()]);
-    assert!(!passes(&verdict));
-    assert!(
-        verdict.evidence.trails[0]
-            .detail
-            .contains("recorded in us-east-1 only"),
-        "{}",
-        verdict.evidence.trails[0].detail
-    );
-    assert!(verdict
-        .fix
-        .unwrap()
-        .ends_with("--include-global-service-events --is-multi-region-trail"));
-    // Homed in us-east-1, or multi-Region, it receives them.
-    regional.home_region = "us-east-1".into();
-    assert!(passes(&run(CT_005, &[regional])));
-}
-
-#[test]
 fn ct_005_passes_with_a_second_trail_without_global_events() {
     let mut second = good_trail("second");
     second.include_global_service_events = false;
@@ -306,4 +284,163 @@ fn ct_010_fails_a_data_events_only_trail() {
     assert!(verdict.evidence.trails[0]
         .detail
         .contains("no management events"));
+}
+
+// Global service events since 2021-11-22 (issue 14, item 1).
+
+#[test]
+fn ct_005_fails_a_single_region_trail_homed_outside_us_east_1_and_makes_it_multi_region() {
+    let mut regional = good_trail("eu");
+    regional.is_multi_region = false;
+    regional.home_region = "eu-west-1".into();
+    let verdict = run(CT_005, &[regional]);
+    assert_eq!(verdict.status, Status::Fail);
+    let detail = &verdict.evidence.trails[0].detail;
+    assert!(
+        detail.contains("homed in eu-west-1") && detail.contains("in us-east-1 only"),
+        "{detail}"
+    );
+    let fix = verdict.fix.unwrap();
+    assert!(
+        fix.starts_with(
+            "aws cloudtrail update-trail --region eu-west-1 --name eu --is-multi-region-trail"
+        ),
+        "{fix}"
+    );
+}
+
+#[test]
+fn ct_005_passes_a_single_region_trail_homed_in_us_east_1() {
+    let mut regional = good_trail("use1");
+    regional.is_multi_region = false;
+    let verdict = run(CT_005, &[regional]);
+    assert!(passes(&verdict), "{}", verdict.evidence.summary);
+    assert!(verdict.evidence.trails[0]
+        .detail
+        .contains("single-region in us-east-1"));
+}
+
+#[test]
+fn ct_005_fails_a_trail_that_records_no_management_events_whatever_its_flag() {
+    let mut data_only = good_trail("data");
+    data_only.event_selectors.basic = vec![selector("All", false)];
+    let verdict = run(CT_005, &[data_only]);
+    assert_eq!(verdict.status, Status::Fail);
+    assert!(verdict.evidence.trails[0]
+        .detail
+        .contains("no global service events either"));
+    assert!(verdict.fix.unwrap().contains("put-event-selectors"));
+}
+
+#[test]
+fn ct_005_does_not_count_a_regional_trail_outside_us_east_1_as_a_duplicate_carrier() {
+    let mut regional = good_trail("eu");
+    regional.is_multi_region = false;
+    regional.home_region = "eu-west-1".into();
+    let verdict = run(CT_005, &[good_trail("main"), regional]);
+    assert!(passes(&verdict));
+    assert!(
+        verdict.evidence.warnings.is_empty(),
+        "{:?}",
+        verdict.evidence.warnings
+    );
+}
+
+// CloudWatch Logs on the trail that matters (issue 14, item 2).
+
+#[test]
+fn cis_3_4_does_not_count_a_log_group_on_a_data_events_only_trail() {
+    let mut management = good_trail("management");
+    management.cloudwatch_logs_log_group_arn = None;
+    let mut data_only = good_trail("data");
+    data_only.event_selectors.basic = vec![selector("All", false)];
+    let verdict = run(CIS_3_4, &[management, data_only]);
+    assert_eq!(verdict.status, Status::Fail);
+    assert!(verdict.evidence.trails[1]
+        .detail
+        .contains("records no management events"));
+    // The fix attaches the log group to the trail recording management events.
+    assert!(verdict
+        .fix
+        .unwrap()
+        .contains("update-trail --region us-east-1 --name management --cloud-watch-logs"));
+}
+
+#[test]
+fn cis_3_4_passes_a_recent_delivery_that_reports_an_error_with_a_warning() {
+    let mut trail = good_trail("main");
+    trail.status.latest_cloudwatch_logs_delivery_error = Some("AccessDeniedException".into());
+    let verdict = run(CIS_3_4, &[trail]);
+    assert!(passes(&verdict));
+    assert_eq!(verdict.evidence.warnings.len(), 1);
+    assert!(verdict.evidence.warnings[0].contains("AccessDeniedException"));
+}
+
+#[test]
+fn cis_3_4_fails_a_stale_delivery_and_names_its_error() {
+    let mut trail = good_trail("main");
+    trail.status.latest_cloudwatch_logs_delivery_time = Some(now() - Duration::hours(30));
+    trail.status.latest_cloudwatch_logs_delivery_error = Some("LogGroupNotFound".into());
+    let verdict = run(CIS_3_4, &[trail]);
+    assert_eq!(verdict.status, Status::Fail);
+    let detail = &verdict.evidence.trails[0].detail;
+    assert!(
+        detail.contains("30 hours before this account was collected"),
+        "{detail}"
+    );
+    assert!(detail.contains("LogGroupNotFound"), "{detail}");
+    assert!(verdict.evidence.warnings.is_empty());
+}
+
+#[test]
+fn cis_3_4_fails_a_stopped_trail_with_a_fresh_group() {
+    let mut trail = good_trail("main");
+    trail.status.is_logging = false;
+    assert_eq!(run(CIS_3_4, &[trail]).status, Status::Fail);
+}
+
+// Fail closed on selectors orgtrail does not know (issue 14, item 8).
+
+#[test]
+fn an_unknown_read_write_type_records_nothing_and_is_named() {
+    let mut trail = good_trail("main");
+    trail.event_selectors.basic = vec![selector("Sometimes", true)];
+    for rule in [CIS_3_1, CT_010, CT_005, CIS_3_4] {
+        let verdict = run(rule, &[trail.clone()]);
+        assert_eq!(verdict.status, Status::Fail, "{rule}");
+        assert!(
+            verdict.evidence.trails[0].detail.contains("'Sometimes'"),
+            "{rule}: {}",
+            verdict.evidence.trails[0].detail
+        );
+    }
+}
+
+#[test]
+fn an_unknown_advanced_field_on_a_management_selector_records_nothing() {
+    let mut trail = good_trail("main");
+    trail.event_selectors = EventSelectors {
+        basic: vec![],
+        advanced: vec![AdvancedEventSelector {
+            name: Some("console logins".into()),
+            field_selectors: vec![
+                FieldSelector {
+                    field: "eventCategory".into(),
+                    equals: vec!["Management".into()],
+                    ..FieldSelector::default()
+                },
+                FieldSelector {
+                    field: "eventName".into(),
+                    equals: vec!["ConsoleLogin".into()],
+                    ..FieldSelector::default()
+                },
+            ],
+        }],
+    };
+    let verdict = run(CIS_3_1, &[trail.clone()]);
+    assert_eq!(verdict.status, Status::Fail);
+    assert!(verdict.evidence.trails[0]
+        .detail
+        .contains("field eventName"));
+    assert_eq!(run(CT_010, &[trail]).status, Status::Fail);
 }

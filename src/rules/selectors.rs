@@ -3,6 +3,14 @@
 //! Basic selectors are unioned: two selectors `ReadOnly` and `WriteOnly` record both. Advanced
 //! selectors are unioned too, each one being the conjunction of its field selectors
 //! (<https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedEventSelector.html>).
+//!
+//! Fail closed: a value, field or operator that orgtrail does not know is never read as "records
+//! everything". The selector that carries it counts as recording nothing, and the evidence names
+//! what was not understood. CloudTrail documents `ReadWriteType` as ReadOnly, WriteOnly or All
+//! (<https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html>);
+//! management selectors on trails as using the fields eventCategory, eventSource and readOnly,
+//! with Equals the only operator for eventCategory and readOnly
+//! (<https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedFieldSelector.html>).
 
 use crate::model::{AdvancedEventSelector, EventSelectors, FieldSelector};
 
@@ -17,6 +25,9 @@ pub struct ManagementEvents {
     pub any: bool,
     /// Event sources left out (`ExcludeManagementEventSources`, or `eventSource` NotEquals).
     pub excluded_sources: Vec<String>,
+    /// Selectors not counted because they use a value, field or operator orgtrail does not
+    /// know, each naming it.
+    pub not_understood: Vec<String>,
 }
 
 impl ManagementEvents {
@@ -33,11 +44,17 @@ impl ManagementEvents {
             (false, false, true) => "some event sources only",
             (false, false, false) => "none",
         };
-        if self.excluded_sources.is_empty() {
-            scope.to_string()
-        } else {
-            format!("{scope}, excluding {}", self.excluded_sources.join(", "))
+        let mut text = scope.to_string();
+        if !self.excluded_sources.is_empty() {
+            text.push_str(&format!(", excluding {}", self.excluded_sources.join(", ")));
         }
+        if !self.not_understood.is_empty() {
+            text.push_str(&format!(
+                " (not counted, unknown to orgtrail: {})",
+                self.not_understood.join("; ")
+            ));
+        }
+        text
     }
 }
 
@@ -48,7 +65,13 @@ pub fn management_events(selectors: &EventSelectors) -> ManagementEvents {
         .iter()
         .filter(|s| s.include_management_events)
     {
-        let (reads, writes) = read_write(&selector.read_write_type);
+        let Some((reads, writes)) = read_write(&selector.read_write_type) else {
+            recorded.not_understood.push(format!(
+                "basic selector with ReadWriteType '{}' (CloudTrail documents ReadOnly, WriteOnly and All)",
+                selector.read_write_type
+            ));
+            continue;
+        };
         recorded.reads |= reads;
         recorded.writes |= writes;
         recorded.any = true;
@@ -58,13 +81,20 @@ pub fn management_events(selectors: &EventSelectors) -> ManagementEvents {
         );
     }
     for selector in &selectors.advanced {
-        if let Some(advanced) = advanced_management(selector) {
-            recorded.any = true;
-            if advanced.all_sources {
-                recorded.reads |= advanced.reads;
-                recorded.writes |= advanced.writes;
+        match advanced_management(selector) {
+            Ok(None) => {}
+            Ok(Some(advanced)) => {
+                recorded.any = true;
+                if advanced.all_sources {
+                    recorded.reads |= advanced.reads;
+                    recorded.writes |= advanced.writes;
+                }
+                add_sources(&mut recorded.excluded_sources, &advanced.excluded_sources);
             }
-            add_sources(&mut recorded.excluded_sources, &advanced.excluded_sources);
+            Err(unknown) => recorded.not_understood.push(format!(
+                "advanced selector {}: {unknown}",
+                selector_name(selector)
+            )),
         }
     }
     recorded
@@ -77,7 +107,8 @@ pub struct S3ObjectEvents {
     pub all_bucket_reads: bool,
     /// Writes (PutObject, DeleteObject...) of objects in every bucket.
     pub all_bucket_writes: bool,
-    /// Selectors limited to some buckets or events: recorded, but not "all S3 buckets".
+    /// Selectors limited to some buckets or events, or not understood: shown, but not "all S3
+    /// buckets".
     pub limited_to: Vec<String>,
 }
 
@@ -112,12 +143,17 @@ pub fn s3_object_events(selectors: &EventSelectors) -> S3ObjectEvents {
             .iter()
             .filter(|r| r.resource_type == "AWS::S3::Object")
         {
-            if resource.values.iter().any(|v| selects_every_bucket(v)) {
-                let (reads, writes) = read_write(&selector.read_write_type);
-                events.all_bucket_reads |= reads;
-                events.all_bucket_writes |= writes;
-            } else {
-                events.limited_to.extend(resource.values.iter().cloned());
+            let every_bucket = resource.values.iter().any(|v| selects_every_bucket(v));
+            match read_write(&selector.read_write_type) {
+                Some((reads, writes)) if every_bucket => {
+                    events.all_bucket_reads |= reads;
+                    events.all_bucket_writes |= writes;
+                }
+                Some(_) => events.limited_to.extend(resource.values.iter().cloned()),
+                None => events.limited_to.push(format!(
+                    "ReadWriteType '{}' not understood",
+                    selector.read_write_type
+                )),
             }
         }
     }
@@ -130,7 +166,13 @@ pub fn s3_object_events(selectors: &EventSelectors) -> S3ObjectEvents {
         if !category.equals.iter().any(|c| c == "Data") || !s3_objects {
             continue;
         }
-        let (reads, writes) = advanced_read_write(selector);
+        let Ok((reads, writes)) = advanced_read_write(selector) else {
+            events.limited_to.push(format!(
+                "{} (readOnly condition not understood)",
+                selector_name(selector)
+            ));
+            continue;
+        };
         // Any other condition (bucket ARNs, event names, principals) narrows the selector.
         let narrowing: Vec<&FieldSelector> = selector
             .field_selectors
@@ -141,15 +183,7 @@ pub fn s3_object_events(selectors: &EventSelectors) -> S3ObjectEvents {
                     "eventCategory" | "resources.type" | "readOnly"
                 )
             })
-            .filter(|f| {
-                !(f.field == "resources.ARN"
-                    && f.equals.is_empty()
-                    && f.starts_with.iter().all(|p| selects_every_bucket(p))
-                    && f.not_equals.is_empty()
-                    && f.not_starts_with.is_empty()
-                    && f.ends_with.is_empty()
-                    && f.not_ends_with.is_empty())
-            })
+            .filter(|f| !(f.field == "resources.ARN" && starts_with_every_bucket(f)))
             .collect();
         if narrowing.is_empty() {
             events.all_bucket_reads |= reads;
@@ -157,7 +191,7 @@ pub fn s3_object_events(selectors: &EventSelectors) -> S3ObjectEvents {
         } else {
             events.limited_to.push(format!(
                 "{} ({})",
-                selector.name.as_deref().unwrap_or("unnamed selector"),
+                selector_name(selector),
                 narrowing
                     .iter()
                     .map(|f| f.field.as_str())
@@ -169,26 +203,58 @@ pub fn s3_object_events(selectors: &EventSelectors) -> S3ObjectEvents {
     events
 }
 
-fn read_write(read_write_type: &str) -> (bool, bool) {
+/// `resources.ARN StartsWith arn:aws:s3:::` and nothing else: every bucket.
+fn starts_with_every_bucket(f: &FieldSelector) -> bool {
+    !f.starts_with.is_empty()
+        && f.starts_with.iter().all(|p| selects_every_bucket(p))
+        && f.equals.is_empty()
+        && f.not_equals.is_empty()
+        && f.not_starts_with.is_empty()
+        && f.ends_with.is_empty()
+        && f.not_ends_with.is_empty()
+        && f.other_operators.is_empty()
+}
+
+/// Reads and writes a basic selector's `ReadWriteType` admits; `None` for a value CloudTrail
+/// does not document.
+fn read_write(read_write_type: &str) -> Option<(bool, bool)> {
     match read_write_type {
-        "ReadOnly" => (true, false),
-        "WriteOnly" => (false, true),
-        _ => (true, true),
+        "ReadOnly" => Some((true, false)),
+        "WriteOnly" => Some((false, true)),
+        "All" => Some((true, true)),
+        _ => None,
     }
 }
 
-/// Reads and writes an advanced selector admits through its `readOnly` field.
-fn advanced_read_write(selector: &AdvancedEventSelector) -> (bool, bool) {
-    match field(selector, "readOnly") {
-        None => (true, true),
-        Some(read_only) => {
-            let allows = |value: &str| {
-                (read_only.equals.is_empty() || read_only.equals.iter().any(|v| v == value))
-                    && !read_only.not_equals.iter().any(|v| v == value)
-            };
-            (allows("true"), allows("false"))
-        }
+/// Reads and writes an advanced selector admits through its `readOnly` field; `Err` names a
+/// condition orgtrail does not understand (an operator other than Equals and NotEquals, or a
+/// value other than "true" and "false").
+fn advanced_read_write(selector: &AdvancedEventSelector) -> Result<(bool, bool), String> {
+    let Some(read_only) = field(selector, "readOnly") else {
+        return Ok((true, true));
+    };
+    let unknown_operators = operators_other_than(read_only, &["Equals", "NotEquals"]);
+    if !unknown_operators.is_empty() {
+        return Err(format!(
+            "readOnly with {} (CloudTrail documents Equals only)",
+            unknown_operators.join(", ")
+        ));
     }
+    if let Some(value) = read_only
+        .equals
+        .iter()
+        .chain(&read_only.not_equals)
+        .find(|v| !matches!(v.as_str(), "true" | "false"))
+    {
+        return Err(format!(
+            "readOnly value '{value}' (not \"true\" or \"false\")"
+        ));
+    }
+    let allows = |value: &str| {
+        (read_only.equals.is_empty() || read_only.equals.iter().any(|v| v == value))
+            && !read_only.not_equals.iter().any(|v| v == value)
+    };
+    Ok((allows("true"), allows("false")))
 }
 
 fn add_sources(into: &mut Vec<String>, sources: &[String]) {
@@ -206,19 +272,54 @@ struct AdvancedManagement {
     excluded_sources: Vec<String>,
 }
 
-/// The management events one advanced selector records, or `None` when it records none.
-fn advanced_management(selector: &AdvancedEventSelector) -> Option<AdvancedManagement> {
-    let category = field(selector, "eventCategory")?;
+/// The fields CloudTrail documents for management events on a trail.
+const MANAGEMENT_FIELDS: [&str; 3] = ["eventCategory", "eventSource", "readOnly"];
+
+/// The management events one advanced selector records: `Ok(None)` when it selects no
+/// management events, `Err` naming what orgtrail does not understand in one that may.
+fn advanced_management(
+    selector: &AdvancedEventSelector,
+) -> Result<Option<AdvancedManagement>, String> {
+    let Some(category) = field(selector, "eventCategory") else {
+        return Ok(None);
+    };
+    let unknown_operators = operators_other_than(category, &["Equals"]);
     if !category.equals.iter().any(|c| c == "Management") {
-        return None;
+        if unknown_operators.is_empty() {
+            return Ok(None); // data, network activity, ... events: not management events
+        }
+        return Err(format!(
+            "eventCategory with {} (CloudTrail documents Equals only)",
+            unknown_operators.join(", ")
+        ));
     }
-    let (reads, writes) = advanced_read_write(selector);
+    if !unknown_operators.is_empty() {
+        return Err(format!(
+            "eventCategory with {} (CloudTrail documents Equals only)",
+            unknown_operators.join(", ")
+        ));
+    }
+    if let Some(unknown) = selector
+        .field_selectors
+        .iter()
+        .find(|f| !MANAGEMENT_FIELDS.contains(&f.field.as_str()))
+    {
+        return Err(format!(
+            "field {} (CloudTrail documents eventCategory, eventSource and readOnly for management events on trails)",
+            unknown.field
+        ));
+    }
+    let (reads, writes) = advanced_read_write(selector)?;
     if !reads && !writes {
-        return None;
+        return Ok(None);
     }
     let (all_sources, excluded_sources) = match field(selector, "eventSource") {
         None => (true, Vec::new()),
         Some(source) => {
+            let unknown_operators = operators_other_than(source, &ALL_OPERATORS);
+            if !unknown_operators.is_empty() {
+                return Err(format!("eventSource with {}", unknown_operators.join(", ")));
+            }
             let only_negations = source.equals.is_empty()
                 && source.starts_with.is_empty()
                 && source.ends_with.is_empty();
@@ -228,12 +329,53 @@ fn advanced_management(selector: &AdvancedEventSelector) -> Option<AdvancedManag
             (only_negations, excluded)
         }
     };
-    Some(AdvancedManagement {
+    Ok(Some(AdvancedManagement {
         reads,
         writes,
         all_sources,
         excluded_sources,
-    })
+    }))
+}
+
+/// The six operators of `AdvancedFieldSelector` in the CloudTrail API.
+const ALL_OPERATORS: [&str; 6] = [
+    "Equals",
+    "NotEquals",
+    "StartsWith",
+    "NotStartsWith",
+    "EndsWith",
+    "NotEndsWith",
+];
+
+/// The operators a field selector uses beyond `known`. A field selector with no condition at all
+/// counts as using an unknown one: the AWS SDK drops an operator it does not model when it reads
+/// the response, so an empty field selector is what a new operator looks like from here.
+fn operators_other_than(field: &FieldSelector, known: &[&str]) -> Vec<String> {
+    let used = [
+        ("Equals", &field.equals),
+        ("NotEquals", &field.not_equals),
+        ("StartsWith", &field.starts_with),
+        ("NotStartsWith", &field.not_starts_with),
+        ("EndsWith", &field.ends_with),
+        ("NotEndsWith", &field.not_ends_with),
+    ];
+    let mut other: Vec<String> = used
+        .iter()
+        .filter(|(name, values)| !values.is_empty() && !known.contains(name))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    other.extend(field.other_operators.keys().cloned());
+    if other.is_empty() && used.iter().all(|(_, values)| values.is_empty()) {
+        other.push("no operator orgtrail recognises".to_string());
+    }
+    other
+}
+
+fn selector_name(selector: &AdvancedEventSelector) -> String {
+    match &selector.name {
+        Some(name) => format!("'{name}'"),
+        None => "(unnamed)".to_string(),
+    }
 }
 
 fn field<'a>(selector: &'a AdvancedEventSelector, name: &str) -> Option<&'a FieldSelector> {
@@ -456,5 +598,190 @@ mod tests {
             recorded.describe(),
             "reads and writes, excluding rdsdata.amazonaws.com"
         );
+    }
+}
+
+#[cfg(test)]
+mod fail_closed {
+    //! What orgtrail does not know is never read as "records everything" (issue 14, item 8).
+
+    use super::*;
+    use crate::model::EventSelector;
+
+    fn management(extra: FieldSelector) -> AdvancedEventSelector {
+        AdvancedEventSelector {
+            name: Some("management".into()),
+            field_selectors: vec![
+                FieldSelector {
+                    field: "eventCategory".into(),
+                    equals: vec!["Management".into()],
+                    ..FieldSelector::default()
+                },
+                extra,
+            ],
+        }
+    }
+
+    fn advanced(selectors: Vec<AdvancedEventSelector>) -> ManagementEvents {
+        management_events(&EventSelectors {
+            basic: vec![],
+            advanced: selectors,
+        })
+    }
+
+    fn nothing_recorded(recorded: &ManagementEvents, named: &str) {
+        assert!(
+            !recorded.any && !recorded.reads && !recorded.writes,
+            "{recorded:?}"
+        );
+        assert!(
+            recorded.describe().contains(named),
+            "{} does not name {named}",
+            recorded.describe()
+        );
+    }
+
+    #[test]
+    fn an_unknown_read_write_type_is_not_all() {
+        let recorded = management_events(&EventSelectors {
+            basic: vec![EventSelector {
+                read_write_type: "ReadWriteAndMore".into(),
+                include_management_events: true,
+                data_resources: vec![],
+                exclude_management_event_sources: vec![],
+            }],
+            advanced: vec![],
+        });
+        nothing_recorded(&recorded, "ReadWriteAndMore");
+    }
+
+    #[test]
+    fn a_known_selector_still_counts_next_to_an_unknown_one() {
+        let basic = |t: &str| EventSelector {
+            read_write_type: t.into(),
+            include_management_events: true,
+            data_resources: vec![],
+            exclude_management_event_sources: vec![],
+        };
+        let recorded = management_events(&EventSelectors {
+            basic: vec![basic("All"), basic("Sometimes")],
+            advanced: vec![],
+        });
+        assert!(recorded.reads_and_writes());
+        assert!(recorded.describe().contains("'Sometimes'"));
+    }
+
+    #[test]
+    fn a_read_only_operator_other_than_equals_is_not_understood() {
+        let recorded = advanced(vec![management(FieldSelector {
+            field: "readOnly".into(),
+            starts_with: vec!["t".into()],
+            ..FieldSelector::default()
+        })]);
+        nothing_recorded(&recorded, "readOnly with StartsWith");
+    }
+
+    #[test]
+    fn a_read_only_value_other_than_true_or_false_is_not_understood() {
+        let recorded = advanced(vec![management(FieldSelector {
+            field: "readOnly".into(),
+            equals: vec!["maybe".into()],
+            ..FieldSelector::default()
+        })]);
+        nothing_recorded(&recorded, "'maybe'");
+    }
+
+    #[test]
+    fn a_field_cloudtrail_does_not_document_for_management_events_is_not_understood() {
+        let recorded = advanced(vec![management(FieldSelector {
+            field: "userIdentity.arn".into(),
+            not_equals: vec!["arn:aws:iam::111111111111:role/noisy".into()],
+            ..FieldSelector::default()
+        })]);
+        nothing_recorded(&recorded, "field userIdentity.arn");
+    }
+
+    #[test]
+    fn an_operator_this_orgtrail_does_not_know_is_not_understood() {
+        let mut unknown = FieldSelector {
+            field: "eventSource".into(),
+            ..FieldSelector::default()
+        };
+        unknown
+            .other_operators
+            .insert("Contains".into(), vec!["iam".into()]);
+        nothing_recorded(&advanced(vec![management(unknown)]), "Contains");
+    }
+
+    #[test]
+    fn a_field_selector_left_empty_by_an_operator_the_sdk_dropped_is_not_understood() {
+        let recorded = advanced(vec![management(FieldSelector {
+            field: "eventSource".into(),
+            ..FieldSelector::default()
+        })]);
+        nothing_recorded(&recorded, "no operator orgtrail recognises");
+    }
+
+    #[test]
+    fn an_event_category_operator_other_than_equals_is_not_understood() {
+        let recorded = advanced(vec![AdvancedEventSelector {
+            name: None,
+            field_selectors: vec![FieldSelector {
+                field: "eventCategory".into(),
+                not_equals: vec!["Data".into()],
+                ..FieldSelector::default()
+            }],
+        }]);
+        nothing_recorded(&recorded, "eventCategory with NotEquals");
+    }
+
+    #[test]
+    fn unknown_operators_survive_an_inventory_round_trip() {
+        let text = r#"{"field":"eventSource","Contains":["iam"]}"#;
+        let field: FieldSelector = serde_json::from_str(text).unwrap();
+        assert_eq!(field.other_operators["Contains"], vec!["iam"]);
+        let again: FieldSelector =
+            serde_json::from_str(&serde_json::to_string(&field).unwrap()).unwrap();
+        assert_eq!(again, field);
+    }
+
+    #[test]
+    fn s3_data_selectors_fail_closed_too() {
+        let events = s3_object_events(&EventSelectors {
+            basic: vec![EventSelector {
+                read_write_type: "Sometimes".into(),
+                include_management_events: false,
+                data_resources: vec![crate::model::DataResource {
+                    resource_type: "AWS::S3::Object".into(),
+                    values: vec!["arn:aws:s3".into()],
+                }],
+                exclude_management_event_sources: vec![],
+            }],
+            advanced: vec![AdvancedEventSelector {
+                name: Some("every bucket?".into()),
+                field_selectors: vec![
+                    FieldSelector {
+                        field: "eventCategory".into(),
+                        equals: vec!["Data".into()],
+                        ..FieldSelector::default()
+                    },
+                    FieldSelector {
+                        field: "resources.type".into(),
+                        equals: vec!["AWS::S3::Object".into()],
+                        ..FieldSelector::default()
+                    },
+                    // What a resources.ARN condition with an operator the SDK dropped looks like.
+                    FieldSelector {
+                        field: "resources.ARN".into(),
+                        ..FieldSelector::default()
+                    },
+                ],
+            }],
+        });
+        assert!(
+            !events.all_bucket_reads && !events.all_bucket_writes,
+            "{events:?}"
+        );
+        assert_eq!(events.limited_to.len(), 2, "{events:?}");
     }
 }

@@ -43,6 +43,7 @@ import random
 import socket
 import string
 import threading
+import re
 import time
 import warnings
 import sys
@@ -59,7 +60,8 @@ from moto.s3.responses import S3Response
 from moto.cloudtrail.exceptions import TrailNotFoundException
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.iam.models import iam_backends
-from moto.organizations.models import organizations_backends
+from moto.organizations.models import FakeDelegatedAdministrator, organizations_backends
+from moto.organizations.responses import OrganizationsResponse
 from moto.server import ThreadedMotoServer
 from moto.sts.exceptions import STSClientError
 from moto.sts.models import STSBackend
@@ -479,6 +481,208 @@ S3Response._set_action = s3_set_action
 os.environ["MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS"] = "false"
 
 
+# --- Partial answers, opt-in regions, organization trails, delegated administrators -----------
+# (issue 14). Each patch wraps what is above rather than editing it; each cites what AWS does.
+
+# A member's GetTrailStatus / GetEventSelectors on another account's trail ARN (the management
+# account's organization trail) is refused: "CloudTrailARNInvalidException: AccountID in ARN is
+# wrong, you can only access resources with AccountID <caller>." (turbot/steampipe-plugin-aws#577;
+# Cloud Custodian PR #6394 review: "this api call will fail for an organization trail from a
+# different account"; HTTP 400 per the CloudTrail API Reference error list). DescribeTrails and
+# ListTrails still show the trail to members, as AWS documents
+# (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/creating-trail-organization.html).
+class CloudTrailARNInvalidException(JsonRESTError):
+    code = 400
+
+    def __init__(self, caller: str):
+        super().__init__(
+            "CloudTrailARNInvalidException",
+            f"AccountID in ARN is wrong, you can only access resources with AccountID {caller}.",
+        )
+
+
+def refuse_foreign_arn(response) -> None:
+    name = response._get_param("Name") or response._get_param("TrailName") or ""
+    if name.startswith("arn:") and name.split(":")[4] != response.current_account:
+        raise CloudTrailARNInvalidException(response.current_account)
+
+
+# LatestCloudWatchLogsDeliveryError next to a delivery time: the seed sets it with this tag
+# (GetTrailStatus documents the field: "Displays any CloudWatch Logs error that CloudTrail
+# encountered when attempting to deliver logs to CloudWatch Logs",
+# https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html).
+CLOUDWATCH_ERROR_TAG = "emulator:cloudwatch-delivery-error"
+# A delivery time fixed in absolute terms (epoch seconds), so that a scan reading the account
+# later sees an older delivery, as it would in AWS. Set by --cloudwatch-stale-after.
+CLOUDWATCH_DELIVERED_AT: dict[str, float] = {}
+
+_get_trail_status_before_issue14 = CloudTrailResponse.get_trail_status
+_get_event_selectors_before_issue14 = CloudTrailResponse.get_event_selectors
+
+
+def get_trail_status_as_aws(self):
+    refuse_foreign_arn(self)
+    desc = json.loads(_get_trail_status_before_issue14(self))
+    name = self._get_param("Name")
+    trail = find_trail(self.cloudtrail_backend, name)
+    tags = trail_tags(trail)
+    if trail.arn in CLOUDWATCH_DELIVERED_AT and "LatestCloudWatchLogsDeliveryTime" in desc:
+        desc["LatestCloudWatchLogsDeliveryTime"] = CLOUDWATCH_DELIVERED_AT[trail.arn]
+    if CLOUDWATCH_ERROR_TAG in tags:
+        desc["LatestCloudWatchLogsDeliveryError"] = tags[CLOUDWATCH_ERROR_TAG]
+    return json.dumps(desc)
+
+
+def get_event_selectors_as_aws(self):
+    refuse_foreign_arn(self)
+    return _get_event_selectors_before_issue14(self)
+
+
+CloudTrailResponse.get_trail_status = get_trail_status_as_aws
+CloudTrailResponse.get_event_selectors = get_event_selectors_as_aws
+
+# Whether a member's ListTrails shows the organization trail is not clearly documented (the
+# console "list of trails" does; the API says "trails that are in the current account"), so
+# this mode hides it from members' ListTrails, to prove orgtrail does not depend on it.
+HIDE_ORGANIZATION_TRAILS_FROM_MEMBER_LISTINGS = False
+_list_trails_before_issue14 = ct_models.CloudTrailBackend.list_trails
+
+
+def list_trails_as_configured(self):
+    if HIDE_ORGANIZATION_TRAILS_FROM_MEMBER_LISTINGS:
+        return account_trails(self.account_id)
+    return _list_trails_before_issue14(self)
+
+
+ct_models.CloudTrailBackend.list_trails = list_trails_as_configured
+
+# Opt-in regions: "Regions launched after March 20, 2019 are disabled by default" and a member
+# that has not enabled one answers requests signed for it with 403 UnrecognizedClientException,
+# "The security token included in the request is invalid." (InvalidClientTokenId in STS's query
+# protocol). The list and default rule: https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html;
+# the answer is what users report (nccgroup/ScoutSuite#1389 and #411, epsagon/clear-lambda-storage#9).
+OPT_IN_REGIONS = {
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-south-2", "ap-southeast-3", "ap-southeast-4",
+    "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-central-2",
+    "eu-south-1", "eu-south-2", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+}
+REFUSE_DISABLED_OPT_IN_REGIONS = False
+ENABLED_OPT_IN: dict[str, set[str]] = {}
+
+
+class UnrecognizedClientException(JsonRESTError):
+    code = 403
+
+    def __init__(self):
+        super().__init__(
+            "UnrecognizedClientException", "The security token included in the request is invalid."
+        )
+
+
+def signing_region(response) -> str:
+    # The SigV4 credential scope: Credential=AKID/20260101/<region>/<service>/aws4_request.
+    scope = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/", response.headers.get("Authorization", ""))
+    return scope.group(1) if scope else response.region
+
+
+def refused_region(response) -> Exception | None:
+    if not REFUSE_DISABLED_OPT_IN_REGIONS:
+        return None
+    region = signing_region(response)
+    if region not in OPT_IN_REGIONS or region in ENABLED_OPT_IN.get(response.current_account, set()):
+        return None
+    if response.service_name == "sts":
+        return STSClientError("InvalidClientTokenId", "The security token included in the request is invalid.")
+    return UnrecognizedClientException()
+
+
+# Faults on one trail: AccessDenied on one trail's call, and a trail deleted between two calls
+# of a scan (the next call meets moto's own TrailNotFoundException, "Unknown trail: <name> for
+# the user: <account>", as AWS answers: elastic/cloudbeat#1750).
+class AccessDeniedException(JsonRESTError):
+    def __init__(self, message: str):
+        super().__init__("AccessDeniedException", message)
+
+
+TRAIL_DENIED: set[tuple[str, str, str]] = set()  # (account, action, trail name)
+DELETE_AFTER: set[tuple[str, str, str]] = set()  # (account, action, trail name)
+
+
+def requested_trail(response) -> str:
+    name = response._get_param("Name") or response._get_param("TrailName") or ""
+    return name.rsplit("/", 1)[-1]
+
+
+def delete_trail(account: str, name: str) -> None:
+    for backend in ct_models.cloudtrail_backends[account].values():
+        backend.trails.pop(name, None)
+
+
+_call_action_before_issue14 = BaseResponse.call_action
+
+
+def call_action_with_issue14_behaviour(self):
+    action = self._get_action()
+    account = self.current_account
+    fault = refused_region(self)
+    if fault is None and self.service_name == "cloudtrail":
+        if (account, action, requested_trail(self)) in TRAIL_DENIED:
+            fault = AccessDeniedException(
+                f"User is not authorized to perform: cloudtrail:{action} on trail {requested_trail(self)}"
+            )
+    if fault is not None:
+
+        def fail(*_args, **_kwargs):
+            raise fault
+
+        setattr(self, camelcase_to_underscores(action), fail)
+    answer = _call_action_before_issue14(self)
+    for rule in [r for r in DELETE_AFTER if r[:2] == (account, action)]:
+        delete_trail(account, rule[2])
+        DELETE_AFTER.discard(rule)
+    return answer
+
+
+BaseResponse.call_action = call_action_with_issue14_behaviour
+
+# Delegated administrators: RegisterDelegatedAdministrator "grants read-only access to
+# Organizations service data", and the account-listing operations may be called "from the
+# management account or a member account that is a delegated administrator"
+# (https://docs.aws.amazon.com/organizations/latest/APIReference/action-reference.html). moto
+# answers a delegated administrator's ListAccountsForParent with ParentNotFound: serve its reads
+# from the management account's organization, and refuse other members as AWS does.
+DELEGATED_ADMIN_READS = {
+    "ListRoots", "ListChildren", "ListAccounts", "ListAccountsForParent",
+    "ListOrganizationalUnitsForParent", "DescribeOrganizationalUnit", "DescribeAccount",
+    "ListParents", "ListDelegatedAdministrators", "ListAWSServiceAccessForOrganization",
+}
+# Both support a delegated administrator ("AWS services that you can use with AWS Organizations",
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_integrate_services_list.html).
+FakeDelegatedAdministrator.SUPPORTED_SERVICES += [
+    "cloudtrail.amazonaws.com",
+    "member.org.stacksets.cloudformation.amazonaws.com",
+]
+
+
+def organizations_backend_for_caller(self):
+    own = organizations_backends[self.current_account][self.partition]
+    membership = organizations_backends.master_accounts.get(self.current_account)
+    if own.org is not None or membership is None:
+        return own  # the management account, or an account outside any organization
+    management = organizations_backends[membership[0]][membership[1]]
+    action = self._get_action()
+    if action == "DescribeOrganization":
+        return own  # "You can call this operation from any account in a organization."
+    if action in DELEGATED_ADMIN_READS and any(
+        admin.account.id == self.current_account for admin in management.admins
+    ):
+        return management
+    raise JsonRESTError("AccessDeniedException", "You don't have permissions to access this resource.")
+
+
+OrganizationsResponse.organizations_backend = property(organizations_backend_for_caller)
+
+
 # --- Scenarios --------------------------------------------------------------------------------
 
 
@@ -513,6 +717,7 @@ class Org:
         self.accounts = {"management": MANAGEMENT_ACCOUNT}
         self.units = {}
         self.members = {}
+        self.credentials = {}  # name -> access keys a test may run orgtrail with
         if create:
             self.org.create_organization(FeatureSet="ALL")
             self.root_id = self.org.list_roots()["Roots"][0]["Id"]
@@ -777,8 +982,158 @@ def seed_scale(org: Org, count: int) -> None:
             org.trail(account, "regional", region=regions[(i + 5) % len(regions)])
 
 
-SCENARIOS = {"dozen": seed_dozen, "organization-trail": seed_organization_trail}
+# Scenarios of issue 14: each seeds one AWS set-up next to accounts that must be audited as usual.
+
+DATA_EVENTS_ONLY = [
+    {
+        "ReadWriteType": "All",
+        "IncludeManagementEvents": False,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+    }
+]
+
+
+def tag_trail(org: Org, account_id: str, name: str, region: str, key: str, value: str) -> None:
+    cloudtrail = org.inside(account_id)("cloudtrail", region)
+    arn = cloudtrail.describe_trails(trailNameList=[name])["trailList"][0]["TrailARN"]
+    cloudtrail.add_tags(ResourceId=arn, TagsList=[{"Key": key, "Value": value}])
+
+
+def seed_global_events(org: Org) -> None:
+    """Global service events since 2021-11-22: which trails receive them."""
+    org.trail(MANAGEMENT_ACCOUNT, "management-trail", cloudwatch_age_hours=1, **BY_THE_BOOK)
+    org.trail(org.account("compliant"), "main", cloudwatch_age_hours=1, **BY_THE_BOOK)
+    # Single-region, homed outside us-east-1, IncludeGlobalServiceEvents true: receives none.
+    org.trail(org.account("eu-single-region"), "eu-trail", region="eu-west-1")
+    # Single-region, homed in us-east-1: receives them, even when us-east-1 is not audited.
+    org.trail(org.account("us-east-1-single-region"), "use1-trail", region="us-east-1")
+    # Multi-region with the flag, but recording no management events: receives none.
+    org.trail(org.account("no-management-events"), "data", event_selectors=DATA_EVENTS_ONLY,
+              **MULTI_REGION)
+    # One carrier plus a regional trail with the flag outside us-east-1: not a duplicate.
+    carrier = org.account("carrier-and-eu-regional")
+    org.trail(carrier, "main", **MULTI_REGION)
+    org.trail(carrier, "eu-trail", region="eu-west-1")
+
+
+def seed_cloudwatch(org: Org) -> None:
+    """CloudWatch Logs on the trail that records management events, and delivery errors."""
+    org.trail(MANAGEMENT_ACCOUNT, "management-trail", cloudwatch_age_hours=1, **BY_THE_BOOK)
+    org.trail(org.account("compliant"), "main", cloudwatch_age_hours=2, **BY_THE_BOOK)
+    # The management-events trail sends nothing to CloudWatch; a data-events trail does.
+    split = org.account("logs-on-data-trail")
+    org.trail(split, "management", **MULTI_REGION)
+    org.trail(split, "data", cloudwatch_age_hours=1, event_selectors=DATA_EVENTS_ONLY,
+              **MULTI_REGION)
+    fresh = org.account("fresh-with-error")
+    org.trail(fresh, "main", cloudwatch_age_hours=1, **BY_THE_BOOK)
+    tag_trail(org, fresh, "main", "us-east-1", CLOUDWATCH_ERROR_TAG,
+              "AccessDeniedException: role cannot write to the log group")
+    stale = org.account("stale-with-error")
+    org.trail(stale, "main", cloudwatch_age_hours=30, **BY_THE_BOOK)
+    tag_trail(org, stale, "main", "us-east-1", CLOUDWATCH_ERROR_TAG,
+              "ResourceNotFoundException: the log group does not exist")
+    late = org.account("read-late")
+    org.trail(late, "main", cloudwatch_age_hours=1, **BY_THE_BOOK)
+
+
+def seed_partial(org: Org) -> None:
+    """Accounts whose trails the tests make unreadable one by one (--deny-trail,
+    --delete-trail-after), next to accounts audited as usual."""
+    org.trail(MANAGEMENT_ACCOUNT, "management-trail", cloudwatch_age_hours=1, **BY_THE_BOOK)
+    org.trail(org.account("compliant"), "main", cloudwatch_age_hours=1, **BY_THE_BOOK)
+    for name in ("second-denied", "status-denied", "deleted-mid-scan", "listed-not-described"):
+        account = org.account(name)
+        org.trail(account, "main", cloudwatch_age_hours=1, **BY_THE_BOOK)
+        org.trail(account, "second", region="eu-west-1", **MULTI_REGION)
+    org.trail(org.account("only-trail-denied"), "main", cloudwatch_age_hours=1, **BY_THE_BOOK)
+
+
+def seed_delegated_admin(org: Org, audit_role_in_management: bool = False) -> None:
+    """An organization trail owned by the management account, a delegated administrator whose
+    access keys the scan runs with, and members with and without trails of their own."""
+    org.trail(MANAGEMENT_ACCOUNT, "org-trail", region="eu-central-1", cloudwatch_age_hours=1,
+              IsOrganizationTrail=True, **BY_THE_BOOK)
+    admin = org.account("delegated-admin")
+    org.org.register_delegated_administrator(
+        AccountId=admin, ServicePrincipal="cloudtrail.amazonaws.com"
+    )
+    iam = org.inside(admin)("iam")
+    iam.create_user(UserName="auditor")
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    org.credentials["delegated-admin"] = {
+        "AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"],
+    }
+    org.account("org-trail-only")
+    org.account("also-org-trail-only")
+    org.trail(org.account("own-trail"), "main", cloudwatch_age_hours=1, **BY_THE_BOOK)
+    if audit_role_in_management:
+        # What deploying the audit role to the management account by hand gives: a service-
+        # managed StackSet never does (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DeploymentTargets.html).
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{admin}:root"},
+            "Action": "sts:AssumeRole"}]}
+        org.client("iam").create_role(RoleName="OrganizationAccountAccessRole",
+                                      AssumeRolePolicyDocument=json.dumps(trust))
+
+
+def seed_unknown_selectors(org: Org) -> None:
+    """Management selectors with values, fields and operators orgtrail does not know."""
+    org.trail(MANAGEMENT_ACCOUNT, "management-trail", cloudwatch_age_hours=1, **BY_THE_BOOK)
+    org.trail(org.account("compliant"), "main", cloudwatch_age_hours=1, **BY_THE_BOOK)
+    # botocore does not check enum values, so AWS's own SDKs can send (and receive) this.
+    org.trail(org.account("unknown-read-write-type"), "main", cloudwatch_age_hours=1,
+              event_selectors=[{"ReadWriteType": "ReadAndSomeWrites", "IncludeManagementEvents": True}],
+              **MULTI_REGION)
+    management = {"Field": "eventCategory", "Equals": ["Management"]}
+    org.trail(org.account("unknown-field"), "main", cloudwatch_age_hours=1,
+              advanced_event_selectors=[{"Name": "console logins", "FieldSelectors": [
+                  management, {"Field": "eventName", "Equals": ["ConsoleLogin"]}]}],
+              **MULTI_REGION)
+    org.trail(org.account("read-only-starts-with"), "main", cloudwatch_age_hours=1,
+              advanced_event_selectors=[{"Name": "reads?", "FieldSelectors": [
+                  management, {"Field": "readOnly", "StartsWith": ["t"]}]}],
+              **MULTI_REGION)
+    # An operator no SDK models yet, as a future AWS answer would carry it: written straight into
+    # the emulator's state, since botocore refuses to send it.
+    future = org.account("unknown-operator")
+    org.trail(future, "main", cloudwatch_age_hours=1, **MULTI_REGION)
+    trail = ct_models.cloudtrail_backends[future]["us-east-1"].trails["main"]
+    trail.put_event_selectors([], [{"Name": "all but IAM?", "FieldSelectors": [
+        management, {"Field": "eventSource", "Contains": ["iam"]}]}])
+
+
+SCENARIOS = {
+    "dozen": seed_dozen,
+    "organization-trail": seed_organization_trail,
+    "global-events": seed_global_events,
+    "cloudwatch": seed_cloudwatch,
+    "partial": seed_partial,
+    "delegated-admin": seed_delegated_admin,
+    "delegated-admin-role-in-management": lambda org: seed_delegated_admin(org, True),
+    "unknown-selectors": seed_unknown_selectors,
+}
 NO_ORGANIZATION = "no-organization"  # the caller's account alone, never joined to an organization
+
+
+def arm_issue14(args, resolve) -> None:
+    global REFUSE_DISABLED_OPT_IN_REGIONS, HIDE_ORGANIZATION_TRAILS_FROM_MEMBER_LISTINGS
+    for rule in args.deny_trail:
+        account, action, trail = rule.split(":")
+        TRAIL_DENIED.add((resolve(account), action, trail))
+    for rule in args.delete_trail_after:
+        account, action, trail = rule.split(":")
+        DELETE_AFTER.add((resolve(account), action, trail))
+    REFUSE_DISABLED_OPT_IN_REGIONS = args.refuse_disabled_opt_in_regions
+    for rule in args.enable_opt_in_region:
+        account, region = rule.split(":")
+        ENABLED_OPT_IN.setdefault(resolve(account), set()).add(region)
+    HIDE_ORGANIZATION_TRAILS_FROM_MEMBER_LISTINGS = args.hide_organization_trails_from_member_listings
+    ready = time.time()
+    for rule in args.cloudwatch_stale_after:
+        account, seconds = rule.split(":")
+        for trail in account_trails(resolve(account)):
+            CLOUDWATCH_DELIVERED_AT[trail.arn] = ready - 24 * 3600 + float(seconds)
 
 
 def main() -> None:
@@ -806,6 +1161,24 @@ def main() -> None:
                         help="answer this action in this account with throttling, every time")
     parser.add_argument("--slow", action="append", default=[], metavar="ACCOUNT:SECONDS",
                         help="delay this account's CloudTrail answers")
+    # Issue 14: partial answers, opt-in regions, organization trails, time.
+    parser.add_argument("--deny-trail", action="append", default=[],
+                        metavar="ACCOUNT:Action:TRAIL",
+                        help="answer AccessDenied to this action on this one trail")
+    parser.add_argument("--delete-trail-after", action="append", default=[],
+                        metavar="ACCOUNT:Action:TRAIL",
+                        help="delete the trail once the account's Action has been answered")
+    parser.add_argument("--refuse-disabled-opt-in-regions", action="store_true",
+                        help="answer UnrecognizedClientException to requests signed for an "
+                             "opt-in region the account has not enabled")
+    parser.add_argument("--enable-opt-in-region", action="append", default=[],
+                        metavar="ACCOUNT:REGION", help="this account has enabled this region")
+    parser.add_argument("--hide-organization-trails-from-member-listings", action="store_true",
+                        help="members' ListTrails leaves out organization trails")
+    parser.add_argument("--cloudwatch-stale-after", action="append", default=[],
+                        metavar="ACCOUNT:SECONDS",
+                        help="fix the account's CloudWatch Logs deliveries at 24 h minus SECONDS "
+                             "before the emulator is ready: stale SECONDS later")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # moto warns that STS has no modelled AccessDenied shape; the SDK reads the code all the same.
@@ -829,7 +1202,8 @@ def main() -> None:
         REQUEST_LOG = open(args.request_log, "a", encoding="utf-8")
         ISSUED_CREDENTIALS = open(args.request_log + ".credentials", "a", encoding="utf-8")
     arm(args, org)
-    print(json.dumps({"endpoint": endpoint, "accounts": org.accounts, "units": org.units}), flush=True)
+    print(json.dumps({"endpoint": endpoint, "accounts": org.accounts, "units": org.units,
+                      "credentials": org.credentials}), flush=True)
     # Serve until the harness closes our stdin (or dies). Each line it writes meanwhile, a JSON
     # list of fault flags, arms those faults from then on, and is acknowledged with a line.
     for line in sys.stdin:
@@ -857,6 +1231,7 @@ def arm(args, org: Org) -> None:
     DROP_RATE = args.drops
     MAX_FAULTS_IN_A_ROW = args.faults_in_a_row
     EACH_FAULT_FIRST = args.each_fault_first
+    arm_issue14(args, resolve)
 
 
 if __name__ == "__main__":

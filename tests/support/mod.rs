@@ -106,6 +106,9 @@ struct Seeded {
     endpoint: String,
     accounts: HashMap<String, String>,
     units: HashMap<String, String>,
+    /// Access keys of identities the scenario made (a delegated administrator's user...).
+    #[serde(default)]
+    credentials: HashMap<String, HashMap<String, String>>,
 }
 
 /// A running, seeded emulator; stopped when dropped.
@@ -115,6 +118,7 @@ pub struct Emulator {
     pub endpoint: String,
     accounts: HashMap<String, String>,
     units: HashMap<String, String>,
+    credentials: HashMap<String, HashMap<String, String>>,
     request_log: PathBuf,
     pub dir: tempfile::TempDir,
 }
@@ -162,6 +166,7 @@ impl Emulator {
             endpoint: seeded.endpoint,
             accounts: seeded.accounts,
             units: seeded.units,
+            credentials: seeded.credentials,
             request_log,
             dir,
         }
@@ -200,6 +205,20 @@ impl Emulator {
 
     pub fn unit(&self, name: &str) -> &str {
         &self.units[name]
+    }
+
+    /// `orgtrail scan` run with the access keys the scenario made for `identity`, not the
+    /// management account's.
+    pub fn scan_as(&self, identity: &str, out: &Path, extra: &[&str]) -> Output {
+        let keys = self
+            .credentials
+            .get(identity)
+            .unwrap_or_else(|| panic!("no credentials for {identity} in the scenario"));
+        self.scan_command(out, extra)
+            .env("AWS_ACCESS_KEY_ID", &keys["AccessKeyId"])
+            .env("AWS_SECRET_ACCESS_KEY", &keys["SecretAccessKey"])
+            .output()
+            .unwrap()
     }
 
     /// `orgtrail scan` against this emulator, writing into `out`.
@@ -374,4 +393,13 @@ pub fn files_under(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
         }
     }
     files
+}
+
+/// Run a helper of the test venv (tests/emulator/*.py) with arguments; its output.
+pub fn run_python(script: &str, args: &[&str]) -> Output {
+    Command::new(python())
+        .arg(repo().join("tests/emulator").join(script))
+        .args(args)
+        .output()
+        .unwrap()
 }

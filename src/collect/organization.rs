@@ -1,0 +1,151 @@
+//! Organization trails apply to every account of the organization: "a trail with the name that
+//! you give it is created in every AWS account that belongs to your organization"
+//! (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/creating-trail-organization.html>).
+//! Whether a member's own `ListTrails` shows it is less clearly documented, so an organization
+//! trail found anywhere in the run (the management account's trails or any member's listing) is
+//! given to every ACTIVE member audited, with the state its owner's credentials read.
+
+use crate::model::{AccountInventory, Audit, LogBucket, Readable, Trail, TrailKey};
+
+/// Give every audited ACTIVE account the organization trails found in any audited account that
+/// it does not list itself. Pure: used after collection, and again after `orgtrail merge` so
+/// shards see each other's findings.
+pub fn share_organization_trails(accounts: &mut [AccountInventory]) {
+    let mut found: Vec<&Trail> = Vec::new();
+    for account in accounts
+        .iter()
+        .filter(|a| matches!(a.audit, Audit::Audited))
+    {
+        for trail in &account.trails {
+            if !trail.is_organization_trail || trail.described().is_err() {
+                continue;
+            }
+            match found.iter_mut().find(|t| t.arn == trail.arn) {
+                // The copy read best wins (the owner's own has nothing unread).
+                Some(known) if known.unread.len() > trail.unread.len() => *known = trail,
+                Some(_) => {}
+                None => found.push(trail),
+            }
+        }
+    }
+    let found: Vec<Trail> = found.into_iter().cloned().collect();
+    for account in accounts
+        .iter_mut()
+        .filter(|a| matches!(a.audit, Audit::Audited) && a.account.status == "ACTIVE")
+    {
+        for trail in &found {
+            if account.trails.iter().any(|t| t.arn == trail.arn) {
+                continue;
+            }
+            let reason = format!(
+                "organization trail {} applies to this account but its own cloudtrail:ListTrails \
+                 did not list it, so its resources were not read with this account's access",
+                trail.name
+            );
+            if let Some(bucket) = &trail.s3_bucket_name {
+                if !account.log_buckets.iter().any(|b| &b.name == bucket) {
+                    account.log_buckets.push(LogBucket {
+                        name: bucket.clone(),
+                        access: Readable::NotVerifiable {
+                            reason: reason.clone(),
+                        },
+                    });
+                }
+            }
+            if let Some(key) = &trail.kms_key_id {
+                if !account.trail_keys.iter().any(|k| &k.arn == key) {
+                    account.trail_keys.push(TrailKey {
+                        arn: key.clone(),
+                        rotation: Readable::NotVerifiable {
+                            reason: reason.clone(),
+                        },
+                    });
+                }
+            }
+            account.trails.push(trail.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Account, EventSelectors, TrailStatus};
+
+    fn account(id: &str, status: &str, audit: Audit, trails: Vec<Trail>) -> AccountInventory {
+        AccountInventory {
+            account: Account {
+                id: id.into(),
+                name: id.into(),
+                email: String::new(),
+                status: status.into(),
+                ou_path: None,
+            },
+            audit,
+            trails,
+            log_buckets: vec![],
+            trail_keys: vec![],
+            collected_at: None,
+        }
+    }
+
+    fn organization_trail() -> Trail {
+        Trail {
+            name: "org".into(),
+            arn: "arn:aws:cloudtrail:eu-central-1:111111111111:trail/org".into(),
+            home_region: "eu-central-1".into(),
+            is_multi_region: true,
+            is_organization_trail: true,
+            include_global_service_events: true,
+            log_file_validation_enabled: true,
+            s3_bucket_name: Some("org-logs".into()),
+            s3_key_prefix: None,
+            sns_topic_arn: None,
+            kms_key_id: None,
+            cloudwatch_logs_log_group_arn: None,
+            cloudwatch_logs_role_arn: None,
+            has_insight_selectors: false,
+            status: TrailStatus {
+                is_logging: true,
+                ..TrailStatus::default()
+            },
+            event_selectors: EventSelectors::default(),
+            unread: vec![],
+        }
+    }
+
+    #[test]
+    fn an_organization_trail_found_in_one_listing_covers_every_active_audited_member() {
+        let mut accounts = vec![
+            account(
+                "111111111111",
+                "ACTIVE",
+                Audit::Audited,
+                vec![organization_trail()],
+            ),
+            account("222222222222", "ACTIVE", Audit::Audited, vec![]),
+            account(
+                "333333333333",
+                "ACTIVE",
+                Audit::Error {
+                    error: "denied".into(),
+                },
+                vec![],
+            ),
+            account("444444444444", "UNKNOWN", Audit::Audited, vec![]),
+        ];
+        share_organization_trails(&mut accounts);
+        assert_eq!(accounts[1].trails, vec![organization_trail()]);
+        // Its bucket was not read with the member's access, and the evidence will say so.
+        assert!(matches!(
+            accounts[1].log_buckets[0].access,
+            Readable::NotVerifiable { .. }
+        ));
+        // Not audited, or not known to be a member: left alone.
+        assert!(accounts[2].trails.is_empty() && accounts[3].trails.is_empty());
+        // Nobody gets it twice.
+        share_organization_trails(&mut accounts);
+        assert_eq!(accounts[0].trails.len(), 1);
+        assert_eq!(accounts[1].trails.len(), 1);
+    }
+}

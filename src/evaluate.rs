@@ -93,11 +93,12 @@ fn account_findings(
 ) -> Vec<Finding> {
     let account = &inventory.account;
     let account_name: Arc<str> = account.name.as_str().into();
+    let resource: Arc<str> = account_resource(&account.id).into();
     let finding = |rule: &Rule, status, evidence, remediation: Option<String>| Finding {
         account_id: account.id.clone(),
         account_name: account_name.clone(),
         region: None,
-        resource: account_resource(&account.id),
+        resource: resource.clone(),
         rule_id: rule.shared.id.clone(),
         title: rule.shared.title.clone(),
         status,

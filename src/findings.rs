@@ -134,7 +134,8 @@ pub struct Finding {
     pub account_name: Arc<str>,
     /// `None` for account-wide findings.
     pub region: Option<String>,
-    pub resource: String,
+    // Shared by the account's findings: one allocation per account, not per finding.
+    pub resource: Arc<str>,
     // Shared with the rule and the account: 10,000 accounts x 16 rules repeat them 160,000 times.
     pub rule_id: Arc<str>,
     pub title: Arc<str>,

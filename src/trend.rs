@@ -486,7 +486,7 @@ mod tests {
                     account_id: id.to_string(),
                     account_name: format!("name of {id}").into(),
                     region: None,
-                    resource: format!("AWS::::Account:{id}"),
+                    resource: format!("AWS::::Account:{id}").into(),
                     rule_id: (*rule).into(),
                     title: (*rule).into(),
                     status: match verdict {

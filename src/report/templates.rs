@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
 use super::present::escape_markdown;
-use super::trend::TrendView;
 use super::view::ReportView;
 
 const PAGE: &str = "report.html.tera";
@@ -198,7 +197,13 @@ impl Templates {
             .map_err(self.failed(MARKDOWN))
     }
 
-    pub fn render_trend(&self, view: &TrendView, out: &mut dyn Write) -> Result<(), TemplateError> {
+    /// trend.html from the trend's view (report/trend.rs), which imports this module: taken as
+    /// any serialisable value so this module does not import it back.
+    pub fn render_trend(
+        &self,
+        view: &impl serde::Serialize,
+        out: &mut dyn Write,
+    ) -> Result<(), TemplateError> {
         let tera = self.trend()?;
         let context = Context::from_serialize(view).map_err(TemplateError::Context)?;
         tera.render_to(TREND, &context, out)

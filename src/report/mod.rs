@@ -3,11 +3,13 @@
 
 mod asff;
 mod csv;
+mod junit;
 mod markdown;
 mod ocsf;
 mod output;
 mod pages;
 mod present;
+mod sarif;
 mod staging;
 mod templates;
 mod view;
@@ -17,7 +19,7 @@ use std::str::FromStr;
 
 pub use markdown::{catalogue_markdown, diff_markdown};
 pub use output::{Out, Output, RenderError};
-pub use staging::{digest_file, FileDigest, StageError, Staged, WriteFile};
+pub use staging::{digest_file, hex, FileDigest, StageError, Staged, WriteFile};
 pub use templates::{TemplateError, Templates};
 
 use crate::findings::Report;
@@ -34,10 +36,14 @@ pub enum Format {
     Asff,
     /// An Excel workbook.
     Xlsx,
+    /// SARIF 2.1.0, for code scanning dashboards.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
 }
 
 /// Every format: the names `--format` accepts (the first is its own) and the file it writes.
-const FORMATS: [(Format, &[&str], &str); 7] = [
+const FORMATS: [(Format, &[&str], &str); 9] = [
     (Format::Html, &["html"], "report.html"),
     (Format::Csv, &["csv"], "findings.csv"),
     (Format::Markdown, &["md", "markdown"], "report.md"),
@@ -45,11 +51,18 @@ const FORMATS: [(Format, &[&str], &str); 7] = [
     (Format::Ocsf, &["ocsf"], "findings.ocsf.jsonl"),
     (Format::Asff, &["asff"], asff::FILE_PATTERN),
     (Format::Xlsx, &["xlsx"], "report.xlsx"),
+    (Format::Sarif, &["sarif"], "findings.sarif"),
+    (Format::Junit, &["junit"], "findings.junit.xml"),
 ];
 
 impl Format {
     pub fn all() -> impl Iterator<Item = Format> {
         FORMATS.iter().map(|(format, _, _)| *format)
+    }
+
+    /// The name `--format` knows it by.
+    pub fn name(self) -> &'static str {
+        self.entry().1[0]
     }
 
     fn entry(self) -> &'static (Format, &'static [&'static str], &'static str) {
@@ -77,6 +90,8 @@ impl Format {
             Format::Ocsf => Box::new(ocsf::Ocsf),
             Format::Asff => Box::new(asff::Asff),
             Format::Xlsx => Box::new(xlsx::Xlsx),
+            Format::Sarif => Box::new(sarif::Sarif),
+            Format::Junit => Box::new(junit::Junit),
         }
     }
 }

@@ -63,6 +63,7 @@ pub fn evaluate(
         baseline: None,
         waivers: Vec::new(),
         coverage,
+        seal: None,
     };
     waivers::apply(&mut report, waivers, generated_at.date_naive());
     report.summary = summarise(&report.accounts, &report.findings, rules);

@@ -43,6 +43,24 @@ pub struct Report {
     /// Region by region, what each audited account records: the coverage matrix.
     #[serde(default)]
     pub coverage: Vec<AccountCoverage>,
+    /// What ties this report, printed or not, to the files of its run; set when they are
+    /// written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<Seal>,
+}
+
+/// How a report is tied to the evidence it was filed with. A report cannot show the digest of
+/// manifest.json, which lists the report's own digest; it shows the digest of the inventory it
+/// was evaluated from, which the manifest lists and the signature's trusted comment repeats,
+/// and the key that signed the manifest. `orgtrail verify` prints both next to the manifest's
+/// own digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seal {
+    /// SHA-256 of the inventory.json the findings were evaluated from.
+    pub inventory_sha256: String,
+    /// The minisign key id manifest.json is signed with; `None` when it is not signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -264,7 +264,8 @@ pub struct OutputArgs {
     /// Waivers (TOML): accepted risks that turn matching FAIL/ERROR findings into MUTED.
     #[arg(long, value_name = "FILE", env = "ORGTRAIL_WAIVERS")]
     pub waivers: Option<PathBuf>,
-    /// Exit with code 4 when a finding at or above this severity fails.
+    /// Exit with code 4 when a finding at or above this severity fails; with --baseline, when
+    /// one fails that did not fail in the baseline (a new failure).
     #[arg(long, value_enum, value_name = "SEVERITY", env = "ORGTRAIL_FAIL_ON")]
     pub fail_on: Option<FailOn>,
     /// Sign manifest.json with this minisign secret key, writing manifest.json.minisig; a

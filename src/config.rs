@@ -226,7 +226,7 @@ out = "reports/{date}"
 # waivers = "waivers.toml"
 # baseline = "reports/2026-10-01/report.json"
 # templates = "branding/"
-# fail_on = "high"             # exit 4 when a finding this severe fails
+# fail_on = "high"             # exit 4 when a finding this severe fails (with baseline: newly)
 # sign_key = "orgtrail.key"    # sign manifest.json (password in ORGTRAIL_SIGN_PASSWORD)
 # shard = "auto"               # in an AWS Batch array job: this child's share of the accounts
 "#;

@@ -699,10 +699,22 @@ fn exit_code(report: &Report, fail_on: Option<Severity>) -> u8 {
     if report.summary.accounts_errored > 0 {
         return exit::ACCOUNTS_NOT_AUDITED;
     }
+    // With a baseline, a pipeline gates on what got worse: only failures new since then count.
+    let new_since_baseline: Option<BTreeSet<(&str, &str)>> = report.baseline.as_ref().map(|diff| {
+        diff.new_failures
+            .iter()
+            .map(|c| (c.account_id.as_str(), c.rule_id.as_str()))
+            .collect()
+    });
+    let counts = |f: &&orgtrail::findings::Finding| match &new_since_baseline {
+        Some(new) => new.contains(&(f.account_id.as_str(), &*f.rule_id)),
+        None => true,
+    };
     let failing = |threshold: Severity| {
         report
             .findings
             .iter()
+            .filter(counts)
             .any(|f| f.status == Status::Fail && f.severity >= threshold)
     };
     match fail_on {

@@ -929,3 +929,56 @@ fn the_help_lists_the_new_formats_and_commands() {
     let help = stdout(&orgtrail().args(["verify", "--help"]).output().unwrap());
     assert!(help.contains("--public-key"), "{help}");
 }
+
+// --- A pipeline that fails on new failures -------------------------------------------------
+
+/// The demo inventory without some accounts.
+fn demo_without(dir: &Path, name: &str, accounts: &[&str]) -> PathBuf {
+    let mut inventory = read_json(&demo_inventory());
+    inventory["accounts"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|a| !accounts.contains(&a["account"]["id"].as_str().unwrap()));
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec(&inventory).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn with_a_baseline_fail_on_fails_the_build_only_on_new_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    // Without the account that could not be audited (that is exit 3, whatever --fail-on says).
+    let unreachable = "311111111111";
+    let sandbox = "220202020202"; // no trail at all: high failures
+    let last_month = demo_without(dir.path(), "last.json", &[unreachable, sandbox]);
+    let this_month = demo_without(dir.path(), "now.json", &[unreachable]);
+    let code = |inventory: &Path, out: &str, extra: &[&str]| {
+        let output = report(inventory, &dir.path().join(out), extra);
+        output.status.code().unwrap()
+    };
+    assert_eq!(code(&last_month, "last", &["--format", "json"]), 0);
+    let baseline = dir.path().join("last/report.json");
+
+    // The README's pipeline step: the sandbox account's failures are new, so the build fails.
+    let step = [
+        "--format",
+        "json,junit,sarif",
+        "--fail-on",
+        "high",
+        "--baseline",
+        baseline.to_str().unwrap(),
+    ];
+    assert_eq!(code(&this_month, "now", &step), 4);
+    // Next month nothing new fails: the build passes, though old high failures remain...
+    let now = dir.path().join("now/report.json");
+    assert_eq!(
+        code(
+            &this_month,
+            "next",
+            &["--fail-on", "high", "--baseline", now.to_str().unwrap()]
+        ),
+        0
+    );
+    // ...which --fail-on alone, without a baseline, still fails on.
+    assert_eq!(code(&this_month, "plain", &["--fail-on", "high"]), 4);
+}

@@ -566,7 +566,7 @@ fn signed_evidence_verifies_with_orgtrail_and_minisign_and_one_changed_byte_fail
             "{said}"
         );
         assert!(
-            said.contains(&format!("Trusted comment: org:o-acme0example run:20"))
+            said.contains("Trusted comment: org:o-acme0example run:20")
                 && said.contains(&format!(
                     "orgtrail:{} inventory-sha256:{inventory_sha}",
                     env!("CARGO_PKG_VERSION")

@@ -10,7 +10,7 @@
 #
 # examples/aws-batch/orgtrail-batch.yaml runs it on AWS Batch.
 
-FROM rust:1.95-bookworm AS build
+FROM docker.io/library/rust:1.95-bookworm AS build
 # musl-gcc builds the C parts of the TLS stack (aws-lc-sys) for the static target.
 RUN rustup target add x86_64-unknown-linux-musl \
     && apt-get update \

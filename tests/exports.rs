@@ -982,3 +982,46 @@ fn with_a_baseline_fail_on_fails_the_build_only_on_new_failures() {
     // ...which --fail-on alone, without a baseline, still fails on.
     assert_eq!(code(&this_month, "plain", &["--fail-on", "high"]), 4);
 }
+
+#[test]
+fn the_configuration_file_takes_the_signing_key_and_the_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let (public, secret) = keygen(dir.path());
+    let config = dir.path().join("orgtrail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "sign_key = {:?}\nshard = \"auto\"\nformat = [\"json\"]\n",
+            secret.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = orgtrail()
+        .env("ORGTRAIL_SIGN_PASSWORD", PASSWORD)
+        .arg("--config")
+        .arg(&config)
+        .args(["report", "--inventory"])
+        .arg(demo_inventory())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert_eq!(verify(&out, &public).status.code(), Some(0));
+    // `shard` is a scan option: it reaches scan, which asks for AWS Batch's variables.
+    let output = orgtrail()
+        .arg("--config")
+        .arg(&config)
+        .arg("scan")
+        .arg("--out")
+        .arg(dir.path().join("scan"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("AWS_BATCH_JOB_ARRAY_INDEX"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -2,6 +2,8 @@
 
     python3 benches/run.py [--runs 5] [--sizes 50,200] [--offline-accounts 10000]
 
+(`--sizes ""` skips the emulator scans and measures only `orgtrail report` offline.)
+
 Needs the emulator's venv (target/moto-venv, as `cargo test` or .ci/run installs it) and GNU time
 (/usr/bin/time). Builds the release binary and the synthetic inventory generator first.
 
@@ -12,7 +14,7 @@ Figures, each the median of --runs runs on a freshly seeded emulator:
 * the emulator-bound floor for the same organization: benches/emulator_floor.py replaying the same
   calls from a minimal client at the same concurrency, and the ratio scan / floor;
 * `orgtrail report` on a synthetic inventory of --offline-accounts accounts x 17 regions, all four
-  formats: wall time and peak RSS.
+  default formats, then xlsx, ocsf and sarif,junit alone: wall time and peak RSS.
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ def main() -> None:
         print("| organization | scan wall s | floor s | scan / floor | scan CPU s | scan peak RSS MB "
               "| AWS calls | calls per member with 0, 1, 2 trails (CloudTrail+STS / with bucket reads) |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-        for size in map(int, args.sizes.split(",")):
+        for size in (int(s) for s in args.sizes.split(",") if s):
             scans, floors, ratios = [], [], []
             for run in range(args.runs):
                 # Alternate which goes first, so drift of the machine does not favour either.
@@ -163,14 +165,16 @@ def main() -> None:
         print(f"| `orgtrail report`, {args.offline_accounts} accounts x 17 regions, html+csv+md+json "
               f"| {median(reports, 'wall'):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
               f"| {median(reports, 'cpu'):.2f} | {median(reports, 'rss_mb'):.0f} |")
-        for extra in ("xlsx", "ocsf"):
+        for extra in ("xlsx", "ocsf", "sarif,junit"):
             runs = [timed([ORGTRAIL, "-q", "report", "--format", extra, "--inventory", inventory,
                            "--out", workdir / extra]) for _ in range(args.runs)]
             walls = [r["wall"] for r in runs]
             print(f"| the same, `--format {extra}` alone "
                   f"| {median(runs, 'wall'):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
                   f"| {median(runs, 'cpu'):.2f} | {median(runs, 'rss_mb'):.0f} |")
-        sizes = {p.name: p.stat().st_size / 1e6 for p in (workdir / "report").iterdir()}
+        sizes = {p.name: p.stat().st_size / 1e6
+                 for d in ("report", "sarif,junit") for p in (workdir / d).iterdir()
+                 if not p.name.startswith("manifest")}
         print("\nReport sizes (MB): " + ", ".join(f"{n} {s:.1f}" for n, s in sorted(sizes.items())))
 
 

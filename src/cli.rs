@@ -45,8 +45,10 @@ pub enum Command {
     Rules(RulesArgs),
     /// Write a commented starter orgtrail.toml.
     Init(InitArgs),
-    /// Check the files of a report directory against its manifest.json.
+    /// Check the files of a report directory against its manifest.json, and its signature.
     Verify(VerifyArgs),
+    /// Make a minisign key pair for signing evidence (--sign-key) and checking it (verify).
+    Keygen(KeygenArgs),
     /// What changed between two runs: new failures, fixed findings, new and removed accounts.
     Diff(DiffArgs),
     /// The trend over several runs: writes trend.html (charts) and trend.csv (the series) into --out.
@@ -94,11 +96,30 @@ pub struct VerifyArgs {
     /// A directory written by scan, report or merge.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+    /// Also check manifest.json.minisig with this minisign public key (`orgtrail keygen`,
+    /// `minisign -G`): who signed the manifest, not only whether the files match it.
+    #[arg(long, value_name = "FILE", env = "ORGTRAIL_PUBLIC_KEY")]
+    pub public_key: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Where to write the public key (give it to whoever verifies the evidence).
+    #[arg(long, default_value = "orgtrail.pub", value_name = "FILE")]
+    pub public_key: PathBuf,
+    /// Where to write the secret key, encrypted with the password in ORGTRAIL_SIGN_PASSWORD (or
+    /// asked for on a terminal).
+    #[arg(long, default_value = "orgtrail.key", value_name = "FILE")]
+    pub secret_key: PathBuf,
+    /// Replace existing key files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct MergeArgs {
-    /// Shard output directories (holding inventory.json) or inventory files, one per shard.
+    /// Shard output directories (holding inventory.json), inventory files, or a directory whose
+    /// subdirectories are the shards' output directories.
     #[arg(required = true, value_name = "DIR")]
     pub shards: Vec<PathBuf>,
     #[command(flatten)]
@@ -165,8 +186,10 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256), env = "ORGTRAIL_CONCURRENCY")]
     pub concurrency: u16,
     /// Audit only shard K of N (accounts by id modulo N); combine the shards with `orgtrail merge`.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<Shard>,
+    /// `auto`: K and N from AWS_BATCH_JOB_ARRAY_INDEX (from 0) and AWS_BATCH_JOB_ARRAY_SIZE, as
+    /// AWS Batch sets them in each child of an array job.
+    #[arg(long, value_name = "K/N|auto", env = "ORGTRAIL_SHARD")]
+    pub shard: Option<ShardArg>,
     /// Seconds one account may take, retries included, before it is reported as an ERROR.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600), env = "ORGTRAIL_ACCOUNT_TIMEOUT")]
     pub account_timeout: u64,
@@ -183,6 +206,27 @@ pub struct ScanArgs {
     pub retry_mode: RetryModeArg,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `--shard K/N`, or `auto` for the shard of an AWS Batch array child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShardArg {
+    Fixed(Shard),
+    Auto,
+}
+
+impl std::str::FromStr for ShardArg {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        if value.trim().eq_ignore_ascii_case("auto") {
+            return Ok(ShardArg::Auto);
+        }
+        value
+            .parse()
+            .map(ShardArg::Fixed)
+            .map_err(|e| format!("{e}, or auto"))
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -211,7 +255,8 @@ pub struct ReportArgs {
 
 #[derive(Args, Debug)]
 pub struct OutputArgs {
-    /// Report formats, comma-separated.
+    /// Report formats, comma-separated: html, csv, md, json, ocsf (OCSF JSON Lines), asff
+    /// (Security Hub), xlsx (workbook), sarif (code scanning), junit (CI test reports).
     #[arg(
         long,
         action = clap::ArgAction::Set,
@@ -221,7 +266,8 @@ pub struct OutputArgs {
         env = "ORGTRAIL_FORMAT"
     )]
     pub format: Vec<Format>,
-    /// Directory the files are written into (created if missing).
+    /// Directory the files are written into (created if missing). In a sharded scan, `{shard}`
+    /// in it becomes `K-of-N`.
     #[arg(long, value_name = "DIR", env = "ORGTRAIL_OUT")]
     pub out: PathBuf,
     /// A directory of templates replacing the embedded ones of the same names
@@ -255,9 +301,14 @@ pub struct OutputArgs {
         env = "ORGTRAIL_FRAMEWORK"
     )]
     pub framework: Vec<String>,
-    /// Exit with code 4 when a finding at or above this severity fails.
+    /// Exit with code 4 when a finding at or above this severity fails; with --baseline, when
+    /// one fails that did not fail in the baseline (a new failure).
     #[arg(long, value_enum, value_name = "SEVERITY", env = "ORGTRAIL_FAIL_ON")]
     pub fail_on: Option<FailOn>,
+    /// Sign manifest.json with this minisign secret key, writing manifest.json.minisig; a
+    /// password-protected key's password is read from ORGTRAIL_SIGN_PASSWORD (never a flag).
+    #[arg(long, value_name = "FILE", env = "ORGTRAIL_SIGN_KEY")]
+    pub sign_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -396,6 +447,30 @@ mod tests {
         assert_eq!(DEFAULT_REGIONS.len(), 17);
         assert!(DEFAULT_REGIONS.iter().all(|r| region(r).is_ok()));
         assert!(KNOWN_REGIONS.iter().all(|r| region(r).is_ok()));
+    }
+
+    #[test]
+    fn the_help_names_every_format() {
+        use clap::CommandFactory;
+        let mut command = Cli::command();
+        let help = command
+            .find_subcommand_mut("report")
+            .unwrap()
+            .render_help()
+            .to_string();
+        for format in Format::all() {
+            assert!(help.contains(format.name()), "{} missing", format.name());
+        }
+    }
+
+    #[test]
+    fn a_shard_is_k_of_n_or_auto() {
+        assert_eq!("auto".parse::<ShardArg>(), Ok(ShardArg::Auto));
+        assert_eq!(
+            "2/4".parse::<ShardArg>(),
+            Ok(ShardArg::Fixed(Shard { index: 2, count: 4 }))
+        );
+        assert!("5/4".parse::<ShardArg>().unwrap_err().contains("or auto"));
     }
 
     #[test]

@@ -39,6 +39,10 @@ struct ConfigFile {
     history: Option<Spanned<Vec<String>>>,
     waivers: Option<Spanned<String>>,
     fail_on: Option<Spanned<String>>,
+    /// `K/N`, or `auto` in an AWS Batch array child.
+    shard: Option<Spanned<String>>,
+    /// A minisign secret key; its password comes from ORGTRAIL_SIGN_PASSWORD, never the file.
+    sign_key: Option<Spanned<String>>,
 }
 
 /// One option taken from the file: the argument it becomes, and where it was written.
@@ -90,6 +94,7 @@ const SCAN_ONLY: &[&str] = &[
     "account_timeout",
     "max_attempts",
     "retry_mode",
+    "shard",
 ];
 
 /// Read `path` (or ./orgtrail.toml when `path` is `None` and it exists) into the arguments it
@@ -165,6 +170,8 @@ pub fn load(path: Option<&Path>, subcommand: &str) -> Result<Option<Loaded>, Con
     list!(history);
     single!(waivers);
     single!(fail_on);
+    single!(shard);
+    single!(sign_key);
     if let Some(out) = &file.out {
         let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
         add(
@@ -219,12 +226,14 @@ max_attempts = 5               # per AWS call, the first included
 retry_mode = "standard"        # or "adaptive"
 
 # What to write, and where ({date} becomes the run's date, YYYY-MM-DD).
-format = ["html", "csv", "md", "json"]   # also "ocsf", "asff", "xlsx"
+format = ["html", "csv", "md", "json"]   # also "ocsf", "asff", "xlsx", "sarif", "junit"
 out = "reports/{date}"
 # waivers = "waivers.toml"
 # baseline = "reports/2026-10-01/report.json"
 # history = ["reports/2026-08-01", "reports/2026-09-01"]   # earlier runs: report.html draws their trend
 # templates = "branding/"
 # framework = ["cis-aws-foundations-1.5"]   # the reports open on these frameworks' controls
-# fail_on = "high"             # exit 4 when a finding this severe fails
+# fail_on = "high"             # exit 4 when a finding this severe fails (with baseline: newly)
+# sign_key = "orgtrail.key"    # sign manifest.json (password in ORGTRAIL_SIGN_PASSWORD)
+# shard = "auto"               # in an AWS Batch array job: this child's share of the accounts
 "#;

@@ -68,6 +68,7 @@ pub fn evaluate(
         coverage,
         framework_focus: Vec::new(),
         history: Vec::new(),
+        seal: None,
     };
     waivers::apply(&mut report, waivers, generated_at.date_naive());
     report.summary = summarise(&report.accounts, &report.findings, rules);

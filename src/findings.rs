@@ -50,6 +50,10 @@ pub struct Report {
     /// shows (`--history`, `--baseline`); this run's own figures are in `summary`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<RunPoint>,
+    /// What ties this report, printed or not, to the files of its run; set when they are
+    /// written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<Seal>,
 }
 
 /// One earlier run, reduced to what a trend needs: when it was collected and its pass rates.
@@ -71,6 +75,20 @@ impl RunPoint {
             frameworks: report.summary.frameworks.clone(),
         }
     }
+}
+
+/// How a report is tied to the evidence it was filed with. A report cannot show the digest of
+/// manifest.json, which lists the report's own digest; it shows the digest of the inventory it
+/// was evaluated from, which the manifest lists and the signature's trusted comment repeats,
+/// and the key that signed the manifest. `orgtrail verify` prints both next to the manifest's
+/// own digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seal {
+    /// SHA-256 of the inventory.json the findings were evaluated from.
+    pub inventory_sha256: String,
+    /// The minisign key id manifest.json is signed with; `None` when it is not signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

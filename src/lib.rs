@@ -6,7 +6,8 @@
 //!   judged);
 //! - [`judge`]: [`evaluate`] (inventory × [`rules`] → [`findings::Report`]), with [`waivers`]
 //!   applied and the [`diff`] against a baseline;
-//! - [`write`]: [`report`] (every format, staged), the [`manifest`], then an atomic commit.
+//! - [`write`]: [`report`] (every format, staged), the [`manifest`] and its signature
+//!   ([`signing`]), then an atomic commit.
 //!
 //! Beside them, [`trend`] compares several runs' reports and [`write_trend`] writes what it
 //! found (trend.html, trend.csv).
@@ -27,6 +28,7 @@ pub mod model;
 pub mod regions;
 pub mod report;
 pub mod rules;
+pub mod signing;
 pub mod trend;
 pub mod waivers;
 
@@ -39,10 +41,11 @@ use crate::assume::caller_identity;
 use crate::aws::{Aws, CallError};
 use crate::collect::{CollectOptions, Plan, Progress};
 use crate::discover::{discover, DiscoverError, Discovery, Scope};
-use crate::findings::{Report, Waiver, WaiverState};
+use crate::findings::{Report, Seal, Waiver, WaiverState};
 use crate::manifest::{Manifest, MANIFEST_FILE, MANIFEST_SCHEMA};
 use crate::model::{CollectionStats, Inventory, INVENTORY_SCHEMA};
-use crate::report::{digest_file, Format, StageError, Staged, Templates, Trend};
+use crate::report::{digest_file, FileDigest, Format, StageError, Staged, Templates, Trend};
+use crate::signing::{SigningError, SigningKey, SIGNATURE_FILE};
 use crate::trend::EarlierRun;
 
 /// The file `scan` and `merge` write the inventory to, next to the reports.
@@ -176,6 +179,8 @@ pub struct Outputs<'a> {
     pub dir: &'a Path,
     pub formats: &'a [Format],
     pub templates: &'a Templates,
+    /// The key manifest.json is signed with (`--sign-key`), if any.
+    pub signer: Option<&'a SigningKey>,
 }
 
 /// How this run was started, for the manifest.
@@ -195,16 +200,29 @@ pub enum WriteError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("signing {MANIFEST_FILE}: {0}")]
+    Sign(#[from] SigningError),
+    #[error("serialising {MANIFEST_FILE}: {0}")]
+    Manifest(#[from] serde_json::Error),
 }
 
-/// Render every format, then the manifest of them all, and only then move them into place:
-/// a failure anywhere leaves the directory as it was. Returns the files written.
+/// What a run wrote.
+pub struct Written {
+    pub files: Vec<PathBuf>,
+    /// manifest.json as written: the one digest that stands for every file of the run.
+    pub manifest: FileDigest,
+    pub seal: Seal,
+}
+
+/// Render every format, then the manifest of them all and its signature, and only then move
+/// them into place: a failure anywhere leaves the directory as it was. Records the run's
+/// [`Seal`] in `report` first, so every format shows it.
 pub fn write(
-    report: &Report,
+    report: &mut Report,
     inventory: InventorySource,
     outputs: &Outputs,
     run: &RunRecord,
-) -> Result<Vec<PathBuf>, WriteError> {
+) -> Result<Written, WriteError> {
     let mut staged = Staged::new(outputs.dir)?;
     let inventory = match inventory {
         InventorySource::Written(inventory) => staged.add(INVENTORY_FILE, |out| {
@@ -217,6 +235,11 @@ pub fn write(
             })?
         }
     };
+    let seal = Seal {
+        inventory_sha256: inventory.sha256.clone(),
+        signing_key_id: outputs.signer.map(|key| key.id.to_string()),
+    };
+    report.seal = Some(seal.clone());
     staged.add_all(report::files(report, outputs.formats, outputs.templates))?;
     let manifest = Manifest {
         schema: MANIFEST_SCHEMA.to_string(),
@@ -228,11 +251,59 @@ pub fn write(
         caller_arn: report.caller_arn.clone(),
         inventory,
         files: staged.digests().to_vec(),
+        signing_key_id: seal.signing_key_id.clone(),
     };
-    staged.add(MANIFEST_FILE, |out| {
-        Ok(serde_json::to_writer_pretty(out, &manifest)?)
-    })?;
-    Ok(staged.commit()?)
+    // Signed as the bytes written, so the signature verifies against the file on disk.
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
+    let manifest_digest = staged.add(MANIFEST_FILE, |out| Ok(out.write_all(&manifest_bytes)?))?;
+    if let Some(key) = outputs.signer {
+        let signature = key.sign(&manifest_bytes, &trusted_comment(report, &manifest))?;
+        staged.add(SIGNATURE_FILE, |out| {
+            Ok(out.write_all(signature.as_bytes())?)
+        })?;
+    }
+    let files = staged.commit()?;
+    if outputs.signer.is_none() {
+        remove_stale_signature(outputs.dir);
+    }
+    Ok(Written {
+        files,
+        manifest: manifest_digest,
+        seal,
+    })
+}
+
+/// The signature's trusted comment (signed with the manifest, printed by `minisign -V`): the
+/// organization, the run's start, orgtrail's version and the inventory's digest, the one the
+/// reports print.
+fn trusted_comment(report: &Report, manifest: &Manifest) -> String {
+    format!(
+        "org:{} run:{} orgtrail:{} inventory-sha256:{}",
+        report.organization.id.as_deref().unwrap_or("none"),
+        manifest
+            .started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        manifest.tool_version,
+        manifest.inventory.sha256
+    )
+}
+
+/// A signature left by an earlier signed run would not match the new manifest, and would read
+/// as tampering: an unsigned run removes it.
+fn remove_stale_signature(dir: &Path) {
+    let stale = dir.join(SIGNATURE_FILE);
+    if stale.exists() {
+        match std::fs::remove_file(&stale) {
+            Ok(()) => tracing::info!(
+                "removed {}: it signed an earlier run's manifest",
+                stale.display()
+            ),
+            Err(e) => tracing::warn!(
+                "{} signs an earlier run's manifest and could not be removed: {e}",
+                stale.display()
+            ),
+        }
+    }
 }
 
 /// Write trend.html and trend.csv into `dir`: both, or neither when anything fails.

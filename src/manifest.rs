@@ -1,5 +1,6 @@
 //! The evidence manifest: what a run wrote, with the SHA-256 of every file, so a report filed as
-//! evidence can later be shown to be the one orgtrail produced (`orgtrail verify DIR`).
+//! evidence can later be shown to be the one orgtrail produced (`orgtrail verify DIR`); signed
+//! (`--sign-key`), it also shows who produced it ([`crate::signing`]).
 
 use std::path::Path;
 
@@ -7,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::report::{digest_file, FileDigest};
+use crate::signing::{self, SignatureCheck, VerifyingKey, SIGNATURE_FILE};
 
 pub const MANIFEST_SCHEMA: &str = "orgtrail/manifest/v1";
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -28,6 +30,9 @@ pub struct Manifest {
     pub inventory: FileDigest,
     /// Every file the run wrote next to this manifest.
     pub files: Vec<FileDigest>,
+    /// The minisign key id manifest.json.minisig was made with, when the run signed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key_id: Option<String>,
 }
 
 /// Options whose value must never reach a file.
@@ -82,6 +87,15 @@ impl FileCheck {
     pub fn matches(&self) -> bool {
         matches!(self, FileCheck::Matches(_))
     }
+
+    /// The file's name, as the manifest lists it.
+    pub fn name(&self) -> &str {
+        match self {
+            FileCheck::Matches(file) => &file.name,
+            FileCheck::Missing { name, .. } => name,
+            FileCheck::Changed { listed, .. } => &listed.name,
+        }
+    }
 }
 
 impl std::fmt::Display for FileCheck {
@@ -98,22 +112,58 @@ impl std::fmt::Display for FileCheck {
     }
 }
 
-/// Each file the manifest lists, checked against the directory.
-pub fn verify(dir: &Path) -> Result<Vec<FileCheck>, VerifyError> {
+/// What `orgtrail verify` found in a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// manifest.json itself, as found: the digest to quote in a ticket or on paper.
+    pub manifest: FileDigest,
+    /// The inventory the reports were evaluated from, as the manifest lists it (the reports
+    /// print the same digest).
+    pub inventory: FileDigest,
+    /// The key the manifest says signed it.
+    pub signing_key_id: Option<String>,
+    /// The signature checked with the public key given; `None` when none was given.
+    pub signature: Option<SignatureCheck>,
+    /// Each file the manifest lists, checked against the directory.
+    pub files: Vec<FileCheck>,
+}
+
+impl Verification {
+    /// Every file matches, and the signature verifies when a public key was given.
+    pub fn passed(&self) -> bool {
+        self.files.iter().all(FileCheck::matches)
+            && !matches!(
+                self.signature,
+                Some(SignatureCheck::Missing | SignatureCheck::Invalid { .. })
+            )
+    }
+}
+
+/// Check the manifest's signature with `public_key` (when given), then each file the manifest
+/// lists against the directory. A manifest that fails its signature is still read, so the
+/// answer names every file that differs too.
+pub fn verify(dir: &Path, public_key: Option<&VerifyingKey>) -> Result<Verification, VerifyError> {
     let path = dir.join(MANIFEST_FILE);
     let unreadable = |message: String| VerifyError::Unreadable {
         path: path.display().to_string(),
         message,
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
-    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+    let bytes = std::fs::read(&path).map_err(|e| unreadable(e.to_string()))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&bytes).map_err(|e| unreadable(e.to_string()))?;
     if manifest.schema != MANIFEST_SCHEMA {
         return Err(unreadable(format!(
             "schema '{}' is not {MANIFEST_SCHEMA}",
             manifest.schema
         )));
     }
-    Ok(manifest
+    let signature = public_key.map(
+        |key| match std::fs::read_to_string(dir.join(SIGNATURE_FILE)) {
+            Err(_) => SignatureCheck::Missing,
+            Ok(text) => signing::check_signature(key, &bytes, &text),
+        },
+    );
+    let files = manifest
         .files
         .into_iter()
         .map(
@@ -126,7 +176,23 @@ pub fn verify(dir: &Path) -> Result<Vec<FileCheck>, VerifyError> {
                 Ok(found) => FileCheck::Matches(found),
             },
         )
-        .collect())
+        .collect();
+    Ok(Verification {
+        manifest: digest_bytes(MANIFEST_FILE, &bytes),
+        inventory: manifest.inventory,
+        signing_key_id: manifest.signing_key_id,
+        signature,
+        files,
+    })
+}
+
+fn digest_bytes(name: &str, bytes: &[u8]) -> FileDigest {
+    use sha2::{Digest, Sha256};
+    FileDigest {
+        name: name.to_string(),
+        bytes: bytes.len() as u64,
+        sha256: crate::report::hex(&Sha256::digest(bytes)),
+    }
 }
 
 #[cfg(test)]

@@ -82,6 +82,43 @@ impl Shard {
     }
 }
 
+/// AWS Batch sets these in every child of an array job (AWS Batch user guide, "Job environment
+/// variables"): the child's index counting from 0, and the array's size.
+pub const ARRAY_INDEX_VARIABLE: &str = "AWS_BATCH_JOB_ARRAY_INDEX";
+pub const ARRAY_SIZE_VARIABLE: &str = "AWS_BATCH_JOB_ARRAY_SIZE";
+
+impl Shard {
+    /// The shard an AWS Batch array child audits (`--shard auto`): index `i` of an array of
+    /// size `n` is shard `i+1/n`, so the children of one array job cover every account once.
+    pub fn of_array_job(index: Option<&str>, size: Option<&str>) -> Result<Shard, String> {
+        let read = |name: &str, value: Option<&str>| -> Result<u32, String> {
+            let value = value.ok_or_else(|| {
+                format!(
+                    "--shard auto reads {ARRAY_INDEX_VARIABLE} and {ARRAY_SIZE_VARIABLE}, which AWS \
+                     Batch sets in the children of an array job; {name} is not set (run orgtrail \
+                     as an array job, or give --shard K/N)"
+                )
+            })?;
+            value.trim().parse().map_err(|_| {
+                format!(
+                    "{name} is '{value}', not a number; --shard auto expects AWS Batch's values"
+                )
+            })
+        };
+        let index = read(ARRAY_INDEX_VARIABLE, index)?;
+        let count = read(ARRAY_SIZE_VARIABLE, size)?;
+        if count == 0 || index >= count {
+            return Err(format!(
+                "{ARRAY_INDEX_VARIABLE}={index} is not below {ARRAY_SIZE_VARIABLE}={count}"
+            ));
+        }
+        Ok(Shard {
+            index: index + 1,
+            count,
+        })
+    }
+}
+
 impl std::str::FromStr for Shard {
     type Err = String;
 
@@ -455,4 +492,34 @@ pub struct FieldSelector {
     /// rather than silently dropped when an inventory is read back.
     #[serde(flatten, default, skip_serializing_if = "BTreeMap::is_empty")]
     pub other_operators: BTreeMap<String, Vec<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_array_child_audits_the_shard_of_its_index() {
+        let shard = |i, n| Shard::of_array_job(i, n);
+        assert_eq!(
+            shard(Some("0"), Some("4")),
+            Ok(Shard { index: 1, count: 4 })
+        );
+        assert_eq!(
+            shard(Some("3"), Some("4")),
+            Ok(Shard { index: 4, count: 4 })
+        );
+        assert!(shard(Some("4"), Some("4"))
+            .unwrap_err()
+            .contains("not below"));
+        assert!(shard(None, Some("4"))
+            .unwrap_err()
+            .contains("AWS_BATCH_JOB_ARRAY_INDEX is not set"));
+        assert!(shard(Some("0"), None)
+            .unwrap_err()
+            .contains("AWS_BATCH_JOB_ARRAY_SIZE is not set"));
+        assert!(shard(Some("x"), Some("4"))
+            .unwrap_err()
+            .contains("not a number"));
+    }
 }

@@ -545,6 +545,7 @@ mod tests {
             coverage: Vec::new(),
             history: Vec::new(),
             framework_focus: Vec::new(),
+            seal: None,
         };
         let source = RunSource {
             label: at[..7].to_string(),

@@ -5,11 +5,13 @@ mod asff;
 mod charts;
 mod csv;
 mod history;
+mod junit;
 mod markdown;
 mod ocsf;
 mod output;
 mod pages;
 mod present;
+mod sarif;
 mod staging;
 mod standing;
 mod templates;
@@ -22,7 +24,7 @@ use std::str::FromStr;
 pub use markdown::{catalogue_markdown, diff_markdown};
 pub use output::{Out, Output, RenderError};
 pub use staging::{
-    digest_file, staging_stopped, stop_staging, FileDigest, StageError, Staged, WriteFile,
+    digest_file, hex, staging_stopped, stop_staging, FileDigest, StageError, Staged, WriteFile,
 };
 pub use templates::{TemplateError, Templates};
 pub use trend::{
@@ -44,11 +46,15 @@ pub enum Format {
     Asff,
     /// An Excel workbook.
     Xlsx,
+    /// SARIF 2.1.0, for code scanning dashboards.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
 }
 
 /// Every format: the names `--format` accepts (the first is its own), the file it writes, and
 /// what that file is for.
-const FORMATS: [(Format, &[&str], &str, &str); 7] = [
+const FORMATS: [(Format, &[&str], &str, &str); 9] = [
     (
         Format::Html,
         &["html"],
@@ -91,6 +97,18 @@ const FORMATS: [(Format, &[&str], &str, &str); 7] = [
         "report.xlsx",
         "the workbook: summary, controls, findings, coverage",
     ),
+    (
+        Format::Sarif,
+        &["sarif"],
+        "findings.sarif",
+        "SARIF 2.1.0, for GitHub code scanning and other SARIF viewers",
+    ),
+    (
+        Format::Junit,
+        &["junit"],
+        "findings.junit.xml",
+        "JUnit XML, for CI dashboards: a suite per rule, a case per account",
+    ),
 ];
 
 /// What a file a run writes is for, by its name.
@@ -111,6 +129,11 @@ pub fn describe_file(name: &str) -> Option<&'static str> {
 impl Format {
     pub fn all() -> impl Iterator<Item = Format> {
         FORMATS.iter().map(|(format, _, _, _)| *format)
+    }
+
+    /// The name `--format` knows it by.
+    pub fn name(self) -> &'static str {
+        self.entry().1[0]
     }
 
     fn entry(self) -> &'static (Format, &'static [&'static str], &'static str, &'static str) {
@@ -146,6 +169,8 @@ impl Format {
             Format::Ocsf => Box::new(ocsf::Ocsf),
             Format::Asff => Box::new(asff::Asff),
             Format::Xlsx => Box::new(xlsx::Xlsx),
+            Format::Sarif => Box::new(sarif::Sarif),
+            Format::Junit => Box::new(junit::Junit),
         }
     }
 }

@@ -10,7 +10,7 @@ use super::history::{history_view, HistoryView};
 use super::present::coverage_mark;
 use super::standing::{self, FrameworkView, Headline};
 use crate::findings::{
-    Control, Evidence, Finding, Report, ReportDiff, Status, Summary, Tally, Waiver, WaiverUse,
+    Control, Evidence, Finding, Report, ReportDiff, Seal, Status, Summary, Tally, Waiver, WaiverUse,
 };
 use crate::model::{AuditState, CollectionStats, Organization, ScanSettings};
 use crate::rules::{framework_name, short_name};
@@ -127,6 +127,7 @@ pub struct ReportHeader<'a> {
     pub regions: &'a [String],
     pub collection: Option<&'a CollectionStats>,
     pub settings: Option<&'a ScanSettings>,
+    pub seal: Option<&'a Seal>,
 }
 
 #[derive(Serialize)]
@@ -379,6 +380,7 @@ impl<'a> ReportView<'a> {
                 regions: &report.regions,
                 collection: report.collection.as_ref(),
                 settings: report.settings.as_ref(),
+                seal: report.seal.as_ref(),
             },
             summary: &report.summary,
             collected_at: readable(&report.collected_at),

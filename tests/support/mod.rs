@@ -65,11 +65,16 @@ fn python() -> &'static Path {
             .map(PathBuf::from)
             .unwrap_or_else(|| repo().join("target/moto-venv"));
         let python = venv.join("bin/python");
+        // Everything requirements.txt brings: a venv from before a tool was added is updated.
         let has_moto = |python: &Path| {
             Command::new(python)
-                .args(["-c", "import moto.server, boto3, py_ocsf_models, openpyxl"])
+                .args([
+                    "-c",
+                    "import moto.server, boto3, py_ocsf_models, openpyxl, junitparser, cfnlint",
+                ])
                 .output()
                 .is_ok_and(|o| o.status.success())
+                && python.with_file_name("hadolint").is_file()
         };
         if !has_moto(&python) {
             eprintln!("installing the emulator into {} ...", venv.display());
@@ -92,6 +97,11 @@ fn python() -> &'static Path {
         }
         python
     })
+}
+
+/// A program the test venv installs (`cfn-lint`, `hadolint`), by path.
+pub fn venv_program(name: &str) -> PathBuf {
+    python().with_file_name(name)
 }
 
 fn run(command: &mut Command) {

@@ -48,6 +48,7 @@ from moto.cloudtrail.exceptions import TrailNotFoundException
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.iam.models import iam_backends
 from moto.organizations.models import organizations_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import ThreadedMotoServer
 from moto.sts.exceptions import STSClientError
 from moto.sts.models import STSBackend
@@ -610,6 +611,56 @@ SCENARIOS = {"dozen": seed_dozen, "organization-trail": seed_organization_trail}
 NO_ORGANIZATION = "no-organization"  # the caller's account alone, never joined to an organization
 
 
+# --- Wide organizations and a distant endpoint ---------------------------------------------------
+
+
+def seed_wide(org: Org, branching: int = 6, depth: int = 3) -> None:
+    """A wide organization, as large ones are: `branching` OUs under the root and under each OU,
+    `depth` levels deep (6 x 3: 258 OUs), and one member without trails in each OU of the last
+    level (216), so that a scan's time is the walk of the tree and little else."""
+    level = [org.root_id]
+    for depth_index in range(1, depth + 1):
+        level = [
+            org.ou(f"L{depth_index}-{parent_index}-{i}", parent)
+            for parent_index, parent in enumerate(level)
+            for i in range(branching)
+        ]
+    for i, unit in enumerate(level):
+        org.account(f"member-{i:04d}", unit)
+
+
+def seed_nested_pages(org: Org) -> None:
+    """Children on more than one page at two levels: ListOrganizationalUnitsForParent and
+    ListAccountsForParent answer 20 to a page (moto, as AWS's MaxResults allows), and Wide holds 23
+    OUs, each with one member, while Deep/Mid/Leaf holds 23 members."""
+    wide = org.ou("Wide")
+    for i in range(23):
+        org.account(f"team-{i:02d}", org.ou(f"Team-{i:02d}", wide))
+    leaf = org.ou("Leaf", org.ou("Mid", org.ou("Deep")))
+    for i in range(23):
+        org.account(f"leaf-{i:02d}", leaf)
+
+
+SCENARIOS["wide"] = seed_wide
+SCENARIOS["nested-pages"] = seed_nested_pages
+
+LATENCY = 0.0  # seconds added to every answer once the scenario is seeded (--latency)
+original_dispatch = DomainDispatcherApplication.__call__
+
+
+def delayed_dispatch(self, environ, start_response):
+    """Every answer leaves LATENCY after it was ready, as from a distant endpoint. Wrapping the
+    WSGI application delays S3 too (its answers bypass call_action), and the request log still
+    stamps each request when it arrived."""
+    response = original_dispatch(self, environ, start_response)
+    if LATENCY:
+        time.sleep(LATENCY)
+    return response
+
+
+DomainDispatcherApplication.__call__ = delayed_dispatch
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", choices=sorted([*SCENARIOS, NO_ORGANIZATION, "scale"]),
@@ -624,6 +675,8 @@ def main() -> None:
                         help="answer this action in this account with throttling, every time")
     parser.add_argument("--slow", action="append", default=[], metavar="ACCOUNT:SECONDS",
                         help="delay this account's CloudTrail answers")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
+                        help="delay every answer by this many milliseconds once seeded")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # moto warns that STS has no modelled AccessDenied shape; the SDK reads the code all the same.
@@ -656,6 +709,8 @@ def main() -> None:
         account, seconds = rule.split(":")
         SLOW[resolve(account)] = float(seconds)
     THROTTLE_RATE = args.throttle
+    global LATENCY
+    LATENCY = args.latency / 1000
     print(json.dumps({"endpoint": endpoint, "accounts": org.accounts, "units": org.units}), flush=True)
     sys.stdin.read()  # serve until the harness closes our stdin (or dies)
     server.stop()

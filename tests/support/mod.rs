@@ -222,6 +222,8 @@ pub struct Request {
     pub region: String,
     /// The error class injected instead of an answer, if any.
     pub fault: Option<String>,
+    /// When the request arrived (seconds since the epoch).
+    pub time: f64,
 }
 
 pub fn read_json(path: &Path) -> Value {

@@ -256,6 +256,7 @@ async fn scan(args: ScanArgs, quiet: bool) -> Result<u8, Failure> {
         exclude: args.exclude_accounts.into_iter().collect(),
         organizational_units: dedup(args.ou),
         shard: args.shard,
+        walk_width: usize::from(args.walk_width),
     };
     let options = CollectOptions {
         regions,

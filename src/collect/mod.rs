@@ -18,7 +18,7 @@ use aws_sdk_cloudtrail::primitives::DateTime as AwsDateTime;
 use aws_sdk_cloudtrail::types as aws;
 use aws_sdk_cloudtrail::Client;
 use chrono::{DateTime, Utc};
-use futures::stream::{self, StreamExt};
+use futures::stream::{Stream, StreamExt};
 use tokio::sync::OnceCell;
 
 use crate::assume::{credentials_for, AuditRole, Caller};
@@ -39,10 +39,11 @@ pub struct CollectOptions {
     pub account_timeout: Duration,
 }
 
-/// Told how collection goes, for a progress bar or log lines.
+/// Told how a scan goes, for a progress bar or log lines.
 pub trait Progress: Sync {
-    /// Collection is about to start on this many accounts (audited or not).
-    fn planned(&self, accounts: usize);
+    /// Discovery has planned this many accounts (audited or not) so far, with this many OUs or
+    /// roots still to list; none once discovery is over, and `accounts` is then the total.
+    fn discovered(&self, accounts: usize, units_left: usize);
     fn account_done(&self, account: &AccountInventory);
 }
 
@@ -52,18 +53,19 @@ pub enum Plan {
     Skip(Account, String),
 }
 
-/// Collect every planned account; results come back in the order they were planned.
+/// Collect every planned account as its plan arrives, `options.concurrency` at a time, until the
+/// plans end; results come back in the order they were planned.
 pub async fn collect(
     aws: &Aws,
     caller: &Caller,
-    plans: Vec<Plan>,
+    plans: impl Stream<Item = Plan>,
     options: &CollectOptions,
     progress: &dyn Progress,
 ) -> Vec<AccountInventory> {
-    progress.planned(plans.len());
     let sts = aws.sts();
     let shared = SharedTrails::default();
-    let mut results: Vec<(usize, AccountInventory)> = stream::iter(plans.into_iter().enumerate())
+    let mut results: Vec<(usize, AccountInventory)> = plans
+        .enumerate()
         .map(|(index, plan)| {
             let (sts, shared) = (&sts, &shared);
             async move {

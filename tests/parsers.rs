@@ -171,7 +171,9 @@ fn mutated_configuration_files_never_crash_the_command_line() {
         .replace("OUT", dir.path().join("out").to_str().unwrap());
     for text in mutations(&original, 0x636f_6e66, 60, TOML_PIECES) {
         std::fs::write(&path, &text).unwrap();
+        // A mutation can make `out` relative ("/tmp/..." into "*mp/..."): keep it in `dir`.
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_orgtrail"))
+            .current_dir(dir.path())
             .args([
                 "-q",
                 "--config",

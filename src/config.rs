@@ -186,7 +186,7 @@ session_name = "orgtrail"
 
 # How hard to push.
 concurrency = 16
-walk_width = 8                 # OUs listed at once while discovering accounts
+walk_width = 12                # OUs listed at once while discovering accounts
 account_timeout = 120          # seconds per account, retries included
 max_attempts = 5               # per AWS call, the first included
 retry_mode = "standard"        # or "adaptive"

@@ -58,12 +58,14 @@ pub enum DiscoverError {
     UnknownAccounts(String),
 }
 
-/// OUs (or roots) listed at once unless `--walk-width` says otherwise. Organizations throttles
-/// readers early (`TooManyRequestsException` from a few concurrent callers: awslabs/
-/// aws-deployment-framework#788, org-formation/org-formation-cli#280) and its quotas page gives
-/// no read rate to plan against, so the walk stays at a handful of parents; the SDK's retry with
-/// back-off absorbs the throttling that remains.
-pub const DEFAULT_WALK_WIDTH: usize = 8;
+/// OUs (or roots) listed at once unless `--walk-width` says otherwise, so at most 24
+/// Organizations calls in flight. The walk costs two calls per OU and feeds collection, so it has
+/// to keep pace with `--concurrency` accounts being audited: a dozen does over a 200 ms round trip
+/// (BENCHMARKS.md, the wide organization), eight does not. More would mostly earn throttling:
+/// Organizations turns readers away early (`TooManyRequestsException` from a few concurrent
+/// callers: awslabs/aws-deployment-framework#752 and #788, org-formation/org-formation-cli#280),
+/// which the SDK's retry with back-off absorbs.
+pub const DEFAULT_WALK_WIDTH: usize = 12;
 
 /// The most a page of ListAccountsForParent or ListOrganizationalUnitsForParent may hold (the
 /// API model's `MaxResults`: 1 to 20); without it the page size is "specific to the operation".

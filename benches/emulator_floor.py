@@ -96,9 +96,27 @@ def organizations(endpoint, action: str, payload: dict) -> dict:
     return json.loads(post(endpoint, json.dumps(payload).encode(), headers))
 
 
-def discover(endpoint) -> int:
+def list_parent(endpoint, parent: str) -> tuple[int, list[str]]:
+    """A parent's accounts and its child OUs, page by page: the calls made and the child OUs."""
+    calls, children = 0, []
+    for action, key in (("ListAccountsForParent", "Accounts"),
+                        ("ListOrganizationalUnitsForParent", "OrganizationalUnits")):
+        token = None
+        while True:
+            request = {"ParentId": parent, **({"NextToken": token} if token else {})}
+            page = organizations(endpoint, action, request)
+            calls += 1
+            if action == "ListOrganizationalUnitsForParent":
+                children += [unit["Id"] for unit in page[key]]
+            token = page.get("NextToken")
+            if not token:
+                break
+    return calls, children
+
+
+def discover(endpoint, pool: ThreadPoolExecutor) -> int:
     """The scan's opening calls, one after the other as they must be: identity, organization,
-    then the tree walk from the root (its accounts page by page, its OUs)."""
+    roots; then the walk of the tree, every parent of a level at once."""
     body = urllib.parse.urlencode({"Action": "GetCallerIdentity", "Version": "2011-06-15"})
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
@@ -106,17 +124,13 @@ def discover(endpoint) -> int:
     }
     post(endpoint, body.encode(), headers)
     organizations(endpoint, "DescribeOrganization", {})
-    root = organizations(endpoint, "ListRoots", {})["Roots"][0]["Id"]
-    calls, token = 3, None
-    while True:
-        request = {"ParentId": root, **({"NextToken": token} if token else {})}
-        page = organizations(endpoint, "ListAccountsForParent", request)
-        calls += 1
-        token = page.get("NextToken")
-        if not token:
-            break
-    organizations(endpoint, "ListOrganizationalUnitsForParent", {"ParentId": root})
-    return calls + 1
+    level = [organizations(endpoint, "ListRoots", {})["Roots"][0]["Id"]]
+    calls = 3
+    while level:
+        listed = list(pool.map(lambda parent: list_parent(endpoint, parent), level))
+        calls += sum(made for made, _ in listed)
+        level = [child for _, children in listed for child in children]
+    return calls
 
 
 def s3_get(endpoint, creds: dict, bucket: str, query: str) -> bytes:
@@ -163,8 +177,8 @@ def main() -> None:
     accounts = list(json.load(open(args.accounts))["accounts"].values())
     caller = "123456789012"
     started = time.monotonic()
-    calls = discover(endpoint)
     with ThreadPoolExecutor(args.concurrency) as pool:
+        calls = discover(endpoint, pool)
         calls += sum(pool.map(lambda a: audit(endpoint, a, caller), accounts))
     seconds = time.monotonic() - started
     print(json.dumps({"calls": calls, "seconds": round(seconds, 3), "rate": round(calls / seconds, 1)}))

@@ -1,6 +1,7 @@
 """orgtrail's benchmarks: prints the figures BENCHMARKS.md quotes, as Markdown.
 
-    python3 benches/run.py [--runs 5] [--sizes 50,200] [--offline-accounts 10000]
+    python3 benches/run.py [--runs 5] [--sizes 50,200] [--wide-runs 5] [--offline-accounts 10000]
+                           [--binary PATH]
 
 (`--sizes ""` skips the emulator scans and measures only `orgtrail report` offline.)
 
@@ -13,8 +14,16 @@ Figures, each the median of --runs runs on a freshly seeded emulator:
   and calls per member account by number of trails;
 * the emulator-bound floor for the same organization: benches/emulator_floor.py replaying the same
   calls from a minimal client at the same concurrency, and the ratio scan / floor;
+* scan of a wide organization (tests/emulator/emulator.py --scenario wide: 216 members without
+  trails, one in each leaf of a tree of 258 OUs, 6 wide and 3 deep) with --wide-latency-ms added to
+  every answer, at --concurrency 32: wall time, the time until the first CloudTrail call, AWS calls,
+  and the ratio of wall time to its bound max(calls / emulator rate, calls x latency / 32), the
+  emulator's rate measured by benches/emulator_floor.py on the same organization without latency;
 * `orgtrail report` on a synthetic inventory of --offline-accounts accounts x 17 regions, all four
   default formats, then xlsx, ocsf and sarif,junit alone: wall time and peak RSS.
+
+Zero runs, no sizes or zero offline accounts leave that part out; --binary measures another build
+of orgtrail (an earlier commit's, say) with this driver.
 """
 
 from __future__ import annotations
@@ -49,11 +58,10 @@ def timed(command: list, env: dict | None = None, stdout=subprocess.DEVNULL) -> 
 
 
 class Emulator:
-    def __init__(self, size: int, workdir: Path):
+    def __init__(self, workdir: Path, *scenario: str):
         self.log = workdir / f"requests-{time.monotonic_ns()}.jsonl"
         self.process = subprocess.Popen(
-            [PYTHON, REPO / "tests/emulator/emulator.py", "--scenario", "scale",
-             "--scale", str(size), "--request-log", self.log],
+            [PYTHON, REPO / "tests/emulator/emulator.py", *scenario, "--request-log", self.log],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         self.started = json.loads(self.process.stdout.readline())
@@ -70,14 +78,22 @@ class Emulator:
         self.process.wait()
 
 
+def scale(size: int) -> list:
+    return ["--scenario", "scale", "--scale", str(size)]
+
+
+def environment(emulator: Emulator) -> dict:
+    return {**os.environ, "AWS_ENDPOINT_URL": emulator.endpoint, "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+
+
 def scan_once(size: int, workdir: Path) -> dict:
-    emulator = Emulator(size, workdir)
+    emulator = Emulator(workdir, *scale(size))
     try:
-        env = {**os.environ, "AWS_ENDPOINT_URL": emulator.endpoint, "AWS_ACCESS_KEY_ID": "testing",
-               "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-               "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
         out = workdir / "scan"
-        figures = timed([ORGTRAIL, "-q", "scan", "--concurrency", "32", "--out", out], env=env)
+        figures = timed([ORGTRAIL, "-q", "scan", "--concurrency", "32", "--out", out],
+                        env=environment(emulator))
         requests = emulator.requests()
         inventory = json.loads((out / "inventory.json").read_text())
     finally:
@@ -99,8 +115,8 @@ def scan_once(size: int, workdir: Path) -> dict:
     return figures
 
 
-def floor_once(size: int, workdir: Path) -> dict:
-    emulator = Emulator(size, workdir)
+def floor_once(workdir: Path, *scenario: str) -> dict:
+    emulator = Emulator(workdir, *scenario)
     try:
         output = subprocess.run(
             [PYTHON, REPO / "benches/emulator_floor.py", emulator.endpoint, emulator.startup,
@@ -112,16 +128,42 @@ def floor_once(size: int, workdir: Path) -> dict:
     return json.loads(output)
 
 
+def wide_once(workdir: Path, latency_ms: float) -> dict:
+    """One scan of the wide organization with every answer delayed by `latency_ms`."""
+    emulator = Emulator(workdir, "--scenario", "wide", "--latency", str(latency_ms))
+    try:
+        out = workdir / "wide"
+        started = time.time()
+        figures = timed([ORGTRAIL, "-q", "scan", "--concurrency", "32", "--out", out],
+                        env=environment(emulator))
+        requests = emulator.requests()
+    finally:
+        emulator.stop()
+    if figures["exit"] != 0:
+        sys.exit(f"the wide scan exited {figures['exit']}")
+    # The request log stamps each request as it arrives, before its latency.
+    figures["first_cloudtrail"] = min(
+        r["time"] for r in requests if r["service"] == "cloudtrail") - started
+    figures["calls"] = len(requests)
+    return figures
+
+
 def median(runs: list, key: str) -> float:
     return statistics.median(run[key] for run in runs)
 
 
 def main() -> None:
+    global ORGTRAIL
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default="50,200")
+    parser.add_argument("--wide-runs", type=int, default=5)
+    parser.add_argument("--wide-latency-ms", type=float, default=200)
     parser.add_argument("--offline-accounts", type=int, default=10_000)
+    parser.add_argument("--binary", type=Path, default=ORGTRAIL,
+                        help="the orgtrail binary to measure [default: this tree's release build]")
     args = parser.parse_args()
+    ORGTRAIL = args.binary.resolve()
 
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bins", "--examples"], cwd=REPO,
                    check=True)
@@ -129,19 +171,21 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        print("| organization | scan wall s | floor s | scan / floor | scan CPU s | scan peak RSS MB "
-              "| AWS calls | calls per member with 0, 1, 2 trails (CloudTrail+STS / with bucket reads) |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-        for size in (int(s) for s in args.sizes.split(",") if s):
+        sizes = [int(size) for size in args.sizes.split(",") if size]
+        if sizes:
+            print("| organization | scan wall s | floor s | scan / floor | scan CPU s | scan peak RSS MB "
+                  "| AWS calls | calls per member with 0, 1, 2 trails (CloudTrail+STS / with bucket reads) |")
+            print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for size in sizes:
             scans, floors, ratios = [], [], []
             for run in range(args.runs):
                 # Alternate which goes first, so drift of the machine does not favour either.
                 if run % 2:
-                    floor = floor_once(size, workdir)
+                    floor = floor_once(workdir, *scale(size))
                     scan = scan_once(size, workdir)
                 else:
                     scan = scan_once(size, workdir)
-                    floor = floor_once(size, workdir)
+                    floor = floor_once(workdir, *scale(size))
                 scans.append(scan)
                 floors.append(floor)
                 ratios.append(scan["wall"] / floor["seconds"])
@@ -155,6 +199,28 @@ def main() -> None:
                 f"| {scans[0]['calls']} | {', '.join(str(per_member.get(n, '-')) for n in (0, 1, 2))} |"
             )
 
+        if args.wide_runs:
+            latency = args.wide_latency_ms / 1000
+            print(f"\n| wide organization, {args.wide_latency_ms:.0f} ms per answer | scan wall s "
+                  "| before the first CloudTrail call s | AWS calls | emulator rate calls/s "
+                  "| bound s | scan / bound |\n| --- | --- | --- | --- | --- | --- | --- |")
+            scans, ratios = [], []
+            for _ in range(args.wide_runs):
+                scan = wide_once(workdir, args.wide_latency_ms)
+                rate = floor_once(workdir, "--scenario", "wide")["rate"]
+                scan["rate"] = rate
+                scan["bound"] = max(scan["calls"] / rate, scan["calls"] * latency / 32)
+                scans.append(scan)
+                ratios.append(scan["wall"] / scan["bound"])
+            walls = [s["wall"] for s in scans]
+            print(f"| 216 members under 258 OUs (6 x 3) + management "
+                  f"| {median(scans, 'wall'):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
+                  f"| {median(scans, 'first_cloudtrail'):.2f} | {median(scans, 'calls'):.0f} "
+                  f"| {median(scans, 'rate'):.0f} | {median(scans, 'bound'):.2f} "
+                  f"| {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) |")
+
+        if not args.offline_accounts:
+            return
         inventory = workdir / "inventory.json"
         with inventory.open("w") as out:
             subprocess.run([GENERATOR, str(args.offline_accounts)], stdout=out, check=True)

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use orgtrail::discover::DEFAULT_WALK_WIDTH;
 use orgtrail::findings::Severity;
 use orgtrail::model::RetryMode;
 use orgtrail::model::Shard;
@@ -185,6 +186,10 @@ pub struct ScanArgs {
     /// Accounts collected at the same time.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256), env = "ORGTRAIL_CONCURRENCY")]
     pub concurrency: u16,
+    /// OUs listed at the same time while walking the organization (AWS Organizations throttles
+    /// early: lower it if the summary shows many retries).
+    #[arg(long, default_value_t = DEFAULT_WALK_WIDTH as u16, value_parser = clap::value_parser!(u16).range(1..=64), env = "ORGTRAIL_WALK_WIDTH")]
+    pub walk_width: u16,
     /// Audit only shard K of N (accounts by id modulo N); combine the shards with `orgtrail merge`.
     /// `auto`: K and N from AWS_BATCH_JOB_ARRAY_INDEX (from 0) and AWS_BATCH_JOB_ARRAY_SIZE, as
     /// AWS Batch sets them in each child of an array job.

@@ -26,6 +26,7 @@ struct ConfigFile {
     exclude_accounts: Option<Spanned<Vec<String>>>,
     ou: Option<Spanned<Vec<String>>>,
     concurrency: Option<Spanned<u16>>,
+    walk_width: Option<Spanned<u16>>,
     account_timeout: Option<Spanned<u64>>,
     max_attempts: Option<Spanned<u32>>,
     retry_mode: Option<Spanned<String>>,
@@ -91,6 +92,7 @@ const SCAN_ONLY: &[&str] = &[
     "exclude_accounts",
     "ou",
     "concurrency",
+    "walk_width",
     "account_timeout",
     "max_attempts",
     "retry_mode",
@@ -160,6 +162,7 @@ pub fn load(path: Option<&Path>, subcommand: &str) -> Result<Option<Loaded>, Con
     list!(exclude_accounts);
     list!(ou);
     single!(concurrency);
+    single!(walk_width);
     single!(account_timeout);
     single!(max_attempts);
     single!(retry_mode);
@@ -221,6 +224,7 @@ session_name = "orgtrail"
 
 # How hard to push.
 concurrency = 16
+walk_width = 12                # OUs listed at once while discovering accounts
 account_timeout = 120          # seconds per account, retries included
 max_attempts = 5               # per AWS call, the first included
 retry_mode = "standard"        # or "adaptive"

@@ -36,14 +36,15 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
 
 use crate::assume::caller_identity;
 use crate::aws::{Aws, CallError};
 use crate::collect::{CollectOptions, Plan, Progress};
-use crate::discover::{discover, DiscoverError, Discovery, Scope};
+use crate::discover::{discover, DiscoverError, Scope};
 use crate::findings::{Report, Seal, Waiver, WaiverState};
 use crate::manifest::{Manifest, MANIFEST_FILE, MANIFEST_SCHEMA};
-use crate::model::{CollectionStats, Inventory, INVENTORY_SCHEMA};
+use crate::model::{Account, CollectionStats, Inventory, INVENTORY_SCHEMA};
 use crate::report::{digest_file, FileDigest, Format, StageError, Staged, Templates, Trend};
 use crate::signing::{SigningError, SigningKey, SIGNATURE_FILE};
 use crate::trend::EarlierRun;
@@ -60,6 +61,10 @@ pub enum ScanError {
 }
 
 /// Discover, assume and collect: everything AWS says about the organization's trails.
+///
+/// Accounts go to collection as the walk of the organization finds them. When discovery fails
+/// half-way the scan fails as a whole and collection stops: no inventory leaves out an account
+/// the organization lists.
 pub async fn scan(
     aws: &Aws,
     scope: &Scope,
@@ -71,39 +76,30 @@ pub async fn scan(
     let caller = caller_identity(&aws.sts())
         .await
         .map_err(ScanError::Caller)?;
-    let discovery = match discover(&aws.organizations(), scope).await {
-        Ok(discovery) => discovery,
-        Err(error @ (DiscoverError::NotInOrganization(_) | DiscoverError::AccessDenied(_)))
-            if !scope.accounts.is_empty() =>
-        {
-            tracing::warn!("{error}\nauditing the accounts --accounts names, by id alone");
-            Discovery::from_account_ids(&scope.accounts, scope.shard)
-        }
-        Err(error) => return Err(error.into()),
-    };
 
-    let plans = discovery
-        .accounts
-        .into_iter()
-        .map(|account| {
-            if scope.exclude.contains(&account.id) {
-                Plan::Skip(account, "excluded by --exclude-accounts".to_string())
-            } else if !account.is_auditable() {
-                let reason = format!("account is {} in Organizations", account.status);
-                Plan::Skip(account, reason)
-            } else {
-                Plan::Audit(account)
-            }
-        })
-        .collect();
-    let accounts = collect::collect(aws, &caller, plans, options, progress).await;
+    let (planned, plans) = futures::channel::mpsc::unbounded();
+    let organizations = aws.organizations();
+    let discovering = async move {
+        let mut found = |account: Account| {
+            // Unbounded: the walk never waits for collection, whose own bound is --concurrency.
+            // Sending fails only once collection has stopped, and then the scan is failing.
+            let _ = planned.unbounded_send(plan(scope, account));
+        };
+        let walked = |accounts, units_left| progress.discovered(accounts, units_left);
+        let organization = discover(&organizations, scope, &mut found, &walked).await?;
+        // `planned` is dropped here: the plans end, and collection finishes its last accounts.
+        Ok::<_, ScanError>(organization)
+    };
+    let collecting =
+        collect::collect(aws, &caller, plans, options, progress).map(Ok::<_, ScanError>);
+    let (organization, accounts) = futures::try_join!(discovering, collecting)?;
     Ok(Inventory {
         schema: INVENTORY_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         collected_at,
         caller_arn: caller.arn,
         home_region: Some(aws.region().to_string()),
-        organization: discovery.organization,
+        organization,
         regions: options.regions.clone(),
         accounts,
         collection: Some(CollectionStats {
@@ -115,6 +111,18 @@ pub async fn scan(
         settings: None,
         shard: scope.shard,
     })
+}
+
+/// Excluded and closed accounts are listed, not audited.
+fn plan(scope: &Scope, account: Account) -> Plan {
+    if scope.exclude.contains(&account.id) {
+        Plan::Skip(account, "excluded by --exclude-accounts".to_string())
+    } else if !account.is_auditable() {
+        let reason = format!("account is {} in Organizations", account.status);
+        Plan::Skip(account, reason)
+    } else {
+        Plan::Audit(account)
+    }
 }
 
 /// How to judge besides the inventory: accepted risks, last run, earlier runs, what the reader

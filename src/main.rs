@@ -312,6 +312,7 @@ async fn scan(mut args: ScanArgs, quiet: bool, run: &RunRecord) -> Result<u8, Fa
         exclude: args.exclude_accounts.into_iter().collect(),
         organizational_units: dedup(args.ou),
         shard,
+        walk_width: usize::from(args.walk_width),
     };
     let options = CollectOptions {
         regions,

@@ -1,7 +1,7 @@
 //! How a scan shows it is moving: a progress bar on a terminal, a log line every few seconds
 //! otherwise (CI logs, cron mail), nothing with --quiet.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -11,10 +11,18 @@ use orgtrail::model::{AccountInventory, Audit};
 use tracing::{debug, info, warn};
 
 const LOG_EVERY: Duration = Duration::from_secs(10);
+const WHILE_DISCOVERING: &str =
+    "{spinner} {bar:30} {pos}/{len} accounts so far  {msg}  {elapsed} elapsed";
+const ONCE_DISCOVERED: &str =
+    "{spinner} {bar:30} {pos}/{len} accounts  {msg}  {elapsed} elapsed, ETA {eta}";
 
 pub struct ScanProgress {
     bar: Option<ProgressBar>,
+    /// Accounts planned so far; all of them once discovery is over.
     total: AtomicUsize,
+    /// OUs or roots the walk has still to list.
+    units_left: AtomicUsize,
+    discovering: AtomicBool,
     done: AtomicUsize,
     errors: AtomicUsize,
     started: Instant,
@@ -26,18 +34,15 @@ impl ScanProgress {
     pub fn new(terminal: bool, quiet: bool) -> Self {
         let bar = (terminal && !quiet).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {bar:30} {pos}/{len} accounts  {msg}  {elapsed} elapsed, ETA {eta}",
-                )
-                .expect("progress template"),
-            );
+            bar.set_style(style(WHILE_DISCOVERING));
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
         ScanProgress {
             bar,
             total: AtomicUsize::new(0),
+            units_left: AtomicUsize::new(0),
+            discovering: AtomicBool::new(true),
             done: AtomicUsize::new(0),
             errors: AtomicUsize::new(0),
             started: Instant::now(),
@@ -51,27 +56,63 @@ impl ScanProgress {
         }
     }
 
-    fn log_line(&self, done: usize) {
-        let total = self.total.load(Ordering::Relaxed);
+    /// What the bar says beside the counts.
+    fn message(&self) -> String {
+        let errors = self.errors.load(Ordering::Relaxed);
+        if self.discovering.load(Ordering::Relaxed) {
+            let left = self.units_left.load(Ordering::Relaxed);
+            format!("discovering, {left} OUs left to list; {errors} errors")
+        } else {
+            format!("{errors} errors")
+        }
+    }
+
+    fn log_line(&self) {
+        let (total, done) = (
+            self.total.load(Ordering::Relaxed),
+            self.done.load(Ordering::Relaxed),
+        );
+        let discovering = self.discovering.load(Ordering::Relaxed);
         let mut last = self.last_line.lock().expect("progress lock");
-        if last.elapsed() < LOG_EVERY || done == total {
+        if last.elapsed() < LOG_EVERY || (done == total && !discovering) {
             return;
         }
         *last = Instant::now();
-        let elapsed = self.started.elapsed().as_secs_f64();
-        let eta = elapsed / done.max(1) as f64 * (total - done) as f64;
-        info!(
-            "progress: {done}/{total} accounts, {} could not be audited, ETA {eta:.0}s",
-            self.errors.load(Ordering::Relaxed)
-        );
+        let errors = self.errors.load(Ordering::Relaxed);
+        if discovering {
+            info!(
+                "progress: discovering, {total} accounts found so far, {} OUs left to list; \
+                 {done} accounts done, {errors} could not be audited",
+                self.units_left.load(Ordering::Relaxed)
+            );
+        } else {
+            let elapsed = self.started.elapsed().as_secs_f64();
+            let eta = elapsed / done.max(1) as f64 * (total - done) as f64;
+            info!(
+                "progress: {done}/{total} accounts, {errors} could not be audited, ETA {eta:.0}s"
+            );
+        }
     }
 }
 
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).expect("progress template")
+}
+
 impl Progress for ScanProgress {
-    fn planned(&self, accounts: usize) {
+    fn discovered(&self, accounts: usize, units_left: usize) {
         self.total.store(accounts, Ordering::Relaxed);
-        if let Some(bar) = &self.bar {
-            bar.set_length(accounts as u64);
+        self.units_left.store(units_left, Ordering::Relaxed);
+        let finished_now = units_left == 0 && self.discovering.swap(false, Ordering::Relaxed);
+        match &self.bar {
+            Some(bar) => {
+                bar.set_length(accounts as u64);
+                if finished_now {
+                    bar.set_style(style(ONCE_DISCOVERED));
+                }
+                bar.set_message(self.message());
+            }
+            None => self.log_line(),
         }
     }
 
@@ -93,9 +134,9 @@ impl Progress for ScanProgress {
         match &self.bar {
             Some(bar) => {
                 bar.set_position(done as u64);
-                bar.set_message(format!("{} errors", self.errors.load(Ordering::Relaxed)));
+                bar.set_message(self.message());
             }
-            None => self.log_line(done),
+            None => self.log_line(),
         }
     }
 }

@@ -23,7 +23,7 @@ use aws_sdk_cloudtrail::primitives::DateTime as AwsDateTime;
 use aws_sdk_cloudtrail::types as aws;
 use aws_sdk_cloudtrail::Client;
 use chrono::{DateTime, Utc};
-use futures::stream::{self, StreamExt};
+use futures::stream::{Stream, StreamExt};
 use tokio::sync::OnceCell;
 
 use crate::assume::{credentials_for, AssumeError, AuditRole, Caller};
@@ -48,10 +48,11 @@ pub struct CollectOptions {
     pub account_timeout: Duration,
 }
 
-/// Told how collection goes, for a progress bar or log lines.
+/// Told how a scan goes, for a progress bar or log lines.
 pub trait Progress: Sync {
-    /// Collection is about to start on this many accounts (audited or not).
-    fn planned(&self, accounts: usize);
+    /// Discovery has planned this many accounts (audited or not) so far, with this many OUs or
+    /// roots still to list; none once discovery is over, and `accounts` is then the total.
+    fn discovered(&self, accounts: usize, units_left: usize);
     fn account_done(&self, account: &AccountInventory);
 }
 
@@ -61,19 +62,21 @@ pub enum Plan {
     Skip(Account, String),
 }
 
-/// Collect every planned account; results come back in the order they were planned.
+/// Collect every planned account as its plan arrives, `options.concurrency` at a time, until the
+/// plans end. Results come back in account id order, whatever order the plans arrived in (the
+/// walk of the organization's tree has none), so two runs' inventories compare and organization
+/// trails are shared from the same copy.
 pub async fn collect(
     aws: &Aws,
     caller: &Caller,
-    plans: Vec<Plan>,
+    plans: impl Stream<Item = Plan>,
     options: &CollectOptions,
     progress: &dyn Progress,
 ) -> Vec<AccountInventory> {
-    progress.planned(plans.len());
     let sts = aws.sts();
     let shared = SharedTrails::new(aws, &sts, caller, &options.role);
-    let mut results: Vec<(usize, AccountInventory)> = stream::iter(plans.into_iter().enumerate())
-        .map(|(index, plan)| {
+    let mut accounts: Vec<AccountInventory> = plans
+        .map(|plan| {
             let (sts, shared) = (&sts, &shared);
             async move {
                 let inventory = match plan {
@@ -116,18 +119,14 @@ pub async fn collect(
                         }
                     }
                 };
-                (index, inventory)
+                inventory
             }
         })
         .buffer_unordered(options.concurrency.max(1))
-        .inspect(|(_, inventory)| progress.account_done(inventory))
+        .inspect(|inventory| progress.account_done(inventory))
         .collect()
         .await;
-    results.sort_by_key(|(index, _)| *index);
-    let mut accounts: Vec<AccountInventory> = results
-        .into_iter()
-        .map(|(_, inventory)| inventory)
-        .collect();
+    accounts.sort_by(|a, b| a.account.id.cmp(&b.account.id));
     share_organization_trails(&mut accounts);
     accounts
 }

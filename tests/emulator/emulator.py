@@ -60,6 +60,7 @@ from moto.s3.responses import S3Response
 from moto.cloudtrail.exceptions import TrailNotFoundException
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.iam.models import iam_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.organizations.models import FakeDelegatedAdministrator, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 from moto.server import ThreadedMotoServer
@@ -1136,6 +1137,56 @@ def arm_issue14(args, resolve) -> None:
             CLOUDWATCH_DELIVERED_AT[trail.arn] = ready - 24 * 3600 + float(seconds)
 
 
+# --- Wide organizations and a distant endpoint ---------------------------------------------------
+
+
+def seed_wide(org: Org, branching: int = 6, depth: int = 3) -> None:
+    """A wide organization, as large ones are: `branching` OUs under the root and under each OU,
+    `depth` levels deep (6 x 3: 258 OUs), and one member without trails in each OU of the last
+    level (216), so that a scan's time is the walk of the tree and little else."""
+    level = [org.root_id]
+    for depth_index in range(1, depth + 1):
+        level = [
+            org.ou(f"L{depth_index}-{parent_index}-{i}", parent)
+            for parent_index, parent in enumerate(level)
+            for i in range(branching)
+        ]
+    for i, unit in enumerate(level):
+        org.account(f"member-{i:04d}", unit)
+
+
+def seed_nested_pages(org: Org) -> None:
+    """Children on more than one page at two levels: ListOrganizationalUnitsForParent and
+    ListAccountsForParent answer 20 to a page (moto, as AWS's MaxResults allows), and Wide holds 23
+    OUs, each with one member, while Deep/Mid/Leaf holds 23 members."""
+    wide = org.ou("Wide")
+    for i in range(23):
+        org.account(f"team-{i:02d}", org.ou(f"Team-{i:02d}", wide))
+    leaf = org.ou("Leaf", org.ou("Mid", org.ou("Deep")))
+    for i in range(23):
+        org.account(f"leaf-{i:02d}", leaf)
+
+
+SCENARIOS["wide"] = seed_wide
+SCENARIOS["nested-pages"] = seed_nested_pages
+
+LATENCY = 0.0  # seconds added to every answer once the scenario is seeded (--latency)
+original_dispatch = DomainDispatcherApplication.__call__
+
+
+def delayed_dispatch(self, environ, start_response):
+    """Every answer leaves LATENCY after it was ready, as from a distant endpoint. Wrapping the
+    WSGI application delays S3 too (its answers bypass call_action), and the request log still
+    stamps each request when it arrived."""
+    response = original_dispatch(self, environ, start_response)
+    if LATENCY:
+        time.sleep(LATENCY)
+    return response
+
+
+DomainDispatcherApplication.__call__ = delayed_dispatch
+
+
 def main() -> None:
     global EXTERNAL_ID
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -1179,6 +1230,8 @@ def main() -> None:
                         metavar="ACCOUNT:SECONDS",
                         help="fix the account's CloudWatch Logs deliveries at 24 h minus SECONDS "
                              "before the emulator is ready: stale SECONDS later")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
+                        help="delay every answer by this many milliseconds once seeded")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # moto warns that STS has no modelled AccessDenied shape; the SDK reads the code all the same.
@@ -1215,7 +1268,7 @@ def main() -> None:
 
 def arm(args, org: Org) -> None:
     """Arm the faults the flags name."""
-    global THROTTLE_RATE, SERVER_ERROR_RATE, DROP_RATE, MAX_FAULTS_IN_A_ROW, EACH_FAULT_FIRST
+    global THROTTLE_RATE, SERVER_ERROR_RATE, DROP_RATE, MAX_FAULTS_IN_A_ROW, EACH_FAULT_FIRST, LATENCY
     resolve = lambda name: org.accounts.get(name, name)  # noqa: E731
     for rule in args.deny:
         account, action = rule.split(":")
@@ -1232,6 +1285,7 @@ def arm(args, org: Org) -> None:
     MAX_FAULTS_IN_A_ROW = args.faults_in_a_row
     EACH_FAULT_FIRST = args.each_fault_first
     arm_issue14(args, resolve)
+    LATENCY = args.latency / 1000
 
 
 if __name__ == "__main__":

@@ -301,6 +301,8 @@ pub struct Request {
     pub fault: Option<String>,
     /// "throttling", "server-error", "dropped" or "denied".
     pub fault_kind: Option<String>,
+    /// When the request arrived (seconds since the epoch).
+    pub time: f64,
 }
 
 pub fn read_json(path: &Path) -> Value {

@@ -62,9 +62,10 @@ pub enum DiscoverError {
 /// Organizations calls in flight. The walk costs two calls per OU and feeds collection, so it has
 /// to keep pace with `--concurrency` accounts being audited: a dozen does over a 200 ms round trip
 /// (BENCHMARKS.md, the wide organization), eight does not. More would mostly earn throttling:
-/// Organizations turns readers away early (`TooManyRequestsException` from a few concurrent
-/// callers: awslabs/aws-deployment-framework#752 and #788, org-formation/org-formation-cli#280),
-/// which the SDK's retry with back-off absorbs.
+/// every list call may answer `TooManyRequestsException`, "too many requests in too short a
+/// period of time" (<https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccountsForParent.html#API_ListAccountsForParent_Errors>),
+/// and a few concurrent callers already meet it (awslabs/aws-deployment-framework#752 and #788,
+/// org-formation/org-formation-cli#280). The SDK's retry with back-off absorbs it.
 pub const DEFAULT_WALK_WIDTH: usize = 12;
 
 /// The most a page of ListAccountsForParent or ListOrganizationalUnitsForParent may hold (the

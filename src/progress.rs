@@ -35,6 +35,7 @@ impl ScanProgress {
         let bar = (terminal && !quiet).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(style(WHILE_DISCOVERING));
+            bar.set_message("discovering");
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });

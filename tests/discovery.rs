@@ -108,12 +108,16 @@ fn a_nested_organization_is_walked_several_ous_at_a_time_and_every_account_found
         .iter()
         .any(|r| r.service == "sts" && r.action == "AssumeRole" && r.time < last_listing));
 
-    // One OU at a time: only its own two listings overlap.
+    // One OU at a time: at most its own two listings overlap.
     let before = requests.len();
     let out = emulator.dir.path().join("narrow");
     let output = emulator.scan(&out, &["--walk-width", "1", "--regions", "us-east-1"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(most_listings_in_flight(&emulator.requests()[before..]), 2);
+    let in_flight = most_listings_in_flight(&emulator.requests()[before..]);
+    assert!(
+        in_flight <= 2,
+        "--walk-width 1: {in_flight} listings in flight together"
+    );
     assert_eq!(
         accounts_and_audits(&read_json(&out.join("inventory.json"))),
         accounts_and_audits(&inventory)

@@ -225,9 +225,12 @@ fn stage(
         .tempfile_in(dir)
         .map_err(io_error)?;
     let file = temp.as_file().try_clone().map_err(io_error)?;
-    let mut out = Digesting::new(std::io::BufWriter::new(file));
-    // A stop makes the next write fail (see `Digesting`), so the renderer gives up at once; the
-    // temporary file goes with `temp`.
+    // Buffered above the digest: renderers write in small pieces (a JSON key, a CSV cell), and
+    // hashing and checking for a stop per 64 KiB rather than per piece is what keeps the
+    // 10,000-account report within its time (BENCHMARKS.md, Offline).
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, Digesting::new(file));
+    // A stop makes the next write through to the file fail (see `Digesting`), so the renderer
+    // gives up within 64 KiB; the temporary file goes with `temp`.
     let written = write(&mut out);
     if staging_stopped() {
         return Err(StageError::Interrupted);
@@ -236,8 +239,10 @@ fn stage(
         file: name.to_string(),
         source,
     })?;
-    out.flush().map_err(io_error)?;
-    let digest = out.finish(name);
+    let digest = out
+        .into_inner()
+        .map_err(|e| io_error(e.into_error()))?
+        .finish(name);
     readable_by_others(temp.as_file())
         .and_then(|_| temp.as_file().sync_all())
         .map_err(io_error)?;

@@ -226,8 +226,8 @@ fn stage(
         .map_err(io_error)?;
     let file = temp.as_file().try_clone().map_err(io_error)?;
     // Buffered above the digest: renderers write in small pieces (a JSON key, a CSV cell), and
-    // hashing and checking for a stop per 64 KiB rather than per piece is what keeps the
-    // 10,000-account report within its time (BENCHMARKS.md, Offline).
+    // hashing and checking for a stop per 64 KiB rather than per piece takes about a fifth off
+    // the 10,000-account report (BENCHMARKS.md, Offline).
     let mut out = std::io::BufWriter::with_capacity(1 << 16, Digesting::new(file));
     // A stop makes the next write through to the file fail (see `Digesting`), so the renderer
     // gives up within 64 KiB; the temporary file goes with `temp`.

@@ -10,12 +10,8 @@ fn s3_data_events(account: &AccountTrails, writes: bool) -> Verdict {
     let kind = if writes { "writes" } else { "reads" };
     let trails = judge(account, |trail| {
         let mut gaps = TrailGaps::default();
-        gaps.when(!trail.is_multi_region, || {
-            format!("single-region trail (home {})", trail.home_region)
-        });
-        if let Some(logging) = gaps.read(trail.logging()) {
-            gaps.when(!logging, || "not logging".into());
-        }
+        gaps.multi_region(trail);
+        gaps.logging(trail);
         let events = gaps.read(trail.read_selectors()).map(s3_object_events);
         if let Some(events) = &events {
             let recorded = if writes {

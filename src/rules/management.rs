@@ -15,9 +15,7 @@ use crate::regions::GLOBAL_SERVICE_EVENTS_REGION;
 pub fn trail_enabled(account: &AccountTrails) -> Verdict {
     let trails = judge(account, |trail| {
         let mut gaps = TrailGaps::default();
-        if let Some(logging) = gaps.read(trail.logging()) {
-            gaps.when(!logging, || "not logging".into());
-        }
+        gaps.logging(trail);
         gaps.judged(|| "logging".into())
     });
     verdict(
@@ -37,12 +35,8 @@ pub fn multi_region_management_events(account: &AccountTrails) -> Verdict {
         let mut gaps = TrailGaps::default();
         // What DescribeTrails said decides first: a single-region trail falls short whatever
         // its status and selectors, so a failed read of those cannot leave it undecided.
-        gaps.when(!trail.is_multi_region, || {
-            format!("single-region trail (home {})", trail.home_region)
-        });
-        if let Some(logging) = gaps.read(trail.logging()) {
-            gaps.when(!logging, || "not logging".into());
-        }
+        gaps.multi_region(trail);
+        gaps.logging(trail);
         let recorded = gaps.read(trail.read_selectors()).map(management_events);
         if let Some(recorded) = &recorded {
             gaps.when(!recorded.reads_and_writes(), || {
@@ -120,9 +114,7 @@ fn global_service_events_carried(trail: &Trail) -> Judged {
             trail.home_region
         )
     });
-    if let Some(logging) = gaps.read(trail.logging()) {
-        gaps.when(!logging, || "not logging".into());
-    }
+    gaps.logging(trail);
     if let Some(selectors) = gaps.read(trail.read_selectors()) {
         let recorded = management_events(selectors);
         gaps.when(!recorded.any, || {
@@ -204,9 +196,7 @@ fn global_service_events_fix(account: &AccountTrails) -> String {
 pub fn management_events_recorded(account: &AccountTrails) -> Verdict {
     let trails = judge(account, |trail| {
         let mut gaps = TrailGaps::default();
-        if let Some(logging) = gaps.read(trail.logging()) {
-            gaps.when(!logging, || "not logging".into());
-        }
+        gaps.logging(trail);
         let recorded = gaps.read(trail.read_selectors()).map(management_events);
         if let Some(recorded) = &recorded {
             gaps.when(!recorded.any, || {

@@ -209,9 +209,7 @@ pub fn insights(account: &AccountTrails) -> Verdict {
         gaps.when(!trail.has_insight_selectors, || {
             "no Insights selectors".into()
         });
-        if let Some(logging) = gaps.read(trail.logging()) {
-            gaps.when(!logging, || "not logging".into());
-        }
+        gaps.logging(trail);
         gaps.judged(|| "CloudTrail Insights selectors set".into())
     });
     verdict(
@@ -235,9 +233,7 @@ pub fn sns_notifications(account: &AccountTrails) -> Verdict {
     let trails = judge(account, |trail| {
         let mut gaps = TrailGaps::default();
         gaps.when(trail.sns_topic_arn.is_none(), || "no SNS topic".into());
-        if let Some(logging) = gaps.read(trail.logging()) {
-            gaps.when(!logging, || "not logging".into());
-        }
+        gaps.logging(trail);
         gaps.judged(|| {
             format!(
                 "notifies {} of each log file",

@@ -64,6 +64,20 @@ impl TrailGaps {
         }
     }
 
+    /// Most rules ask it first: a trail that has stopped logging records nothing, whatever its
+    /// selectors say. Noted as unread when its status could not be read.
+    pub fn logging(&mut self, trail: &Trail) {
+        if let Some(logging) = self.read(trail.logging()) {
+            self.when(!logging, || "not logging".into());
+        }
+    }
+
+    pub fn multi_region(&mut self, trail: &Trail) {
+        self.when(!trail.is_multi_region, || {
+            format!("single-region trail (home {})", trail.home_region)
+        });
+    }
+
     /// The value, or `None` having noted that it could not be read.
     pub fn read<T>(&mut self, read: Result<T, &UnreadCall>) -> Option<T> {
         match read {

@@ -6,27 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use serde_json::Value;
-use support::{orgtrail, read_json, repo, stderr};
+use support::{demo_inventory, orgtrail, read_json, repo, report, stderr};
 
 /// An endpoint nothing listens on, on any machine: port 0 cannot be listened on (binding it picks
 /// another), so connecting is refused; a real port such as 9 (discard) may be served.
 const UNREACHABLE_ENDPOINT: &str = "http://127.0.0.1:0";
-
-fn demo_inventory() -> PathBuf {
-    repo().join("examples/demo-inventory.json")
-}
-
-fn report(inventory: &Path, out: &Path, extra: &[&str]) -> Output {
-    orgtrail()
-        .arg("report")
-        .arg("--inventory")
-        .arg(inventory)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn the_demo_inventory_renders_every_format_with_every_verdict() {

@@ -14,29 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
-use support::{orgtrail, read_back, read_json, repo, stderr, Emulator};
+use support::{
+    decided, demo_inventory, demo_waivers, orgtrail, read_back, read_json, repo, report, stderr,
+    Emulator,
+};
 
 const PASSWORD: &str = "correct horse battery staple";
-
-fn demo_inventory() -> PathBuf {
-    repo().join("examples/demo-inventory.json")
-}
-
-fn waivers() -> PathBuf {
-    repo().join("examples/waivers.toml")
-}
-
-fn report(inventory: &Path, out: &Path, extra: &[&str]) -> Output {
-    orgtrail()
-        .arg("report")
-        .arg("--inventory")
-        .arg(inventory)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap()
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -128,7 +111,7 @@ fn sarif_of_demo(out: &Path) -> (Value, Value) {
             "--format",
             "sarif,json",
             "--waivers",
-            waivers().to_str().unwrap(),
+            demo_waivers().to_str().unwrap(),
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -326,7 +309,7 @@ fn junit_read_back_by_junitparser_counts_what_the_csv_counts() {
             "--format",
             "junit,csv",
             "--waivers",
-            waivers().to_str().unwrap(),
+            demo_waivers().to_str().unwrap(),
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -796,27 +779,6 @@ fn arguments(job: &Value) -> Vec<String> {
         .iter()
         .map(|a| a.as_str().unwrap().to_string())
         .collect()
-}
-
-/// The same accounts, and the same findings decided the same way (timings aside).
-fn decided(dir: &Path) -> (Value, Vec<(String, String, String, String)>) {
-    let report = read_json(&dir.join("report.json"));
-    let mut findings: Vec<_> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let text = |v: &Value| v.as_str().unwrap().to_string();
-            (
-                text(&f["account_id"]),
-                text(&f["rule_id"]),
-                text(&f["status"]),
-                text(&f["evidence"]["summary"]),
-            )
-        })
-        .collect();
-    findings.sort();
-    (report["accounts"].clone(), findings)
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{orgtrail, read_json, repo};
+use support::{demo_inventory, demo_waivers, read_json, report};
 
 /// Whether LibreOffice is there to run `check`; panics when it is not and this is CI.
 fn libreoffice_for(check: &str) -> bool {
@@ -47,19 +47,19 @@ fn libreoffice_reads_findings_csv_back_cell_for_cell() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut inventory = read_json(&repo().join("examples/demo-inventory.json"));
+    let mut inventory = read_json(&demo_inventory());
     let hostile = "=HYPERLINK(\"http://evil.example\",\"click\")";
     inventory["accounts"][2]["account"]["name"] = serde_json::Value::from(hostile);
     let inventory_path = dir.path().join("inventory.json");
     std::fs::write(&inventory_path, serde_json::to_vec(&inventory).unwrap()).unwrap();
     let out = dir.path().join("out");
-    orgtrail()
-        .args(["report", "--format", "csv", "--inventory"])
-        .arg(&inventory_path)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = report(&inventory_path, &out, &["--format", "csv"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     // Import: comma, double quote, UTF-8, from line 1, account_id (column 1) as text so leading
     // zeros survive; export the same way.
@@ -98,22 +98,23 @@ fn libreoffice_reads_findings_csv_back_cell_for_cell() {
 #[test]
 fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text() {
     let dir = tempfile::tempdir().unwrap();
-    let mut inventory = read_json(&repo().join("examples/demo-inventory.json"));
+    let mut inventory = read_json(&demo_inventory());
     let hostile = "=HYPERLINK(\"http://evil.example\",\"click\")<script>";
     inventory["accounts"][2]["account"]["name"] = serde_json::Value::from(hostile);
     let inventory_path = dir.path().join("inventory.json");
     std::fs::write(&inventory_path, serde_json::to_vec(&inventory).unwrap()).unwrap();
     let out = dir.path().join("out");
-    let waivers = repo().join("examples/waivers.toml");
-    let output = orgtrail()
-        .args(["report", "--format", "xlsx,csv", "--inventory"])
-        .arg(&inventory_path)
-        .arg("--waivers")
-        .arg(&waivers)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let waivers = demo_waivers();
+    let output = report(
+        &inventory_path,
+        &out,
+        &[
+            "--format",
+            "xlsx,csv",
+            "--waivers",
+            waivers.to_str().unwrap(),
+        ],
+    );
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -206,15 +207,17 @@ fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text(
 fn the_workbook_counts_each_control_as_its_findings_say() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let output = orgtrail()
-        .args(["report", "--format", "xlsx,csv,json", "--inventory"])
-        .arg(repo().join("examples/demo-inventory.json"))
-        .arg("--waivers")
-        .arg(repo().join("examples/waivers.toml"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let waivers = demo_waivers();
+    let output = report(
+        &demo_inventory(),
+        &out,
+        &[
+            "--format",
+            "xlsx,csv,json",
+            "--waivers",
+            waivers.to_str().unwrap(),
+        ],
+    );
     assert_eq!(
         output.status.code(),
         Some(0),

@@ -29,6 +29,29 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The demo organization's inventory, as the README's first `orgtrail report` uses it.
+pub fn demo_inventory() -> PathBuf {
+    repo().join("examples/demo-inventory.json")
+}
+
+/// The README's example waivers, for the demo inventory.
+pub fn demo_waivers() -> PathBuf {
+    repo().join("examples/waivers.toml")
+}
+
+/// `orgtrail report --inventory INVENTORY --out OUT EXTRA...`, run to completion.
+pub fn report(inventory: &Path, out: &Path, extra: &[&str]) -> Output {
+    orgtrail()
+        .arg("report")
+        .arg("--inventory")
+        .arg(inventory)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 /// The orgtrail binary, with no AWS configuration from the machine it runs on.
 pub fn orgtrail() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_orgtrail"));
@@ -303,6 +326,28 @@ pub struct Request {
     pub fault_kind: Option<String>,
     /// When the request arrived (seconds since the epoch).
     pub time: f64,
+}
+
+/// What a run in `dir` decided: its accounts, and each finding's account, rule, status and
+/// evidence, sorted (timings aside), so two runs that must agree can be compared.
+pub fn decided(dir: &Path) -> (Value, Vec<(String, String, String, String)>) {
+    let report = read_json(&dir.join("report.json"));
+    let mut findings: Vec<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let text = |v: &Value| v.as_str().unwrap().to_string();
+            (
+                text(&f["account_id"]),
+                text(&f["rule_id"]),
+                text(&f["status"]),
+                text(&f["evidence"]["summary"]),
+            )
+        })
+        .collect();
+    findings.sort();
+    (report["accounts"].clone(), findings)
 }
 
 pub fn read_json(path: &Path) -> Value {

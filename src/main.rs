@@ -3,7 +3,10 @@
 
 mod cli;
 mod config;
+mod evidence;
+mod failure;
 mod progress;
+mod shards;
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -16,43 +19,24 @@ use chrono::{DateTime, Utc};
 use clap::{CommandFactory, Parser};
 use tracing::{debug, info};
 
+use failure::{exit, Failure};
+
 use cli::{
-    Cli, Command, DiffArgs, InitArgs, KeygenArgs, MergeArgs, OutputArgs, ReportArgs, RulesArgs,
-    RulesFormat, ScanArgs, ShardArg, TrendArgs, VerifyArgs,
+    Cli, Command, DiffArgs, InitArgs, MergeArgs, OutputArgs, ReportArgs, RulesArgs, RulesFormat,
+    ScanArgs, TrendArgs,
 };
 use orgtrail::assume::AuditRole;
 use orgtrail::aws::{Aws, SdkSettings};
 use orgtrail::collect::CollectOptions;
 use orgtrail::discover::{DiscoverError, Scope};
 use orgtrail::findings::{Report, Severity, Status, REPORT_SCHEMA};
-use orgtrail::manifest::{self, MANIFEST_FILE};
-use orgtrail::model::{Inventory, ScanSettings, Shard, ARRAY_INDEX_VARIABLE, ARRAY_SIZE_VARIABLE};
+use orgtrail::manifest::MANIFEST_FILE;
+use orgtrail::model::{Inventory, ScanSettings};
 use orgtrail::report::{self, RunSource, Templates, TREND_HTML};
 use orgtrail::rules::{catalogue, RuleMeta};
-use orgtrail::signing::{self, SignatureCheck, SigningKey, VerifyingKey, PASSWORD_VARIABLE};
+use orgtrail::signing::{self, SigningKey};
 use orgtrail::trend::{EarlierRun, TrendBuilder};
-use orgtrail::{waivers, InventorySource, Judging, Outputs, RunRecord, ScanError, INVENTORY_FILE};
-
-/// Exit codes, documented in the README.
-mod exit {
-    pub const FAILED: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const ACCOUNTS_NOT_AUDITED: u8 = 3;
-    pub const FINDINGS_FAILED: u8 = 4;
-    pub const INTERRUPTED: u8 = 130;
-}
-
-/// A user's mistake (exit 2) or a failure of the run itself (exit 1).
-enum Failure {
-    Usage(anyhow::Error),
-    Run(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(error: anyhow::Error) -> Self {
-        Failure::Run(error)
-    }
-}
+use orgtrail::{waivers, InventorySource, Judging, Outputs, RunRecord, ScanError};
 
 const SUBCOMMANDS_WITH_OPTIONS: [&str; 3] = ["scan", "report", "merge"];
 
@@ -189,8 +173,8 @@ fn main() -> ExitCode {
         Command::Report(args) => run_async(async { report_from_inventory(args, &run, cli.quiet) }),
         Command::Merge(args) => run_async(async { merge_shards(args, &run, cli.quiet) }),
         Command::Rules(args) => print_rules(args),
-        Command::Verify(args) => verify(args),
-        Command::Keygen(args) => keygen(args),
+        Command::Verify(args) => evidence::verify(args),
+        Command::Keygen(args) => evidence::keygen(args),
         Command::Init(args) => init(args),
         Command::Diff(args) => print_diff(args),
         Command::Trend(args) => write_trend(args),
@@ -283,8 +267,8 @@ fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
 }
 
 async fn scan(mut args: ScanArgs, quiet: bool, run: &RunRecord) -> Result<u8, Failure> {
-    let shard = args.shard.map(resolve_shard).transpose()?;
-    args.output.out = shard_directory(&args.output.out, shard)?;
+    let shard = args.shard.map(shards::resolve).transpose()?;
+    args.output.out = shards::out_directory(&args.output.out, shard)?;
     check_output_dir(&args.output.out)?;
     let judging = load_judging(&args.output)?;
     let regions = if args.regions.is_empty() {
@@ -374,7 +358,7 @@ fn report_from_inventory(args: ReportArgs, run: &RunRecord, quiet: bool) -> Resu
 }
 
 fn merge_shards(args: MergeArgs, run: &RunRecord, quiet: bool) -> Result<u8, Failure> {
-    let files = shard_inventories(&args.shards)?;
+    let files = shards::inventories(&args.shards)?;
     let mut parts = Vec::with_capacity(files.len());
     for file in &files {
         parts.push(read_inventory(file).map_err(Failure::Usage)?);
@@ -392,71 +376,6 @@ fn merge_shards(args: MergeArgs, run: &RunRecord, quiet: bool) -> Result<u8, Fai
         run,
         quiet,
     )
-}
-
-/// `--shard auto`: the shard of this AWS Batch array child, from the variables Batch sets.
-fn resolve_shard(shard: ShardArg) -> Result<Shard, Failure> {
-    match shard {
-        ShardArg::Fixed(shard) => Ok(shard),
-        ShardArg::Auto => {
-            let variable = |name| std::env::var(name).ok();
-            let shard = Shard::of_array_job(
-                variable(ARRAY_INDEX_VARIABLE).as_deref(),
-                variable(ARRAY_SIZE_VARIABLE).as_deref(),
-            )
-            .map_err(|e| Failure::Usage(anyhow!(e)))?;
-            info!("--shard auto: shard {shard} (AWS Batch array child)");
-            Ok(shard)
-        }
-    }
-}
-
-/// `{shard}` in `--out` becomes `K-of-N`, so the children of an array job, all started with the
-/// same command, each write into a directory of their own.
-fn shard_directory(out: &Path, shard: Option<Shard>) -> Result<std::path::PathBuf, Failure> {
-    let text = out.to_string_lossy();
-    if !text.contains("{shard}") {
-        return Ok(out.to_path_buf());
-    }
-    let Some(shard) = shard else {
-        return Err(Failure::Usage(anyhow!(
-            "--out {} holds {{shard}}, which only a sharded scan fills in; add --shard K/N or --shard auto",
-            out.display()
-        )));
-    };
-    Ok(text
-        .replace("{shard}", &format!("{}-of-{}", shard.index, shard.count))
-        .into())
-}
-
-/// The inventories `merge` was pointed at: an inventory file, a shard's directory, or a
-/// directory of shard directories (what the array jobs of examples/aws-batch leave behind).
-fn shard_inventories(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, Failure> {
-    let mut files = Vec::new();
-    for path in paths {
-        if !path.is_dir() {
-            files.push(path.clone());
-        } else if path.join(INVENTORY_FILE).is_file() {
-            files.push(path.join(INVENTORY_FILE));
-        } else {
-            let mut found: Vec<_> = std::fs::read_dir(path)
-                .with_context(|| format!("cannot read {}", path.display()))
-                .map_err(Failure::Usage)?
-                .filter_map(|entry| entry.ok())
-                .map(|entry| entry.path().join(INVENTORY_FILE))
-                .filter(|file| file.is_file())
-                .collect();
-            if found.is_empty() {
-                return Err(Failure::Usage(anyhow!(
-                    "{} holds no {INVENTORY_FILE}, nor do its subdirectories; pass the shards' --out directories",
-                    path.display()
-                )));
-            }
-            found.sort();
-            files.extend(found);
-        }
-    }
-    Ok(files)
 }
 
 fn read_inventory(path: &Path) -> Result<Inventory> {
@@ -500,29 +419,6 @@ struct Prepared {
     signer: Option<SigningKey>,
 }
 
-/// The secret key's password: from ORGTRAIL_SIGN_PASSWORD, else asked for when a terminal is
-/// there to ask on; `None` when neither.
-fn sign_password(prompt: &str) -> Result<Option<String>> {
-    if let Ok(password) = std::env::var(PASSWORD_VARIABLE) {
-        return Ok(Some(password));
-    }
-    if !std::io::stdin().is_terminal() {
-        return Ok(None);
-    }
-    let password = rpassword::prompt_password(prompt).context("reading the password")?;
-    Ok(Some(password))
-}
-
-/// The signing key, decrypted before any long work so a wrong password fails fast.
-fn load_signer(path: &Path) -> Result<SigningKey, Failure> {
-    let password = if SigningKey::needs_password(path) {
-        sign_password(&format!("password for {}: ", path.display()))?
-    } else {
-        None
-    };
-    SigningKey::load(path, password).map_err(|e| Failure::Usage(anyhow!(e)))
-}
-
 fn load_judging(output: &OutputArgs) -> Result<Prepared, Failure> {
     let waivers = match &output.waivers {
         None => Vec::new(),
@@ -540,7 +436,11 @@ fn load_judging(output: &OutputArgs) -> Result<Prepared, Failure> {
         history.push(EarlierRun::of(&report, path.display().to_string()));
     }
     let templates = load_templates(output.templates.as_deref())?;
-    let signer = output.sign_key.as_deref().map(load_signer).transpose()?;
+    let signer = output
+        .sign_key
+        .as_deref()
+        .map(evidence::load_signer)
+        .transpose()?;
     Ok(Prepared {
         judging: Judging {
             waivers,
@@ -748,124 +648,6 @@ fn write_reports(
         unaudited_is_failure,
         output.fail_on.map(Severity::from),
     ))
-}
-
-fn verify(args: VerifyArgs) -> Result<u8, Failure> {
-    let key = match &args.public_key {
-        Some(path) => Some(VerifyingKey::load(path).map_err(|e| Failure::Usage(anyhow!(e)))?),
-        None => None,
-    };
-    let found =
-        manifest::verify(&args.dir, key.as_ref()).map_err(|e| Failure::Usage(anyhow!(e)))?;
-    println!("{MANIFEST_FILE}: sha256 {}", found.manifest.sha256);
-    println!(
-        "inventory {}: sha256 {} (the digest the reports show)",
-        found.inventory.name, found.inventory.sha256
-    );
-    let signature_failed = match &found.signature {
-        Some(SignatureCheck::Valid {
-            key_id,
-            trusted_comment,
-        }) => {
-            println!("signature: valid, minisign key {key_id}; trusted comment: {trusted_comment}");
-            None
-        }
-        Some(SignatureCheck::Missing) => {
-            println!("signature: MISSING (no {})", signing::SIGNATURE_FILE);
-            Some(format!("{} is missing", signing::SIGNATURE_FILE))
-        }
-        Some(SignatureCheck::Invalid { reason }) => {
-            println!("signature: FAILED ({reason})");
-            Some(format!(
-                "{MANIFEST_FILE} does not verify against {}: {reason}",
-                signing::SIGNATURE_FILE
-            ))
-        }
-        None => {
-            match &found.signing_key_id {
-                Some(id) => println!(
-                    "signature: not checked (signed with minisign key {id}; pass --public-key to check it)"
-                ),
-                None => println!("signature: none (the run was not signed)"),
-            }
-            None
-        }
-    };
-    let changed: Vec<_> = found.files.iter().filter(|c| !c.matches()).collect();
-    if changed.is_empty() && signature_failed.is_none() {
-        for check in &found.files {
-            println!("{check}");
-        }
-        println!(
-            "verified: {} files match {MANIFEST_FILE}{}",
-            found.files.len(),
-            match &found.signature {
-                Some(SignatureCheck::Valid { key_id, .. }) => format!(", signed by key {key_id}"),
-                _ => String::new(),
-            }
-        );
-        return Ok(0);
-    }
-    for problem in &changed {
-        println!("{problem}");
-    }
-    let mut reasons = Vec::new();
-    reasons.extend(signature_failed);
-    if !changed.is_empty() {
-        reasons.push(format!(
-            "{} file(s) do not match {MANIFEST_FILE}: {}",
-            changed.len(),
-            changed
-                .iter()
-                .map(|c| c.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    eprintln!(
-        "error: {} failed verification: {}",
-        args.dir.display(),
-        reasons.join("; ")
-    );
-    Ok(exit::FAILED)
-}
-
-fn keygen(args: KeygenArgs) -> Result<u8, Failure> {
-    let password = match std::env::var(PASSWORD_VARIABLE) {
-        Ok(password) => password,
-        Err(_) if std::io::stdin().is_terminal() => {
-            let first = rpassword::prompt_password("password for the new secret key: ")
-                .context("reading the password")?;
-            let again = rpassword::prompt_password("the same password again: ")
-                .context("reading the password")?;
-            if first != again {
-                return Err(Failure::Usage(anyhow!("the two passwords differ")));
-            }
-            first
-        }
-        Err(_) => {
-            return Err(Failure::Usage(anyhow!(
-                "set {PASSWORD_VARIABLE} to the password that will protect the secret key"
-            )))
-        }
-    };
-    if password.is_empty() {
-        return Err(Failure::Usage(anyhow!(
-            "an empty password would leave the secret key unprotected; choose one"
-        )));
-    }
-    let id = signing::generate_key_pair(&args.public_key, &args.secret_key, password, args.force)
-        .map_err(|e| match e {
-        signing::SigningError::Exists { .. } => Failure::Usage(anyhow!(e)),
-        e => Failure::Run(anyhow!(e)),
-    })?;
-    println!(
-        "wrote minisign key {id}: public key {} (give it to whoever verifies the evidence), \
-         secret key {} (keep it, and its password, with the audit team)",
-        args.public_key.display(),
-        args.secret_key.display()
-    );
-    Ok(0)
 }
 
 /// What a person reads when the run ends: what was audited, what was written where, and which

@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{demo_inventory, demo_waivers, read_json, report};
+use support::{demo_inventory, demo_waivers, read_json, report, stderr};
 
 /// Whether LibreOffice is there to run `check`; panics when it is not and this is CI.
 fn libreoffice_for(check: &str) -> bool {
@@ -54,12 +54,7 @@ fn libreoffice_reads_findings_csv_back_cell_for_cell() {
     std::fs::write(&inventory_path, serde_json::to_vec(&inventory).unwrap()).unwrap();
     let out = dir.path().join("out");
     let output = report(&inventory_path, &out, &["--format", "csv"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
     // Import: comma, double quote, UTF-8, from line 1, account_id (column 1) as text so leading
     // zeros survive; export the same way.
@@ -79,11 +74,7 @@ fn libreoffice_reads_findings_csv_back_cell_for_cell() {
         .arg(out.join("findings.csv"))
         .output()
         .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    assert!(status.status.success(), "{}", stderr(&status));
 
     let written = cells(&out.join("findings.csv"));
     let read_back = cells(&converted.join("findings.csv"));
@@ -115,12 +106,7 @@ fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text(
             waivers.to_str().unwrap(),
         ],
     );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
     // openpyxl, a reader that is not ours, opens it.
     let read = support::read_back("read_xlsx.py", &out.join("report.xlsx"));
@@ -186,11 +172,7 @@ fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text(
         .arg(out.join("report.xlsx"))
         .output()
         .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    assert!(status.status.success(), "{}", stderr(&status));
     assert!(
         std::fs::metadata(converted.join("report.pdf"))
             .unwrap()
@@ -218,12 +200,7 @@ fn the_workbook_counts_each_control_as_its_findings_say() {
             waivers.to_str().unwrap(),
         ],
     );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
     let unaudited: Vec<&str> = report["accounts"]
         .as_array()

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, Utc};
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use tracing::{debug, info};
 
 use failure::{exit, Failure};
@@ -38,94 +38,6 @@ use orgtrail::signing::{self, SigningKey};
 use orgtrail::trend::{EarlierRun, TrendBuilder};
 use orgtrail::{waivers, InventorySource, Judging, Outputs, RunRecord, ScanError};
 
-const SUBCOMMANDS_WITH_OPTIONS: [&str; 3] = ["scan", "report", "merge"];
-
-/// The command line with the configuration file's options placed before the user's own, so
-/// that the user's win; and what came from the file, to blame it for a bad value. clap reads
-/// `--config` (or ORGTRAIL_CONFIG) and the subcommand in a first, forgiving pass: the options
-/// a file supplies (a required `--out`, say) are not on the command line yet.
-fn with_configuration(
-    arguments: Vec<String>,
-) -> Result<(Vec<String>, Option<config::Loaded>), config::ConfigError> {
-    let Ok(matches) = Cli::command()
-        .ignore_errors(true)
-        .try_get_matches_from(&arguments)
-    else {
-        return Ok((arguments, None)); // --help or --version: the real parse prints them
-    };
-    let Some(subcommand) = matches
-        .subcommand_name()
-        .filter(|name| SUBCOMMANDS_WITH_OPTIONS.contains(name))
-    else {
-        return Ok((arguments, None));
-    };
-    let config_path = matches.get_one::<std::path::PathBuf>("config");
-    let Some(mut loaded) = config::load(config_path.map(|p| p.as_path()), subcommand)? else {
-        return Ok((arguments, None));
-    };
-    // The command line beats the file: an option given there is not taken from the file.
-    loaded.options.retain(|option| {
-        let flag = &option.arguments[0];
-        !arguments
-            .iter()
-            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
-    });
-    // The subcommand's own word: the first that is neither a global flag nor --config's value.
-    let mut position = 1;
-    while arguments.get(position).is_some_and(|a| a != subcommand) {
-        position += if arguments[position] == "--config" {
-            2
-        } else {
-            1
-        };
-    }
-    if position >= arguments.len() {
-        return Ok((arguments, None));
-    }
-    let mut resolved: Vec<String> = arguments[..=position].to_vec();
-    resolved.extend(
-        loaded
-            .options
-            .iter()
-            .flat_map(|o| o.arguments.iter().cloned()),
-    );
-    resolved.extend(arguments[position + 1..].iter().cloned());
-    Ok((resolved, Some(loaded)))
-}
-
-/// When clap rejects a value that came from the configuration file, say where it was written.
-fn blame_configuration(
-    error: &clap::Error,
-    configuration: &Option<config::Loaded>,
-    arguments: &[String],
-) -> Option<String> {
-    let loaded = configuration.as_ref()?;
-    let clap::error::ContextValue::String(argument) =
-        error.get(clap::error::ContextKind::InvalidArg)?
-    else {
-        return None;
-    };
-    let flag = argument.split([' ', '=']).next()?;
-    let from_file = loaded.options.iter().find(|o| o.arguments[0] == flag)?;
-    // Given on the command line too: the user's value was the bad one.
-    if arguments.iter().filter(|a| a.as_str() == flag).count() > 1 {
-        return None;
-    }
-    let reason = error.to_string();
-    let reason = reason
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("error: ");
-    Some(format!(
-        "{}:{}: {} = {}: {reason}",
-        loaded.path.display(),
-        from_file.line,
-        from_file.key,
-        from_file.arguments[1..].join(" ")
-    ))
-}
-
 fn init(args: InitArgs) -> Result<u8, Failure> {
     if args.path.exists() && !args.force {
         return Err(Failure::Usage(anyhow!(
@@ -144,7 +56,7 @@ fn init(args: InitArgs) -> Result<u8, Failure> {
 
 fn main() -> ExitCode {
     let started_at = Utc::now();
-    let (arguments, configuration) = match with_configuration(std::env::args().collect()) {
+    let (arguments, configuration) = match config::with_configuration(std::env::args().collect()) {
         Ok(resolved) => resolved,
         Err(error) => {
             eprintln!("error: {error}");
@@ -154,7 +66,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse_from(&arguments) {
         Ok(cli) => cli,
         Err(error) => {
-            if let Some(message) = blame_configuration(&error, &configuration, &arguments) {
+            if let Some(message) = config::blame_configuration(&error, &configuration, &arguments) {
                 eprintln!("error: {message}");
                 return ExitCode::from(exit::USAGE);
             }

@@ -826,8 +826,9 @@ fn a_configuration_file_holds_the_options_and_command_line_then_environment_win_
     );
     let run = |env: &[(&str, &str)], extra: &[&str]| {
         let mut command = orgtrail();
+        // AUDIT_SECRET is not set: external_id_env is a scan-only key, which report skips.
         command
-            .env("AUDIT_SECRET", "s3cret-external-id")
+            .env_remove("AUDIT_SECRET")
             .args([
                 "--config",
                 config.to_str().unwrap(),
@@ -887,7 +888,7 @@ fn a_configuration_file_holds_the_options_and_command_line_then_environment_win_
     assert!(!cli_out.join("findings.csv").exists() && !cli_out.join("report.md").exists());
 
     // scan-only keys (external_id_env, role_name) are accepted in the file and skipped by
-    // report: the runs above succeeded. That `scan` sends the external ID and writes it nowhere
+    // report, the variable external_id_env names unset: the runs above succeeded. That `scan` sends the external ID and writes it nowhere
     // is tests/faults.rs' the_external_id_from_a_configuration_file_...
 }
 

@@ -81,7 +81,8 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Scan(args) => run_async(scan(args, cli.quiet, &run)),
-        // Under run_async too: it is what makes Ctrl-C and SIGTERM leave --out as it was.
+        // Under run_async too, as are merge and trend: it is what makes Ctrl-C and SIGTERM
+        // leave --out as it was.
         Command::Report(args) => run_async(async { report_from_inventory(args, &run, cli.quiet) }),
         Command::Merge(args) => run_async(async { merge_shards(args, &run, cli.quiet) }),
         Command::Rules(args) => print_rules(args),
@@ -89,7 +90,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => evidence::keygen(args),
         Command::Init(args) => init(args),
         Command::Diff(args) => print_diff(args),
-        Command::Trend(args) => write_trend(args),
+        Command::Trend(args) => run_async(async { write_trend(args) }),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

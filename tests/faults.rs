@@ -494,6 +494,97 @@ fn interrupting_or_killing_a_run_while_it_collects_or_writes_leaves_out_as_it_wa
     }
 }
 
+/// A templates directory whose `file` renders for hours.
+fn endless(dir: &Path, file: &str) -> PathBuf {
+    let templates = dir.join(format!("endless-{file}"));
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join(file),
+        "{% for a in range(end=100000) %}{% for b in range(end=100000) %}.{% endfor %}{% endfor %}\n",
+    )
+    .unwrap();
+    templates
+}
+
+/// Whether a file whose name starts with `.{name}.` (a staged `name`) is being written in `out`.
+fn staging(out: &Path, name: &str) -> bool {
+    let prefix = format!(".{name}.");
+    std::fs::read_dir(out).is_ok_and(|entries| {
+        entries.flatten().any(|entry| {
+            entry.file_name().to_string_lossy().starts_with(&prefix)
+                && entry.metadata().is_ok_and(|m| m.len() > 0)
+        })
+    })
+}
+
+#[test]
+fn interrupting_trend_or_merge_exits_130_and_leaves_out_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = support::demo_shards(dir.path(), "o-acme0example");
+    let merged = dir.path().join("merged");
+    let output = support::orgtrail()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    // The demo has accounts that could not be audited: exit 3, the reports written.
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let trend_out = dir.path().join("trend");
+    let output = support::orgtrail()
+        .args(["trend", "--out"])
+        .arg(&trend_out)
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (merged_before, trend_before) = (snapshot(&merged), snapshot(&trend_out));
+
+    let endless_trend = endless(dir.path(), "trend.html.tera");
+    let endless_markdown = endless(dir.path(), "report.md.tera");
+    for signal in ["-INT", "-TERM"] {
+        let child = support::orgtrail()
+            .args(["trend", "--out"])
+            .arg(&trend_out)
+            .arg(&merged)
+            .arg("--templates")
+            .arg(&endless_trend)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("trend writing trend.html", || {
+            staging(&trend_out, "trend.html")
+        });
+        let status = signal_and_wait(child, signal);
+        assert_eq!(status.code(), Some(130), "{signal} while trend wrote");
+        assert_unchanged(
+            &trend_out,
+            &trend_before,
+            &format!("{signal} while trend wrote"),
+        );
+
+        let child = support::orgtrail()
+            .arg("merge")
+            .args(&shards)
+            .arg("--out")
+            .arg(&merged)
+            .arg("--templates")
+            .arg(&endless_markdown)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("merge writing report.md", || staging(&merged, "report.md"));
+        let status = signal_and_wait(child, signal);
+        assert_eq!(status.code(), Some(130), "{signal} while merge wrote");
+        assert_unchanged(
+            &merged,
+            &merged_before,
+            &format!("{signal} while merge wrote"),
+        );
+    }
+}
+
 /// Which of `secrets` (and in what form) appear in any of `places` (name, text).
 fn leaks(secrets: &[String], places: &[(String, String)]) -> Vec<String> {
     let mut found = Vec::new();

@@ -460,3 +460,29 @@ pub fn run_python(script: &str, args: &[&str]) -> Output {
         .output()
         .unwrap()
 }
+
+/// The demo inventory cut into the two shards `scan --shard 1/2` and `--shard 2/2` would have
+/// written (`dir/shard-1/inventory.json`, `dir/shard-2/...`), the second claimed by
+/// `second_organization`; the two shard directories.
+pub fn demo_shards(dir: &Path, second_organization: &str) -> [PathBuf; 2] {
+    let demo: Value = serde_json::from_slice(&std::fs::read(demo_inventory()).unwrap()).unwrap();
+    [1u64, 2].map(|index| {
+        let mut shard = demo.clone();
+        shard["shard"] = serde_json::json!({"index": index, "count": 2});
+        // Shard K of N holds the accounts whose id modulo N is K - 1 (model.rs, Shard).
+        shard["accounts"].as_array_mut().unwrap().retain(|a| {
+            a["account"]["id"].as_str().unwrap().parse::<u64>().unwrap() % 2 == index - 1
+        });
+        if index == 2 {
+            shard["organization"]["id"] = second_organization.into();
+        }
+        let out = dir.join(format!("shard-{index}"));
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(
+            out.join("inventory.json"),
+            serde_json::to_vec(&shard).unwrap(),
+        )
+        .unwrap();
+        out
+    })
+}

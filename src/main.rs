@@ -29,7 +29,7 @@ use orgtrail::assume::AuditRole;
 use orgtrail::aws::{Aws, SdkSettings};
 use orgtrail::collect::CollectOptions;
 use orgtrail::discover::{DiscoverError, Scope};
-use orgtrail::findings::{Report, Severity, Status, REPORT_SCHEMA};
+use orgtrail::findings::{Report, Severity, REPORT_SCHEMA};
 use orgtrail::manifest::MANIFEST_FILE;
 use orgtrail::model::{Inventory, ScanSettings};
 use orgtrail::report::{self, RunSource, Templates, TREND_HTML};
@@ -556,7 +556,7 @@ fn write_reports(
         );
     }
     let unaudited_is_failure = collected_now && report.summary.accounts_errored > 0;
-    Ok(exit_code(
+    Ok(failure::exit_code(
         &report,
         unaudited_is_failure,
         output.fail_on.map(Severity::from),
@@ -613,36 +613,6 @@ fn closing_summary(report: &Report, out: &Path, written: &[std::path::PathBuf]) 
         ));
     }
     text
-}
-
-/// 3 when accounts of a scan could not be audited, which outranks 4: a finding at or above
-/// `--fail-on` failed.
-fn exit_code(report: &Report, unaudited_is_failure: bool, fail_on: Option<Severity>) -> u8 {
-    if unaudited_is_failure {
-        return exit::ACCOUNTS_NOT_AUDITED;
-    }
-    // With a baseline, a pipeline gates on what got worse: only failures new since then count.
-    let new_since_baseline: Option<BTreeSet<(&str, &str)>> = report.baseline.as_ref().map(|diff| {
-        diff.new_failures
-            .iter()
-            .map(|c| (c.account_id.as_str(), c.rule_id.as_str()))
-            .collect()
-    });
-    let counts = |f: &&orgtrail::findings::Finding| match &new_since_baseline {
-        Some(new) => new.contains(&(f.account_id.as_str(), &*f.rule_id)),
-        None => true,
-    };
-    let failing = |threshold: Severity| {
-        report
-            .findings
-            .iter()
-            .filter(counts)
-            .any(|f| f.status == Status::Fail && f.severity >= threshold)
-    };
-    match fail_on {
-        Some(threshold) if failing(threshold) => exit::FINDINGS_FAILED,
-        _ => 0,
-    }
 }
 
 fn print_rules(args: RulesArgs) -> Result<u8, Failure> {

@@ -1041,3 +1041,48 @@ fn report_with_framework(dir: &Path, framework: &str) -> Output {
         &["--framework", framework],
     )
 }
+
+#[test]
+fn report_fail_on_exits_4_and_unaudited_accounts_of_a_merge_exit_3_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo's failures include high ones: report (accounts not audited are not its news).
+    let output = report(
+        &demo_inventory(),
+        &dir.path().join("report"),
+        &["--format", "json", "--fail-on", "high"],
+    );
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+
+    // merge reports a run's news as scan does: an account not audited is exit 3, even where a
+    // finding at --fail-on failed too.
+    let shards = support::demo_shards(dir.path(), "o-acme0example");
+    let output = orgtrail()
+        .arg("merge")
+        .args(&shards)
+        .args(["--format", "json", "--fail-on", "informational", "--out"])
+        .arg(dir.path().join("merged"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+}
+
+#[test]
+fn merge_refuses_shards_of_another_organization_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = support::demo_shards(dir.path(), "o-other0org");
+    let out = dir.path().join("merged");
+    let output = orgtrail()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("o-other0org") && message.contains("o-acme0example"),
+        "{message}"
+    );
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+}

@@ -6,16 +6,17 @@ mod config;
 mod evidence;
 mod failure;
 mod progress;
+mod runs;
 mod shards;
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::Parser;
 use tracing::{debug, info};
 
@@ -29,7 +30,7 @@ use orgtrail::assume::AuditRole;
 use orgtrail::aws::{Aws, SdkSettings};
 use orgtrail::collect::CollectOptions;
 use orgtrail::discover::{DiscoverError, Scope};
-use orgtrail::findings::{Report, Severity, REPORT_SCHEMA};
+use orgtrail::findings::{Report, Severity};
 use orgtrail::manifest::MANIFEST_FILE;
 use orgtrail::model::{Inventory, ScanSettings};
 use orgtrail::report::{self, RunSource, Templates, TREND_HTML};
@@ -339,13 +340,13 @@ fn load_judging(output: &OutputArgs) -> Result<Prepared, Failure> {
     };
     let baseline = match &output.baseline {
         None => None,
-        Some(path) => Some(read_report(path).map_err(Failure::Usage)?),
+        Some(path) => Some(runs::read_report(path).map_err(Failure::Usage)?),
     };
     // One report at a time, kept only as the point the trend needs: a year of large reports
     // is never in memory at once.
     let mut history = Vec::with_capacity(output.history.len());
     for path in &output.history {
-        let report = read_report(path).map_err(Failure::Usage)?;
+        let report = runs::read_report(path).map_err(Failure::Usage)?;
         history.push(EarlierRun::of(&report, path.display().to_string()));
     }
     let templates = load_templates(output.templates.as_deref())?;
@@ -377,84 +378,27 @@ fn load_templates(dir: Option<&Path>) -> Result<Templates, Failure> {
     Ok(templates)
 }
 
-/// A report directory's report.json, or the file itself.
-fn report_file(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join("report.json")
-    } else {
-        path.to_path_buf()
-    }
-}
-
-fn read_report_text(path: &Path) -> Result<(PathBuf, String)> {
-    let file = report_file(path);
-    let text = std::fs::read_to_string(&file).with_context(|| {
-        if path.is_dir() {
-            format!(
-                "no report in {}: it holds no readable report.json; pass the directories that scan, report or merge wrote",
-                path.display()
-            )
-        } else {
-            format!("cannot read the report {}", file.display())
-        }
-    })?;
-    Ok((file, text))
-}
-
-fn not_a_report(file: &Path, error: impl std::fmt::Display) -> anyhow::Error {
-    anyhow!(
-        "{} is not an orgtrail report.json: {error}; pass the report.json a previous run wrote",
-        file.display()
-    )
-}
-
-fn read_report(path: &Path) -> Result<Report> {
-    let (file, text) = read_report_text(path)?;
-    Report::from_json(&text).map_err(|e| not_a_report(&file, e))
-}
-
-/// Just when a report's run was collected: runs are sorted before any is read whole.
-fn collected_at(path: &Path) -> Result<DateTime<Utc>> {
-    #[derive(serde::Deserialize)]
-    struct Stamp {
-        schema: String,
-        collected_at: DateTime<Utc>,
-    }
-    let (file, text) = read_report_text(path)?;
-    let stamp: Stamp = serde_json::from_str(&text).map_err(|e| not_a_report(&file, e))?;
-    if stamp.schema != REPORT_SCHEMA {
-        return Err(not_a_report(
-            &file,
-            format!(
-                "has schema '{}', this orgtrail reads '{REPORT_SCHEMA}'",
-                stamp.schema
-            ),
-        ));
-    }
-    Ok(stamp.collected_at)
-}
-
 fn write_trend(args: TrendArgs) -> Result<u8, Failure> {
     let templates = load_templates(args.templates.as_deref())?;
-    let mut runs = Vec::with_capacity(args.runs.len());
+    let mut dated = Vec::with_capacity(args.runs.len());
     for path in &args.runs {
-        runs.push((collected_at(path).map_err(Failure::Usage)?, path));
+        dated.push((runs::collected_at(path).map_err(Failure::Usage)?, path));
     }
-    runs.sort_by_key(|(at, _)| *at);
+    dated.sort_by_key(|(at, _)| *at);
     check_output_dir(&args.out)?;
     let out = std::fs::canonicalize(&args.out)
         .with_context(|| format!("resolving --out {}", args.out.display()))?;
     let mut builder = TrendBuilder::new();
-    for (_, path) in runs {
-        let report = read_report(path).map_err(Failure::Usage)?;
-        let page = report_file(path).with_file_name("report.html");
+    for (_, path) in dated {
+        let report = runs::read_report(path).map_err(Failure::Usage)?;
+        let page = runs::report_file(path).with_file_name("report.html");
         let source = RunSource {
             label: path.display().to_string(),
             // Written with --format json only, a run has no page to link to.
             report_href: std::fs::canonicalize(&page)
                 .ok()
                 .filter(|page| page.is_file())
-                .map(|page| relative_href(&out, &page)),
+                .map(|page| runs::relative_href(&out, &page)),
         };
         builder
             .push(report, source)
@@ -473,37 +417,9 @@ fn write_trend(args: TrendArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// A link from a page in `dir` to `target` (both absolute), URL-encoded.
-fn relative_href(dir: &Path, target: &Path) -> String {
-    let from: Vec<_> = dir.components().collect();
-    let to: Vec<_> = target.components().collect();
-    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
-    parts.extend(
-        to[common..]
-            .iter()
-            .map(|part| percent_encode(&part.as_os_str().to_string_lossy())),
-    );
-    parts.join("/")
-}
-
-/// Everything but the characters a URL path segment may hold as they are (RFC 3986).
-fn percent_encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 fn print_diff(args: DiffArgs) -> Result<u8, Failure> {
-    let old = read_report(&args.old).map_err(Failure::Usage)?;
-    let new = read_report(&args.new).map_err(Failure::Usage)?;
+    let old = runs::read_report(&args.old).map_err(Failure::Usage)?;
+    let new = runs::read_report(&args.new).map_err(Failure::Usage)?;
     let changes = orgtrail::diff::diff(&old, &new);
     let text = match args.format {
         RulesFormat::Json => {

@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -700,8 +701,16 @@ fn ocsf_findings_validate_with_a_third_party_implementation_and_keep_their_uids(
         .as_array()
         .unwrap()
         .len();
+    let not_audited = not_audited_accounts(&read_json(&out.join("report.json")));
     assert!(
-        said.contains(&format!("{findings} OCSF compliance findings valid")),
+        !not_audited.is_empty(),
+        "the demo lists a suspended account"
+    );
+    assert!(
+        said.contains(&format!(
+            "{} OCSF compliance findings valid",
+            findings + not_audited.len()
+        )),
         "{said}"
     );
     let text = std::fs::read_to_string(&file).unwrap();
@@ -726,6 +735,22 @@ fn ocsf_findings_validate_with_a_third_party_implementation_and_keep_their_uids(
             _ => "Fail",
         };
         assert_eq!(record["compliance"]["status"], expected);
+    }
+
+    // Every account appears: one not audited as compliance status Unknown, with its reason.
+    let accounts_in = |records: &[Value]| -> BTreeSet<String> {
+        records
+            .iter()
+            .map(|r| r["cloud"]["account"]["uid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(accounts_in(&records), every_account(&out));
+    for record in &records[findings..] {
+        let id = record["cloud"]["account"]["uid"].as_str().unwrap();
+        assert!(not_audited.contains(id), "{record}");
+        assert_eq!(record["compliance"]["status"], "Unknown");
+        assert_eq!(record["unmapped"]["orgtrail_status"], "NOT_AUDITED");
+        assert!(record["message"].as_str().unwrap().contains("SUSPENDED"));
     }
 
     // Next month's file gives the same finding the same uid.
@@ -758,7 +783,9 @@ fn asff_files_hold_at_most_a_hundred_findings_each_and_validate_against_botocore
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
     let findings = report["findings"].as_array().unwrap();
-    let chunks = findings.len().div_ceil(100);
+    let not_audited = not_audited_accounts(&report);
+    let records = findings.len() + not_audited.len();
+    let chunks = records.div_ceil(100);
     assert!(chunks > 1, "the demo spans several files");
     let files: Vec<PathBuf> = (1..=chunks)
         .map(|n| out.join(format!("findings.asff-{n:03}.json")))
@@ -770,10 +797,7 @@ fn asff_files_hold_at_most_a_hundred_findings_each_and_validate_against_botocore
     let said = String::from_utf8_lossy(&validated.stdout);
     assert!(validated.status.success(), "{said}{}", stderr(&validated));
     assert!(
-        said.contains(&format!(
-            "{} ASFF findings valid in {chunks} files",
-            findings.len()
-        )),
+        said.contains(&format!("{records} ASFF findings valid in {chunks} files")),
         "{said}"
     );
     let first: Vec<Value> =
@@ -802,6 +826,49 @@ fn asff_files_hold_at_most_a_hundred_findings_each_and_validate_against_botocore
             && statuses.contains(&"FAILED")
             && statuses.contains(&"NOT_AVAILABLE")
     );
+
+    // Every account appears: one not audited as NOT_AVAILABLE, with its reason.
+    let all: Vec<Value> = files
+        .iter()
+        .flat_map(|f| {
+            serde_json::from_str::<Vec<Value>>(&std::fs::read_to_string(f).unwrap()).unwrap()
+        })
+        .collect();
+    let accounts: BTreeSet<String> = all
+        .iter()
+        .map(|r| r["AwsAccountId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(accounts, every_account(&out));
+    for record in &all[findings.len()..] {
+        assert!(not_audited.contains(record["AwsAccountId"].as_str().unwrap()));
+        assert_eq!(record["Compliance"]["Status"], "NOT_AVAILABLE");
+        assert_eq!(record["ProductFields"]["orgtrail/status"], "NOT_AUDITED");
+        assert!(record["Description"]
+            .as_str()
+            .unwrap()
+            .contains("SUSPENDED"));
+    }
+}
+
+/// The ids of the accounts report.json lists as not audited (closed, suspended, excluded).
+fn not_audited_accounts(report: &Value) -> BTreeSet<String> {
+    report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["audit"]["state"] == "skipped")
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The ids of every account report.json in `out` lists.
+fn every_account(out: &Path) -> BTreeSet<String> {
+    read_json(&out.join("report.json"))["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]

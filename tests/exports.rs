@@ -234,6 +234,51 @@ fn sarif_passes_microsofts_multitool_and_holds_what_github_code_scanning_require
         }
     }
 
+    // Every account appears: as a logical location of the run (an account whose findings all
+    // pass has no result), and one not audited also as a notification with its reason.
+    let accounts: BTreeSet<&str> = logical
+        .iter()
+        .filter(|l| l.get("parentIndex").is_none())
+        .map(|l| l["fullyQualifiedName"].as_str().unwrap())
+        .collect();
+    let notifications = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    for notification in notifications {
+        let id = notification["properties"]["accountId"].as_str().unwrap();
+        let entry = report["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .unwrap();
+        assert_eq!(entry["audit"]["state"], "skipped", "{notification}");
+        assert_eq!(
+            notification["descriptor"]["id"],
+            "orgtrail-account-not-audited"
+        );
+        let location = &notification["locations"][0]["logicalLocations"][0];
+        assert_eq!(
+            logical[location["index"].as_u64().unwrap() as usize]["fullyQualifiedName"],
+            id
+        );
+        assert!(notification["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains(entry["audit"]["reason"].as_str().unwrap()));
+    }
+    assert_eq!(
+        notifications.len(),
+        report["summary"]["accounts_skipped"].as_u64().unwrap() as usize
+    );
+    let listed: BTreeSet<&str> = report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(accounts, listed);
+
     // The same finding has the same fingerprint next run; no two findings share one.
     let fingerprints = |sarif: &Value| -> BTreeMap<String, String> {
         sarif["runs"][0]["results"]

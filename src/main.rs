@@ -229,8 +229,11 @@ async fn scan(mut args: ScanArgs, quiet: bool, run: &RunRecord) -> Result<u8, Fa
     })
     .await;
 
-    let progress = progress::ScanProgress::new(std::io::stderr().is_terminal(), quiet);
-    let inventory = orgtrail::scan(&aws, &scope, &options, &progress).await;
+    let progress =
+        progress::ScanProgress::new(std::io::stderr().is_terminal(), quiet, aws.calls.clone());
+    let inventory = progress
+        .beating(orgtrail::scan(&aws, &scope, &options, &progress))
+        .await;
     progress.finish();
     let mut inventory = inventory.map_err(|e| match e {
         ScanError::Discover(DiscoverError::UnknownAccounts(_)) => Failure::Usage(anyhow!(e)),

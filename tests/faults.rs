@@ -585,6 +585,67 @@ fn interrupting_trend_or_merge_exits_130_and_leaves_out_as_it_was() {
     }
 }
 
+#[test]
+fn a_stalled_scan_says_every_ten_seconds_which_account_and_which_call_it_waits_on() {
+    // compliant's GetTrailStatus does not answer for an hour; every other account finishes.
+    let emulator = Emulator::start_with("dozen", &["--stall", "compliant:GetTrailStatus"]);
+    let stalled = emulator.account("compliant").to_string();
+    let out = emulator.dir.path().join("out");
+    let mut child = emulator
+        .scan_command(&out, &["--external-id", "orgtrail-test"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines, said) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Two lines naming the stalled account and the stalled call: the heartbeat, not a line an
+    // account finishing happened to bring.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut heartbeats = Vec::new();
+    let mut everything = Vec::new();
+    while heartbeats.len() < 2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = said.recv_timeout(left) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "no two heartbeats in two minutes; the scan said:\n{}",
+                everything.join("\n")
+            );
+        };
+        if line.contains("progress:")
+            && line.contains(&format!(
+                "waiting on 1 account(s): {stalled} (compliant) for"
+            ))
+            && line.contains("the slowest cloudtrail:GetTrailStatus in us-east-1, running")
+        {
+            heartbeats.push(line.clone());
+        }
+        everything.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let requests = emulator.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.account == stalled && r.action == "GetTrailStatus"),
+        "the stalled call was made"
+    );
+}
+
 /// Which of `secrets` (and in what form) appear in any of `places` (name, text).
 fn leaks(secrets: &[String], places: &[(String, String)]) -> Vec<String> {
     let mut found = Vec::new();

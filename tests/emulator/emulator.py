@@ -1187,6 +1187,41 @@ def delayed_dispatch(self, environ, start_response):
 DomainDispatcherApplication.__call__ = delayed_dispatch
 
 
+# --- Stalled calls (issue 21: the progress heartbeat) ---------------------------------------------
+# One action of one account that does not answer for an hour, as a hung endpoint or a half-open
+# connection leaves a call: a scan waiting on it must still say what it waits on (README,
+# "a log line every 10 seconds"). The stall starts once the call is in the request log.
+
+STALLED: set[tuple[str, str]] = set()
+STALL_SECONDS = 3600.0
+
+
+def add_stall_arguments(parser) -> None:
+    parser.add_argument("--stall", action="append", default=[], metavar="ACCOUNT:Action",
+                        help="calls of this action from this account answer after an hour")
+
+
+def arm_stalls(args, resolve) -> None:
+    for rule in args.stall:
+        account, action = rule.split(":")
+        STALLED.add((resolve(account), action))
+
+
+call_action_before_stalls = BaseResponse.call_action
+
+
+def call_action_with_stalls(self):
+    stalled = (self.current_account, self._get_action()) in STALLED
+    # Answered (and logged, as every call is) first; the answer then waits out the stall.
+    answer = call_action_before_stalls(self)
+    if stalled:
+        time.sleep(STALL_SECONDS)
+    return answer
+
+
+BaseResponse.call_action = call_action_with_stalls
+
+
 def main() -> None:
     global EXTERNAL_ID
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -1195,6 +1230,7 @@ def main() -> None:
     parser.add_argument("--scale", type=int, metavar="N",
                         help="with --scenario scale: how many member accounts")
     parser.add_argument("--request-log", help="append every call made after seeding, as JSON lines")
+    add_stall_arguments(parser)
     parser.add_argument("--throttle", type=float, default=0.0, help="share of calls throttled")
     parser.add_argument("--server-errors", type=float, default=0.0,
                         help="share of calls answered with a 500 internal error")
@@ -1285,6 +1321,7 @@ def arm(args, org: Org) -> None:
     MAX_FAULTS_IN_A_ROW = args.faults_in_a_row
     EACH_FAULT_FIRST = args.each_fault_first
     arm_issue14(args, resolve)
+    arm_stalls(args, resolve)
     LATENCY = args.latency / 1000
 
 

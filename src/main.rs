@@ -106,6 +106,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// The SDK logs each call's endpoint parameters at debug level, and with them the identity it
+/// signs with: the access key ID (the secret key is redacted). Credentials never reach the log,
+/// whatever ORGTRAIL_LOG asks for.
+const QUIETER_WHATEVER_ASKED: [&str; 1] =
+    ["aws_smithy_runtime::client::orchestrator::endpoints=info"];
+
 fn init_tracing(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -113,8 +119,11 @@ fn init_tracing(verbose: u8, quiet: bool) {
         (false, 1) => "warn,orgtrail=debug",
         _ => "info,orgtrail=trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ORGTRAIL_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("ORGTRAIL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    for directive in QUIETER_WHATEVER_ASKED {
+        filter = filter.add_directive(directive.parse().expect("a valid directive"));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -661,12 +661,26 @@ fn leaks(secrets: &[String], places: &[(String, String)]) -> Vec<String> {
     found
 }
 
-/// Every file in `out` and what the run printed, as text.
+/// Every file in `out` and what the run printed, as text; a workbook (a zip) part by part,
+/// uncompressed.
 fn written_and_printed(out: &Path, output: &std::process::Output) -> Vec<(String, String)> {
-    let mut places: Vec<(String, String)> = snapshot(out)
-        .into_iter()
-        .map(|(name, bytes)| (name, String::from_utf8_lossy(&bytes).into_owned()))
-        .collect();
+    let mut places: Vec<(String, String)> = Vec::new();
+    for (name, bytes) in snapshot(out) {
+        if name.ends_with(".xlsx") {
+            let file = out.join(&name);
+            let unzipped = support::run_python("zip_parts.py", &[file.to_str().unwrap()]);
+            assert!(unzipped.status.success(), "{}", stderr(&unzipped));
+            let parts: BTreeMap<String, String> = serde_json::from_slice(&unzipped.stdout).unwrap();
+            assert!(parts.contains_key("xl/worksheets/sheet1.xml"), "{parts:?}");
+            places.extend(
+                parts
+                    .into_iter()
+                    .map(|(part, text)| (format!("{name}:{part}"), text)),
+            );
+        } else {
+            places.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
     places.push(("stderr".into(), stderr(output)));
     places.push((
         "stdout".into(),
@@ -679,26 +693,35 @@ fn written_and_printed(out: &Path, output: &std::process::Output) -> Vec<(String
 const CALLER_SESSION_TOKEN: &str =
     "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+caller/session+TOKEN/for+tests==";
 
+/// Every format orgtrail writes.
+const EVERY_FORMAT: &str = "html,csv,md,json,ocsf,asff,xlsx,sarif,junit";
+
 #[test]
 fn no_credential_reaches_a_report_or_the_log_in_any_form() {
     let emulator = Emulator::start("dozen");
     let out = emulator.dir.path().join("out");
-    // -vv: debug logs from the SDK too, the most orgtrail ever prints; every format written.
-    let output = emulator
-        .scan_command(
-            &out,
-            &[
-                "--external-id",
-                "orgtrail-test",
-                "-vv",
-                "--format",
-                "html,csv,md,json,ocsf,asff,xlsx",
-            ],
-        )
-        .env("AWS_SESSION_TOKEN", CALLER_SESSION_TOKEN)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    // -vv: orgtrail's trace; ORGTRAIL_LOG=debug: the SDK's own debug logs too. Every format.
+    let scan = |out: &Path, verbosity: Option<&str>, log: Option<&str>| {
+        let mut command = emulator.scan_command(
+            out,
+            &["--external-id", "orgtrail-test", "--format", EVERY_FORMAT],
+        );
+        command.env("AWS_SESSION_TOKEN", CALLER_SESSION_TOKEN);
+        command.args(verbosity);
+        if let Some(log) = log {
+            command.env("ORGTRAIL_LOG", log);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+        output
+    };
+    let output = scan(&out, Some("-vv"), None);
+    let debug_out = emulator.dir.path().join("debug");
+    let debug_output = scan(&debug_out, None, Some("debug"));
+    assert!(
+        stderr(&debug_output).contains("DEBUG"),
+        "ORGTRAIL_LOG=debug logged nothing at debug level"
+    );
 
     let mut secrets = emulator.issued_credentials();
     assert!(
@@ -717,7 +740,16 @@ fn no_credential_reaches_a_report_or_the_log_in_any_form() {
         escapable >= 20,
         "only {escapable} secrets hold both / and +"
     );
-    let found = leaks(&secrets, &written_and_printed(&out, &output));
+    let mut places = written_and_printed(&out, &output);
+    places.extend(written_and_printed(&debug_out, &debug_output));
+    for name in [
+        "findings.sarif",
+        "findings.junit.xml",
+        "report.xlsx:xl/worksheets/sheet1.xml",
+    ] {
+        assert!(places.iter().any(|(n, _)| n == name), "{name} not searched");
+    }
+    let found = leaks(&secrets, &places);
     assert!(found.is_empty(), "{found:#?}");
 }
 
@@ -734,10 +766,7 @@ fn the_external_id_from_a_configuration_file_reaches_sts_and_nothing_written_or_
     .unwrap();
     let out = emulator.dir.path().join("out");
     let output = emulator
-        .scan_command(
-            &out,
-            &["-vv", "--format", "html,csv,md,json,ocsf,asff,xlsx"],
-        )
+        .scan_command(&out, &["-vv", "--format", EVERY_FORMAT])
         .env("ORGTRAIL_CONFIG", &config)
         .env("AUDIT_EXTERNAL_ID", external_id)
         .output()

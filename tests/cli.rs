@@ -482,35 +482,42 @@ fn a_bad_waivers_file_is_a_clear_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let valid =
         "rule = \"cloudtrail-insights\"\naccounts = [\"*\"]\nreason = \"r\"\napprover = \"a\"\n";
+    // A good waiver first: the bad one is the second, from line 8.
+    let first = format!("[[waiver]]\n{valid}expires = 2027-01-01\n\n");
     let cases = [
         (
-            format!("[[waiver]]\n{valid}expires = 2027-01-01\nowner = \"x\"\n"),
+            format!("{first}[[waiver]]\n{valid}expires = 2027-01-01\nowner = \"x\"\n"),
+            "line 14",
             "unknown field `owner`",
         ),
         (
-            format!("[[waiver]]\n{valid}expires = \"soon\"\n"),
+            format!("{first}[[waiver]]\n{valid}expires = \"soon\"\n"),
+            "line 13",
             "expires",
         ),
         (
-            format!("[[waiver]]\n{valid}expires = 2027-01-01T10:00:00Z\n"),
+            format!("{first}[[waiver]]\n{valid}expires = 2027-01-01T10:00:00Z\n"),
+            "line 13",
             "is not a date",
         ),
         (
             format!(
-                "[[waiver]]\n{}expires = 2027-01-01\n",
+                "{first}[[waiver]]\n{}expires = 2027-01-01\n",
                 valid.replace("cloudtrail-insights", "cis-9.9")
             ),
-            "names rule 'cis-9.9'",
+            "waivers.toml:9:",
+            "waiver 2 names rule 'cis-9.9'",
         ),
         (
             format!(
-                "[[waiver]]\n{}expires = 2027-01-01\n",
+                "{first}[[waiver]]\n{}expires = 2027-01-01\n",
                 valid.replace("reason = \"r\"", "reason = \" \"")
             ),
-            "empty reason",
+            "waivers.toml:11:",
+            "waiver 2 has an empty reason",
         ),
     ];
-    for (text, expected) in cases {
+    for (text, line, expected) in cases {
         let path = write(dir.path(), "waivers.toml", &text);
         let out = dir.path().join("out");
         let output = report(
@@ -525,6 +532,10 @@ fn a_bad_waivers_file_is_a_clear_usage_error() {
             "{text}: expected {expected:?} in {message}"
         );
         assert!(message.contains("waivers.toml"), "{message}");
+        assert!(
+            message.contains(line),
+            "{text}: expected {line:?} in {message}"
+        );
         assert!(!out.join("report.json").exists());
     }
 }

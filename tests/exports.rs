@@ -32,7 +32,7 @@ fn consumer_tool(name: &str, candidates: &[PathBuf], install: &str) -> Option<Pa
         return Some(found.clone());
     }
     let message = format!("{name} is not installed: {install}");
-    if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
+    if support::under_ci() {
         panic!("{message} (.ci/run installs it; CI must not skip this check)");
     }
     eprintln!("\n!!!!!!!!!! NOT CHECKED: {message} !!!!!!!!!!\n");
@@ -304,6 +304,16 @@ fn sarif_passes_microsofts_multitool_and_holds_what_github_code_scanning_require
     assert_eq!(first.values().collect::<BTreeSet<_>>().len(), results.len());
     let (again, _) = sarif_of_demo(&dir.path().join("second"));
     assert_eq!(fingerprints(&again), first);
+}
+
+#[test]
+fn ci_1_counts_as_ci_as_ci_true_does() {
+    for value in ["true", "1", "yes", "TRUE"] {
+        assert!(support::ci_value_means_ci(Some(value)), "CI={value}");
+    }
+    for value in [None, Some(""), Some("false"), Some("0")] {
+        assert!(!support::ci_value_means_ci(value), "CI={value:?}");
+    }
 }
 
 #[test]

@@ -486,3 +486,17 @@ pub fn demo_shards(dir: &Path, second_organization: &str) -> [PathBuf; 2] {
         out
     })
 }
+
+/// Whether these tests run under CI, where a missing consumer tool fails its test instead of
+/// being skipped: `CI` set to anything but empty, `false` or `0` (`CI=true`, GitHub's and
+/// GitLab's; `CI=1`, others').
+pub fn under_ci() -> bool {
+    ci_value_means_ci(std::env::var("CI").ok().as_deref())
+}
+
+pub fn ci_value_means_ci(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        let v = v.trim();
+        !v.is_empty() && !v.eq_ignore_ascii_case("false") && v != "0"
+    })
+}

@@ -1164,3 +1164,177 @@ fn merge_refuses_shards_of_another_organization_and_writes_nothing() {
     );
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
 }
+
+#[test]
+fn the_starter_file_from_init_loads_and_runs_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let starter = dir.path().join("orgtrail.toml");
+    let init = orgtrail().arg("init").arg(&starter).output().unwrap();
+    assert!(init.status.success(), "{}", stderr(&init));
+    let out = dir.path().join("out");
+    // In the temporary directory: the starter's own out = "reports/{date}" is overridden here.
+    let output = orgtrail()
+        .current_dir(dir.path())
+        .arg("--config")
+        .arg(&starter)
+        .args(["report", "--inventory"])
+        .arg(demo_inventory())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // The starter's format = ["html", "csv", "md", "json"].
+    for file in ["report.html", "findings.csv", "report.md", "report.json"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    assert!(!out.join("findings.sarif").exists());
+}
+
+#[test]
+fn a_muted_finding_is_suppressed_in_ocsf_and_asff() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let waivers = support::demo_waivers();
+    let output = report(
+        &demo_inventory(),
+        &out,
+        &[
+            "--format",
+            "ocsf,asff,json",
+            "--waivers",
+            waivers.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let findings = read_json(&out.join("report.json"))["findings"].clone();
+    let findings = findings.as_array().unwrap();
+    let muted = findings.iter().filter(|f| f["status"] == "MUTED").count();
+    assert!(muted > 0, "the demo's waivers mute findings");
+    let ocsf: Vec<Value> = std::fs::read_to_string(out.join("findings.ocsf.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut asff: Vec<Value> = Vec::new();
+    for n in 1.. {
+        let Ok(text) = std::fs::read_to_string(out.join(format!("findings.asff-{n:03}.json")))
+        else {
+            break;
+        };
+        asff.extend(serde_json::from_str::<Vec<Value>>(&text).unwrap());
+    }
+    for (index, finding) in findings.iter().enumerate() {
+        let is_muted = finding["status"] == "MUTED";
+        let (record, imported) = (&ocsf[index], &asff[index]);
+        assert_eq!(record["cloud"]["account"]["uid"], finding["account_id"]);
+        assert_eq!(imported["AwsAccountId"], finding["account_id"]);
+        assert_eq!(record["status"] == "Suppressed", is_muted, "{record}");
+        assert_eq!(record["status_id"] == 3, is_muted, "{record}");
+        assert_eq!(
+            imported["Workflow"]["Status"] == "SUPPRESSED",
+            is_muted,
+            "{imported}"
+        );
+        if is_muted {
+            // Suppressed, not passed: the control still fails.
+            assert_eq!(record["compliance"]["status"], "Fail");
+            assert_eq!(imported["Compliance"]["Status"], "FAILED");
+            assert!(imported["ProductFields"]["orgtrail/waiver"].is_string());
+        }
+    }
+}
+
+#[test]
+fn findings_csv_has_the_columns_the_readme_documents_in_that_order() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let listed = readme
+        .split("Columns, in this order:")
+        .nth(1)
+        .and_then(|rest| rest.split('`').nth(1))
+        .expect("README lists findings.csv's columns between backticks");
+    let documented: Vec<String> = listed.split(',').map(|c| c.trim().to_string()).collect();
+    assert!(documented.len() > 10, "{documented:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = report(&demo_inventory(), &out, &["--format", "csv"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let mut reader = csv::Reader::from_path(out.join("findings.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, documented);
+}
+
+/// The demo inventory with `copies` more accounts set up as sandbox-alice (no trail: every rule
+/// fails), account ids 4000000000NN.
+fn demo_with_sandboxes(dir: &Path, copies: usize) -> PathBuf {
+    let mut inventory = read_json(&demo_inventory());
+    let accounts = inventory["accounts"].as_array_mut().unwrap();
+    let sandbox = accounts
+        .iter()
+        .find(|a| a["account"]["name"] == "sandbox-alice")
+        .unwrap()
+        .clone();
+    for n in 0..copies {
+        let mut copy = sandbox.clone();
+        copy["account"]["id"] = format!("4000000000{n:02}").into();
+        copy["account"]["name"] = format!("sandbox-{n:02}").into();
+        accounts.push(copy);
+    }
+    let path = dir.join("sandboxes.json");
+    std::fs::write(&path, serde_json::to_vec(&inventory).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn report_md_shows_25_accounts_per_failing_rule_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = demo_with_sandboxes(dir.path(), 30);
+    let out = dir.path().join("out");
+    let output = report(&inventory, &out, &["--format", "md"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let failures = markdown.split("\n## Failures").nth(1).unwrap();
+    let failures = failures.split("\n## ").next().unwrap();
+    let mut capped = 0;
+    for section in failures.split("\n### ").skip(1) {
+        let header = section.lines().next().unwrap();
+        let count: usize = header
+            .rsplit(": ")
+            .next()
+            .and_then(|c| c.strip_suffix(" account(s)"))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("{header}"));
+        let shown = section
+            .lines()
+            .filter(|l| l.starts_with("- ") && !l.starts_with("- … and"))
+            .count();
+        assert_eq!(shown, count.min(25), "{header}");
+        if count > 25 {
+            capped += 1;
+            let more = format!("- … and {} more (see findings.csv)", count - 25);
+            assert!(section.contains(&more), "{header}: no {more:?}");
+        }
+    }
+    assert!(capped > 0, "no rule failed in more than 25 accounts");
+}
+
+#[test]
+fn account_wide_findings_have_no_region_and_the_account_as_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = report(&demo_inventory(), &out, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let mut account_wide = 0;
+    for finding in report["findings"].as_array().unwrap() {
+        let account = format!("AWS::::Account:{}", finding["account_id"].as_str().unwrap());
+        if finding["region"].is_null() {
+            account_wide += 1;
+            assert_eq!(finding["resource"], account.as_str(), "{finding}");
+        } else {
+            assert_ne!(finding["resource"], account.as_str(), "{finding}");
+        }
+    }
+    assert!(account_wide > 0);
+}

@@ -1042,3 +1042,48 @@ fn the_configuration_file_takes_the_signing_key_and_the_shard() {
         stderr(&output)
     );
 }
+
+#[test]
+fn sarif_levels_and_security_severities_follow_each_findings_severity() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sarif, _) = sarif_of_demo(&dir.path().join("out"));
+    let run = &sarif["runs"][0];
+    let mut levels = BTreeSet::new();
+    for result in run["results"].as_array().unwrap() {
+        let expected = match (
+            result["properties"]["status"].as_str().unwrap(),
+            result["properties"]["severity"].as_str().unwrap(),
+        ) {
+            // A check that could not be made is worth a look, whatever the rule's weight.
+            ("ERROR", _) => "warning",
+            (_, "critical" | "high") => "error",
+            (_, "medium") => "warning",
+            (_, "low" | "informational") => "note",
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(result["level"], expected, "{result}");
+        levels.insert(expected);
+    }
+    assert_eq!(levels, BTreeSet::from(["error", "note", "warning"]));
+    // README: security-severity 9.5 / 8.0 / 5.5 / 3.0 for critical / high / medium / low.
+    let mut scored = BTreeSet::new();
+    for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
+        let severity = rule["properties"]["severity"]
+            .as_str()
+            .or_else(|| rule["defaultConfiguration"]["level"].as_str())
+            .unwrap_or_default();
+        let score = rule["properties"]["security-severity"].as_str();
+        let expected = match severity {
+            "critical" => Some("9.5"),
+            "high" => Some("8.0"),
+            "medium" => Some("5.5"),
+            "low" => Some("3.0"),
+            _ => None,
+        };
+        if !severity.is_empty() && severity != "informational" {
+            assert_eq!(score, expected, "{}", rule["id"]);
+            scored.insert(severity.to_string());
+        }
+    }
+    assert!(scored.len() >= 3, "{scored:?}");
+}

@@ -1338,3 +1338,26 @@ fn account_wide_findings_have_no_region_and_the_account_as_resource() {
     }
     assert!(account_wide > 0);
 }
+
+#[test]
+fn verify_names_a_listed_file_that_is_missing_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = report(&demo_inventory(), &out, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    std::fs::remove_file(out.join("report.md")).unwrap();
+    let verified = orgtrail().arg("verify").arg(&out).output().unwrap();
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert_eq!(
+        verified.status.code(),
+        Some(1),
+        "{said}{}",
+        stderr(&verified)
+    );
+    assert!(said.contains("report.md: missing"), "{said}");
+    assert!(
+        stderr(&verified).contains("report.md"),
+        "{}",
+        stderr(&verified)
+    );
+}

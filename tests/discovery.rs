@@ -197,3 +197,32 @@ fn accounts_and_audits(inventory: &Value) -> Vec<(Value, Value)> {
         .map(|entry| (entry["account"].clone(), entry["audit"].clone()))
         .collect()
 }
+
+#[test]
+fn discovery_failing_part_way_exits_1_names_the_call_and_writes_nothing() {
+    // The walk's listings of OUs are denied: the root's own accounts are listed (and the
+    // management account sent to collection), the OUs below cannot be.
+    let emulator = Emulator::start_with(
+        "nested-pages",
+        &[
+            "--deny",
+            &format!("{MANAGEMENT}:ListOrganizationalUnitsForParent"),
+        ],
+    );
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan(&out, &["--regions", "us-east-1"]);
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("ListOrganizationalUnitsForParent"), "{said}");
+    let written: Vec<_> = std::fs::read_dir(&out)
+        .map(|dir| dir.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(written.is_empty(), "{written:?}");
+    assert!(
+        emulator
+            .requests()
+            .iter()
+            .any(|r| r.action == "ListAccountsForParent" && r.fault.is_none()),
+        "the walk had begun: accounts were listed before the failure"
+    );
+}

@@ -417,7 +417,8 @@ def log_request(account: str, service: str, action: str, region: str, fault) -> 
         "action": action,
         "region": region,
         # The error code answered instead, or DROP; and which kind of fault that was.
-        "fault": None if answer is None else getattr(answer, "code", answer),
+        # A RESTError keeps its code as error_type (its `code` is the HTTP status).
+        "fault": None if answer is None else getattr(answer, "error_type", None) or getattr(answer, "code", answer),
         "fault_kind": kind,
         "time": round(time.time(), 4),
     }

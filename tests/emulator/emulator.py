@@ -421,6 +421,9 @@ def log_request(account: str, service: str, action: str, region: str, fault) -> 
         "fault": None if answer is None else getattr(answer, "error_type", None) or getattr(answer, "code", answer),
         "fault_kind": kind,
         "time": round(time.time(), 4),
+        # Tree listings received and not yet answered when this one arrived, itself included
+        # (section "Listings in flight" below); None for other calls.
+        "listings_in_flight": getattr(LISTINGS, "in_flight_at_arrival", None),
     }
     with FAULT_LOCK:
         REQUEST_LOG.write(json.dumps(record) + "\n")
@@ -1186,6 +1189,38 @@ def delayed_dispatch(self, environ, start_response):
 
 
 DomainDispatcherApplication.__call__ = delayed_dispatch
+
+
+# --- Listings in flight (issue 21: orderings, not wall-clock windows) ------------------------------
+# How many Organizations tree listings the emulator holds unanswered when each arrives: counted
+# from arrival to the answer leaving (after any --latency), so a test reads the walk's width from
+# what the emulator saw, whatever the machine's load.
+
+LISTINGS = threading.local()
+LISTINGS_IN_FLIGHT = 0
+LISTINGS_LOCK = threading.Lock()
+TREE_LISTINGS = ("ListAccountsForParent", "ListOrganizationalUnitsForParent")
+dispatch_before_counting = DomainDispatcherApplication.__call__
+
+
+def dispatch_counting_listings(self, environ, start_response):
+    global LISTINGS_IN_FLIGHT
+    # The JSON protocol names the operation in a header: "AWSOrganizationsV20161128.ListRoots".
+    if not environ.get("HTTP_X_AMZ_TARGET", "").endswith(TREE_LISTINGS):
+        LISTINGS.in_flight_at_arrival = None
+        return dispatch_before_counting(self, environ, start_response)
+    with LISTINGS_LOCK:
+        LISTINGS_IN_FLIGHT += 1
+        LISTINGS.in_flight_at_arrival = LISTINGS_IN_FLIGHT
+    try:
+        return dispatch_before_counting(self, environ, start_response)
+    finally:
+        with LISTINGS_LOCK:
+            LISTINGS_IN_FLIGHT -= 1
+        LISTINGS.in_flight_at_arrival = None
+
+
+DomainDispatcherApplication.__call__ = dispatch_counting_listings
 
 
 # --- Stalled calls (issue 21: the progress heartbeat) ---------------------------------------------

@@ -326,6 +326,10 @@ pub struct Request {
     pub fault_kind: Option<String>,
     /// When the request arrived (seconds since the epoch).
     pub time: f64,
+    /// For an Organizations tree listing: how many the emulator held unanswered when it arrived,
+    /// itself included (counted until each answer left, after any --latency).
+    #[serde(default)]
+    pub listings_in_flight: Option<usize>,
 }
 
 /// What a run in `dir` decided: its accounts, and each finding's account, rule, status and

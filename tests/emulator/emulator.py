@@ -1232,22 +1232,39 @@ STALLED: set[tuple[str, str]] = set()
 STALL_SECONDS = 3600.0
 
 
-def add_stall_arguments(parser) -> None:
+# And deliveries that turn stale as the scan reads them: an account's CloudWatch Logs delivery is
+# 24 hours old one second after its first CloudTrail call arrives, so "fresh when the scan
+# started, stale when its account was read" follows from the order of the calls (with --slow
+# holding each answer back), not from how soon after the emulator's start the scan began.
+STALE_ONCE_CALLED: set[str] = set()
+
+
+def add_issue21_arguments(parser) -> None:
     parser.add_argument("--stall", action="append", default=[], metavar="ACCOUNT:Action",
                         help="calls of this action from this account answer after an hour")
+    parser.add_argument("--cloudwatch-stale-once-called", action="append", default=[],
+                        metavar="ACCOUNT", help="the account's CloudWatch Logs delivery turns 24 "
+                        "hours old one second after its first CloudTrail call arrives")
 
 
-def arm_stalls(args, resolve) -> None:
+def arm_issue21(args, resolve) -> None:
     for rule in args.stall:
         account, action = rule.split(":")
         STALLED.add((resolve(account), action))
+    for account in args.cloudwatch_stale_once_called:
+        STALE_ONCE_CALLED.add(resolve(account))
 
 
 call_action_before_stalls = BaseResponse.call_action
 
 
 def call_action_with_stalls(self):
-    stalled = (self.current_account, self._get_action()) in STALLED
+    account = self.current_account
+    if self.service_name == "cloudtrail" and account in STALE_ONCE_CALLED:
+        STALE_ONCE_CALLED.discard(account)
+        for trail in account_trails(account):
+            CLOUDWATCH_DELIVERED_AT[trail.arn] = time.time() - 24 * 3600 + 1
+    stalled = (account, self._get_action()) in STALLED
     # Answered (and logged, as every call is) first; the answer then waits out the stall.
     answer = call_action_before_stalls(self)
     if stalled:
@@ -1266,7 +1283,7 @@ def main() -> None:
     parser.add_argument("--scale", type=int, metavar="N",
                         help="with --scenario scale: how many member accounts")
     parser.add_argument("--request-log", help="append every call made after seeding, as JSON lines")
-    add_stall_arguments(parser)
+    add_issue21_arguments(parser)
     parser.add_argument("--throttle", type=float, default=0.0, help="share of calls throttled")
     parser.add_argument("--server-errors", type=float, default=0.0,
                         help="share of calls answered with a 500 internal error")
@@ -1357,7 +1374,7 @@ def arm(args, org: Org) -> None:
     MAX_FAULTS_IN_A_ROW = args.faults_in_a_row
     EACH_FAULT_FIRST = args.each_fault_first
     arm_issue14(args, resolve)
-    arm_stalls(args, resolve)
+    arm_issue21(args, resolve)
     LATENCY = args.latency / 1000
 
 

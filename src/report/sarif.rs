@@ -97,8 +97,9 @@ impl Output for Sarif {
 }
 
 /// An account listed but not audited (closed, suspended, excluded) has no finding, so no
-/// result: it is a notification of the run (SARIF 2.1.0, 3.58 notification object), one per
-/// account, pointing at the account's logical location, with the reason as the message.
+/// result: it is a notification of the run (SARIF 2.1.0 notification object, in the
+/// invocation's toolExecutionNotifications), one per account, pointing at the account's logical
+/// location, with the reason as the message.
 fn not_audited_notifications(report: &Report, locations: &LogicalLocations) -> Vec<Value> {
     not_audited(report)
         .map(|(account, reason)| {

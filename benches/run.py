@@ -1,7 +1,8 @@
 """orgtrail's benchmarks: prints the figures BENCHMARKS.md quotes, as Markdown.
 
-    python3 benches/run.py [--runs 5] [--sizes 50,200] [--wide-runs 5] [--offline-accounts 10000]
-                           [--binary PATH]
+    python3 benches/run.py [--runs 5] [--sizes 50,200] [--wide-runs 5] [--walk-width N]
+                           [--offline-accounts 10000] [--offline-formats default,xlsx,...]
+                           [--binary PATH] [--against PATH]
 
 (`--sizes ""` skips the emulator scans and measures only `orgtrail report` offline.)
 
@@ -23,7 +24,10 @@ Figures, each the median of --runs runs on a freshly seeded emulator:
   default formats, then xlsx, ocsf and sarif,junit alone: wall time and peak RSS.
 
 Zero runs, no sizes or zero offline accounts leave that part out; --binary measures another build
-of orgtrail (an earlier commit's, say) with this driver.
+of orgtrail (an earlier commit's, say) with this driver. --against PATH measures `orgtrail report`
+offline side by side with another build: the two alternate run by run, each run a pair, and the
+ratio this / that is the median of the pairs' ratios. --walk-width passes --walk-width to the wide
+organization's scan.
 """
 
 from __future__ import annotations
@@ -128,13 +132,14 @@ def floor_once(workdir: Path, *scenario: str) -> dict:
     return json.loads(output)
 
 
-def wide_once(workdir: Path, latency_ms: float) -> dict:
+def wide_once(workdir: Path, latency_ms: float, walk_width: int | None = None) -> dict:
     """One scan of the wide organization with every answer delayed by `latency_ms`."""
     emulator = Emulator(workdir, "--scenario", "wide", "--latency", str(latency_ms))
+    width = ["--walk-width", str(walk_width)] if walk_width else []
     try:
         out = workdir / "wide"
         started = time.time()
-        figures = timed([ORGTRAIL, "-q", "scan", "--concurrency", "32", "--out", out],
+        figures = timed([ORGTRAIL, "-q", "scan", "--concurrency", "32", *width, "--out", out],
                         env=environment(emulator))
         requests = emulator.requests()
     finally:
@@ -148,6 +153,37 @@ def wide_once(workdir: Path, latency_ms: float) -> dict:
     return figures
 
 
+def offline(formats: str, inventory: Path, workdir: Path, runs: int, accounts: int,
+            against: Path | None) -> None:
+    """`orgtrail report` of `formats` (`default`: its default ones), `runs` times; with `against`,
+    each run a pair with the other build, alternating which goes first."""
+    chosen = [] if formats == "default" else ["--format", formats]
+    out = workdir / f"report-{formats}"
+
+    def report(binary: Path) -> dict:
+        return timed([binary, "-q", "report", *chosen, "--inventory", inventory, "--out", out])
+
+    label = "html+csv+md+json" if formats == "default" else f"`--format {formats}`"
+    ours, theirs = [], []
+    for run in range(runs):
+        if against and run % 2:
+            theirs.append(report(against))
+        ours.append(report(ORGTRAIL))
+        if against and not run % 2:
+            theirs.append(report(against))
+    for name, results in (("", ours), (f", {against}", theirs)):
+        if not results:
+            continue
+        walls = [r["wall"] for r in results]
+        print(f"| `orgtrail report`{name}, {accounts} accounts x 17 regions, {label} "
+              f"| {median(results, 'wall'):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
+              f"| {median(results, 'cpu'):.2f} | {median(results, 'rss_mb'):.0f} |")
+    if theirs:
+        wall = statistics.median(a["wall"] / b["wall"] for a, b in zip(ours, theirs))
+        cpu = statistics.median(a["cpu"] / b["cpu"] for a, b in zip(ours, theirs))
+        print(f"| ratio this / that ({runs} pairs, alternating), {label} | {wall:.2f} | {cpu:.2f} | |")
+
+
 def median(runs: list, key: str) -> float:
     return statistics.median(run[key] for run in runs)
 
@@ -159,7 +195,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="50,200")
     parser.add_argument("--wide-runs", type=int, default=5)
     parser.add_argument("--wide-latency-ms", type=float, default=200)
+    parser.add_argument("--walk-width", type=int, help="--walk-width of the wide scan [default: orgtrail's]")
     parser.add_argument("--offline-accounts", type=int, default=10_000)
+    parser.add_argument("--offline-formats", default="default;xlsx;ocsf;sarif,junit",
+                        help="what each offline report writes, `default` for its default formats "
+                             "(a comma inside a set: sarif,junit is one set; sets by ';')")
+    parser.add_argument("--against", type=Path,
+                        help="another orgtrail binary to measure offline, alternating with this one")
     parser.add_argument("--binary", type=Path, default=ORGTRAIL,
                         help="the orgtrail binary to measure [default: this tree's release build]")
     args = parser.parse_args()
@@ -206,14 +248,15 @@ def main() -> None:
                   "| bound s | scan / bound |\n| --- | --- | --- | --- | --- | --- | --- |")
             scans, ratios = [], []
             for _ in range(args.wide_runs):
-                scan = wide_once(workdir, args.wide_latency_ms)
+                scan = wide_once(workdir, args.wide_latency_ms, args.walk_width)
                 rate = floor_once(workdir, "--scenario", "wide")["rate"]
                 scan["rate"] = rate
                 scan["bound"] = max(scan["calls"] / rate, scan["calls"] * latency / 32)
                 scans.append(scan)
                 ratios.append(scan["wall"] / scan["bound"])
             walls = [s["wall"] for s in scans]
-            print(f"| 216 members under 258 OUs (6 x 3) + management "
+            width = f", --walk-width {args.walk_width}" if args.walk_width else ""
+            print(f"| 216 members under 258 OUs (6 x 3) + management{width} "
                   f"| {median(scans, 'wall'):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
                   f"| {median(scans, 'first_cloudtrail'):.2f} | {median(scans, 'calls'):.0f} "
                   f"| {median(scans, 'rate'):.0f} | {median(scans, 'bound'):.2f} "
@@ -224,22 +267,11 @@ def main() -> None:
         inventory = workdir / "inventory.json"
         with inventory.open("w") as out:
             subprocess.run([GENERATOR, str(args.offline_accounts)], stdout=out, check=True)
-        reports = [timed([ORGTRAIL, "-q", "report", "--inventory", inventory, "--out", workdir / "report"])
-                   for _ in range(args.runs)]
-        walls = [r["wall"] for r in reports]
         print(f"\n| offline | wall s | CPU s | peak RSS MB |\n| --- | --- | --- | --- |")
-        print(f"| `orgtrail report`, {args.offline_accounts} accounts x 17 regions, html+csv+md+json "
-              f"| {median(reports, 'wall'):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
-              f"| {median(reports, 'cpu'):.2f} | {median(reports, 'rss_mb'):.0f} |")
-        for extra in ("xlsx", "ocsf", "sarif,junit"):
-            runs = [timed([ORGTRAIL, "-q", "report", "--format", extra, "--inventory", inventory,
-                           "--out", workdir / extra]) for _ in range(args.runs)]
-            walls = [r["wall"] for r in runs]
-            print(f"| the same, `--format {extra}` alone "
-                  f"| {median(runs, 'wall'):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
-                  f"| {median(runs, 'cpu'):.2f} | {median(runs, 'rss_mb'):.0f} |")
+        for formats in args.offline_formats.split(";"):
+            offline(formats, inventory, workdir, args.runs, args.offline_accounts, args.against)
         sizes = {p.name: p.stat().st_size / 1e6
-                 for d in ("report", "sarif,junit") for p in (workdir / d).iterdir()
+                 for d in workdir.glob("report-*") for p in d.iterdir()
                  if not p.name.startswith("manifest")}
         print("\nReport sizes (MB): " + ", ".join(f"{n} {s:.1f}" for n, s in sorted(sizes.items())))
 

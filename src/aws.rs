@@ -1,9 +1,10 @@
 //! What every AWS-facing stage shares: one SDK configuration, and one way to say what a failed
 //! call did wrong.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use aws_config::retry::ErrorKind;
 use aws_config::retry::RetryConfig;
@@ -19,6 +20,7 @@ use aws_sdk_cloudtrail::config::{ConfigBag, Credentials, Intercept, RuntimeCompo
 use aws_sdk_cloudtrail::error::BoxError;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime::client::retries::classifiers::run_classifiers_on_ctx;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::classifiers::RetryReason;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
@@ -115,12 +117,48 @@ impl Aws {
 }
 
 /// Counts operations, the attempts they took, and which of the retries throttling cost, so a
-/// run can say how much AWS throttled it.
+/// run can say how much AWS throttled it; and keeps the operations still running, so a scan
+/// that seems stuck can say what it waits on.
 #[derive(Debug, Clone, Default)]
 pub struct CallCounter {
     operations: Arc<AtomicU64>,
     attempts: Arc<AtomicU64>,
     throttling_retries: Arc<AtomicU64>,
+    in_flight: Arc<InFlight>,
+}
+
+/// An operation still running: `service:Operation`, the region it was sent to, since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallInFlight {
+    pub operation: String,
+    pub region: Option<String>,
+    pub started: Instant,
+}
+
+#[derive(Debug, Default)]
+struct InFlight {
+    next_id: AtomicU64,
+    calls: Mutex<HashMap<u64, CallInFlight>>,
+}
+
+/// Left in an operation's configuration while it runs: dropped with it (answered, failed, or
+/// abandoned by a timeout or a stop), it takes the operation off the in-flight list.
+#[derive(Debug)]
+struct Running {
+    id: u64,
+    in_flight: Arc<InFlight>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(mut calls) = self.in_flight.calls.lock() {
+            calls.remove(&self.id);
+        }
+    }
+}
+
+impl Storable for Running {
+    type Storer = StoreReplace<Self>;
 }
 
 impl CallCounter {
@@ -138,6 +176,15 @@ impl CallCounter {
     /// The retries that followed an answer the SDK classified as throttling.
     pub fn throttling_retries(&self) -> u64 {
         self.throttling_retries.load(Ordering::Relaxed)
+    }
+
+    /// How many operations are running, and the one that has run longest.
+    pub fn in_flight(&self) -> (usize, Option<CallInFlight>) {
+        let Ok(calls) = self.in_flight.calls.lock() else {
+            return (0, None);
+        };
+        let oldest = calls.values().min_by_key(|call| call.started).cloned();
+        (calls.len(), oldest)
     }
 }
 
@@ -161,6 +208,36 @@ impl Intercept for CallCounter {
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.operations.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Once per operation, as read_before_execution, but after the operation's own
+    /// configuration (which names it) is in place: a client's interceptors see the operation's
+    /// execution begin before that.
+    fn read_before_serialization(
+        &self,
+        _: &BeforeSerializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = match cfg.load::<Metadata>() {
+            // "CloudTrail" + "GetTrailStatus": named as CallError names it.
+            Some(metadata) => format!("{}:{}", metadata.service().to_lowercase(), metadata.name()),
+            None => "an AWS call".to_string(),
+        };
+        let call = CallInFlight {
+            operation,
+            region: cfg.load::<Region>().map(|r| r.to_string()),
+            started: Instant::now(),
+        };
+        let id = self.in_flight.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut calls) = self.in_flight.calls.lock() {
+            calls.insert(id, call);
+        }
+        cfg.interceptor_state().store_put(Running {
+            id,
+            in_flight: self.in_flight.clone(),
+        });
         Ok(())
     }
 

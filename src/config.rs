@@ -7,8 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
+use clap::CommandFactory;
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::cli::Cli;
 
 pub const DEFAULT_FILE: &str = "orgtrail.toml";
 
@@ -115,19 +118,33 @@ pub fn load(path: Option<&Path>, subcommand: &str) -> Result<Option<Loaded>, Con
         Ok(file) => file,
         Err(source) => return Err(ConfigError::Malformed { path, source }),
     };
-    let line = |span: std::ops::Range<usize>| text[..span.start].matches('\n').count() + 1;
+    let mut options = file_options(&file, &text);
+    if subcommand == "scan" {
+        options.extend(external_id_from_environment(&file, &text, &path)?);
+    } else {
+        check_one_external_id(&file, &text, &path)?;
+    }
+    options.retain(|option| {
+        let skipped = subcommand != "scan" && SCAN_ONLY.contains(&option.key);
+        let variable = format!("ORGTRAIL_{}", option.key.to_uppercase());
+        // The environment beats the file.
+        !skipped && std::env::var_os(&variable).is_none()
+    });
+    Ok(Some(Loaded { path, options }))
+}
+
+/// The line of `text` a value's span starts on, 1-based.
+fn line_of(text: &str, span: std::ops::Range<usize>) -> usize {
+    text[..span.start].matches('\n').count() + 1
+}
+
+/// Every key the file sets, as the arguments it stands for, in the file's key order.
+fn file_options(file: &ConfigFile, text: &str) -> Vec<FromFile> {
     let mut options = Vec::new();
     let mut add = |key: &'static str, span: std::ops::Range<usize>, arguments: Vec<String>| {
-        if subcommand != "scan" && SCAN_ONLY.contains(&key) {
-            return;
-        }
-        let variable = format!("ORGTRAIL_{}", key.to_uppercase());
-        if std::env::var_os(&variable).is_some() {
-            return; // the environment beats the file
-        }
         options.push(FromFile {
             key,
-            line: line(span),
+            line: line_of(text, span),
             arguments,
         });
     };
@@ -183,27 +200,131 @@ pub fn load(path: Option<&Path>, subcommand: &str) -> Result<Option<Loaded>, Con
             vec!["--out".into(), out.get_ref().replace("{date}", &date)],
         );
     }
-    if let Some(variable) = &file.external_id_env {
-        if file.external_id.is_some() {
-            return Err(ConfigError::TwoExternalIds {
-                line: line(variable.span()),
-                path,
-            });
-        }
-        let Ok(value) = std::env::var(variable.get_ref()) else {
-            return Err(ConfigError::VariableNotSet {
-                line: line(variable.span()),
-                variable: variable.get_ref().clone(),
-                path,
-            });
-        };
-        add(
-            "external_id",
-            variable.span(),
-            vec!["--external-id".into(), value],
-        );
+    options
+}
+
+fn check_one_external_id(file: &ConfigFile, text: &str, path: &Path) -> Result<(), ConfigError> {
+    match (&file.external_id_env, &file.external_id) {
+        (Some(variable), Some(_)) => Err(ConfigError::TwoExternalIds {
+            line: line_of(text, variable.span()),
+            path: path.to_path_buf(),
+        }),
+        _ => Ok(()),
     }
-    Ok(Some(Loaded { path, options }))
+}
+
+/// `--external-id` from the variable `external_id_env` names; read for `scan` only, the one
+/// command that assumes roles, so an unset variable cannot stop `report` or `merge`.
+fn external_id_from_environment(
+    file: &ConfigFile,
+    text: &str,
+    path: &Path,
+) -> Result<Option<FromFile>, ConfigError> {
+    check_one_external_id(file, text, path)?;
+    let Some(variable) = &file.external_id_env else {
+        return Ok(None);
+    };
+    let line = line_of(text, variable.span());
+    let Ok(value) = std::env::var(variable.get_ref()) else {
+        return Err(ConfigError::VariableNotSet {
+            line,
+            variable: variable.get_ref().clone(),
+            path: path.to_path_buf(),
+        });
+    };
+    Ok(Some(FromFile {
+        key: "external_id",
+        line,
+        arguments: vec!["--external-id".into(), value],
+    }))
+}
+
+const SUBCOMMANDS_WITH_OPTIONS: [&str; 3] = ["scan", "report", "merge"];
+
+/// The command line with the configuration file's options placed before the user's own, so
+/// that the user's win; and what came from the file, to blame it for a bad value. clap reads
+/// `--config` (or ORGTRAIL_CONFIG) and the subcommand in a first, forgiving pass: the options
+/// a file supplies (a required `--out`, say) are not on the command line yet.
+pub fn with_configuration(
+    arguments: Vec<String>,
+) -> Result<(Vec<String>, Option<Loaded>), ConfigError> {
+    let Ok(matches) = Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(&arguments)
+    else {
+        return Ok((arguments, None)); // --help or --version: the real parse prints them
+    };
+    let Some(subcommand) = matches
+        .subcommand_name()
+        .filter(|name| SUBCOMMANDS_WITH_OPTIONS.contains(name))
+    else {
+        return Ok((arguments, None));
+    };
+    let config_path = matches.get_one::<std::path::PathBuf>("config");
+    let Some(mut loaded) = load(config_path.map(|p| p.as_path()), subcommand)? else {
+        return Ok((arguments, None));
+    };
+    // The command line beats the file: an option given there is not taken from the file.
+    loaded.options.retain(|option| {
+        let flag = &option.arguments[0];
+        !arguments
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+    });
+    // The subcommand's own word: the first that is neither a global flag nor --config's value.
+    let mut position = 1;
+    while arguments.get(position).is_some_and(|a| a != subcommand) {
+        position += if arguments[position] == "--config" {
+            2
+        } else {
+            1
+        };
+    }
+    if position >= arguments.len() {
+        return Ok((arguments, None));
+    }
+    let mut resolved: Vec<String> = arguments[..=position].to_vec();
+    resolved.extend(
+        loaded
+            .options
+            .iter()
+            .flat_map(|o| o.arguments.iter().cloned()),
+    );
+    resolved.extend(arguments[position + 1..].iter().cloned());
+    Ok((resolved, Some(loaded)))
+}
+
+/// When clap rejects a value that came from the configuration file, say where it was written.
+pub fn blame_configuration(
+    error: &clap::Error,
+    configuration: &Option<Loaded>,
+    arguments: &[String],
+) -> Option<String> {
+    let loaded = configuration.as_ref()?;
+    let clap::error::ContextValue::String(argument) =
+        error.get(clap::error::ContextKind::InvalidArg)?
+    else {
+        return None;
+    };
+    let flag = argument.split([' ', '=']).next()?;
+    let from_file = loaded.options.iter().find(|o| o.arguments[0] == flag)?;
+    // Given on the command line too: the user's value was the bad one.
+    if arguments.iter().filter(|a| a.as_str() == flag).count() > 1 {
+        return None;
+    }
+    let reason = error.to_string();
+    let reason = reason
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    Some(format!(
+        "{}:{}: {} = {}: {reason}",
+        loaded.path.display(),
+        from_file.line,
+        from_file.key,
+        from_file.arguments[1..].join(" ")
+    ))
 }
 
 /// The commented starter file `orgtrail init` writes.
@@ -241,3 +362,119 @@ out = "reports/{date}"
 # sign_key = "orgtrail.key"    # sign manifest.json (password in ORGTRAIL_SIGN_PASSWORD)
 # shard = "auto"               # in an AWS Batch array job: this child's share of the accounts
 "#;
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    fn arguments(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn report_and_merge_skip_an_external_id_variable_that_is_not_set() {
+        let (_dir, path) = file(
+            "external_id_env = \"ORGTRAIL_UNIT_TEST_NEVER_SET\"\nformat = [\"md\"]\nrole_name = \"Audit\"\n",
+        );
+        for subcommand in ["report", "merge"] {
+            let loaded = load(Some(&path), subcommand).unwrap().unwrap();
+            let keys: Vec<&str> = loaded.options.iter().map(|o| o.key).collect();
+            assert_eq!(keys, ["format"], "{subcommand}");
+        }
+        let error = load(Some(&path), "scan").unwrap_err().to_string();
+        assert!(
+            error.contains(
+                ":1: external_id_env names ORGTRAIL_UNIT_TEST_NEVER_SET, which is not set"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_file_goes_after_the_subcommand_and_the_command_line_wins() {
+        let (_dir, path) = file("format = [\"md\"]\nout = \"from-file\"\n");
+        let path = path.to_str().unwrap();
+        let given = arguments(&[
+            "orgtrail",
+            "-v",
+            "--config",
+            path,
+            "report",
+            "--inventory",
+            "i.json",
+            "--out",
+            "mine",
+        ]);
+        let (resolved, loaded) = with_configuration(given).unwrap();
+        assert_eq!(
+            resolved,
+            arguments(&[
+                "orgtrail",
+                "-v",
+                "--config",
+                path,
+                "report",
+                "--format",
+                "md",
+                "--inventory",
+                "i.json",
+                "--out",
+                "mine",
+            ])
+        );
+        assert_eq!(
+            loaded.unwrap().options.len(),
+            1,
+            "--out from the file dropped"
+        );
+    }
+
+    #[test]
+    fn commands_without_options_are_left_alone() {
+        let (_dir, path) = file("format = [\"md\"]\n");
+        let given = arguments(&["orgtrail", "--config", path.to_str().unwrap(), "rules"]);
+        let (resolved, loaded) = with_configuration(given.clone()).unwrap();
+        assert_eq!((resolved, loaded.is_none()), (given, true));
+    }
+
+    #[test]
+    fn a_bad_value_from_the_file_is_blamed_on_its_line() {
+        let (_dir, path) = file("\nconcurrency = 0\n");
+        let given = arguments(&[
+            "orgtrail",
+            "--config",
+            path.to_str().unwrap(),
+            "scan",
+            "--out",
+            "x",
+        ]);
+        let (resolved, loaded) = with_configuration(given).unwrap();
+        let error = Cli::try_parse_from(&resolved).unwrap_err();
+        let blamed = blame_configuration(&error, &loaded, &resolved).unwrap();
+        assert!(
+            blamed.contains("audit.toml:2: concurrency = 0:"),
+            "{blamed}"
+        );
+    }
+
+    #[test]
+    fn the_starter_file_loads_for_every_command_with_options() {
+        let (_dir, path) = file(STARTER);
+        for subcommand in SUBCOMMANDS_WITH_OPTIONS {
+            let loaded = load(Some(&path), subcommand).unwrap().unwrap();
+            assert!(
+                loaded.options.iter().any(|o| o.key == "format"),
+                "{subcommand}"
+            );
+        }
+    }
+}

@@ -6,17 +6,18 @@ mod config;
 mod evidence;
 mod failure;
 mod progress;
+mod runs;
 mod shards;
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use chrono::{DateTime, Utc};
-use clap::{CommandFactory, Parser};
+use chrono::Utc;
+use clap::Parser;
 use tracing::{debug, info};
 
 use failure::{exit, Failure};
@@ -29,7 +30,7 @@ use orgtrail::assume::AuditRole;
 use orgtrail::aws::{Aws, SdkSettings};
 use orgtrail::collect::CollectOptions;
 use orgtrail::discover::{DiscoverError, Scope};
-use orgtrail::findings::{Report, Severity, Status, REPORT_SCHEMA};
+use orgtrail::findings::{Report, Severity};
 use orgtrail::manifest::MANIFEST_FILE;
 use orgtrail::model::{Inventory, ScanSettings};
 use orgtrail::report::{self, RunSource, Templates, TREND_HTML};
@@ -37,94 +38,6 @@ use orgtrail::rules::{catalogue, RuleMeta};
 use orgtrail::signing::{self, SigningKey};
 use orgtrail::trend::{EarlierRun, TrendBuilder};
 use orgtrail::{waivers, InventorySource, Judging, Outputs, RunRecord, ScanError};
-
-const SUBCOMMANDS_WITH_OPTIONS: [&str; 3] = ["scan", "report", "merge"];
-
-/// The command line with the configuration file's options placed before the user's own, so
-/// that the user's win; and what came from the file, to blame it for a bad value. clap reads
-/// `--config` (or ORGTRAIL_CONFIG) and the subcommand in a first, forgiving pass: the options
-/// a file supplies (a required `--out`, say) are not on the command line yet.
-fn with_configuration(
-    arguments: Vec<String>,
-) -> Result<(Vec<String>, Option<config::Loaded>), config::ConfigError> {
-    let Ok(matches) = Cli::command()
-        .ignore_errors(true)
-        .try_get_matches_from(&arguments)
-    else {
-        return Ok((arguments, None)); // --help or --version: the real parse prints them
-    };
-    let Some(subcommand) = matches
-        .subcommand_name()
-        .filter(|name| SUBCOMMANDS_WITH_OPTIONS.contains(name))
-    else {
-        return Ok((arguments, None));
-    };
-    let config_path = matches.get_one::<std::path::PathBuf>("config");
-    let Some(mut loaded) = config::load(config_path.map(|p| p.as_path()), subcommand)? else {
-        return Ok((arguments, None));
-    };
-    // The command line beats the file: an option given there is not taken from the file.
-    loaded.options.retain(|option| {
-        let flag = &option.arguments[0];
-        !arguments
-            .iter()
-            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
-    });
-    // The subcommand's own word: the first that is neither a global flag nor --config's value.
-    let mut position = 1;
-    while arguments.get(position).is_some_and(|a| a != subcommand) {
-        position += if arguments[position] == "--config" {
-            2
-        } else {
-            1
-        };
-    }
-    if position >= arguments.len() {
-        return Ok((arguments, None));
-    }
-    let mut resolved: Vec<String> = arguments[..=position].to_vec();
-    resolved.extend(
-        loaded
-            .options
-            .iter()
-            .flat_map(|o| o.arguments.iter().cloned()),
-    );
-    resolved.extend(arguments[position + 1..].iter().cloned());
-    Ok((resolved, Some(loaded)))
-}
-
-/// When clap rejects a value that came from the configuration file, say where it was written.
-fn blame_configuration(
-    error: &clap::Error,
-    configuration: &Option<config::Loaded>,
-    arguments: &[String],
-) -> Option<String> {
-    let loaded = configuration.as_ref()?;
-    let clap::error::ContextValue::String(argument) =
-        error.get(clap::error::ContextKind::InvalidArg)?
-    else {
-        return None;
-    };
-    let flag = argument.split([' ', '=']).next()?;
-    let from_file = loaded.options.iter().find(|o| o.arguments[0] == flag)?;
-    // Given on the command line too: the user's value was the bad one.
-    if arguments.iter().filter(|a| a.as_str() == flag).count() > 1 {
-        return None;
-    }
-    let reason = error.to_string();
-    let reason = reason
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("error: ");
-    Some(format!(
-        "{}:{}: {} = {}: {reason}",
-        loaded.path.display(),
-        from_file.line,
-        from_file.key,
-        from_file.arguments[1..].join(" ")
-    ))
-}
 
 fn init(args: InitArgs) -> Result<u8, Failure> {
     if args.path.exists() && !args.force {
@@ -144,7 +57,7 @@ fn init(args: InitArgs) -> Result<u8, Failure> {
 
 fn main() -> ExitCode {
     let started_at = Utc::now();
-    let (arguments, configuration) = match with_configuration(std::env::args().collect()) {
+    let (arguments, configuration) = match config::with_configuration(std::env::args().collect()) {
         Ok(resolved) => resolved,
         Err(error) => {
             eprintln!("error: {error}");
@@ -154,7 +67,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse_from(&arguments) {
         Ok(cli) => cli,
         Err(error) => {
-            if let Some(message) = blame_configuration(&error, &configuration, &arguments) {
+            if let Some(message) = config::blame_configuration(&error, &configuration, &arguments) {
                 eprintln!("error: {message}");
                 return ExitCode::from(exit::USAGE);
             }
@@ -169,7 +82,8 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Scan(args) => run_async(scan(args, cli.quiet, &run)),
-        // Under run_async too: it is what makes Ctrl-C and SIGTERM leave --out as it was.
+        // Under run_async too, as are merge and trend: it is what makes Ctrl-C and SIGTERM
+        // leave --out as it was.
         Command::Report(args) => run_async(async { report_from_inventory(args, &run, cli.quiet) }),
         Command::Merge(args) => run_async(async { merge_shards(args, &run, cli.quiet) }),
         Command::Rules(args) => print_rules(args),
@@ -177,7 +91,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => evidence::keygen(args),
         Command::Init(args) => init(args),
         Command::Diff(args) => print_diff(args),
-        Command::Trend(args) => write_trend(args),
+        Command::Trend(args) => run_async(async { write_trend(args) }),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -192,6 +106,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// The SDK logs each call's endpoint parameters at debug level, and with them the identity it
+/// signs with: the access key ID (the secret key is redacted). Credentials never reach the log,
+/// whatever ORGTRAIL_LOG asks for.
+const QUIETER_WHATEVER_ASKED: [&str; 1] =
+    ["aws_smithy_runtime::client::orchestrator::endpoints=info"];
+
 fn init_tracing(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -199,8 +119,11 @@ fn init_tracing(verbose: u8, quiet: bool) {
         (false, 1) => "warn,orgtrail=debug",
         _ => "info,orgtrail=trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ORGTRAIL_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("ORGTRAIL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    for directive in QUIETER_WHATEVER_ASKED {
+        filter = filter.add_directive(directive.parse().expect("a valid directive"));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -315,8 +238,11 @@ async fn scan(mut args: ScanArgs, quiet: bool, run: &RunRecord) -> Result<u8, Fa
     })
     .await;
 
-    let progress = progress::ScanProgress::new(std::io::stderr().is_terminal(), quiet);
-    let inventory = orgtrail::scan(&aws, &scope, &options, &progress).await;
+    let progress =
+        progress::ScanProgress::new(std::io::stderr().is_terminal(), quiet, aws.calls.clone());
+    let inventory = progress
+        .beating(orgtrail::scan(&aws, &scope, &options, &progress))
+        .await;
     progress.finish();
     let mut inventory = inventory.map_err(|e| match e {
         ScanError::Discover(DiscoverError::UnknownAccounts(_)) => Failure::Usage(anyhow!(e)),
@@ -426,13 +352,13 @@ fn load_judging(output: &OutputArgs) -> Result<Prepared, Failure> {
     };
     let baseline = match &output.baseline {
         None => None,
-        Some(path) => Some(read_report(path).map_err(Failure::Usage)?),
+        Some(path) => Some(runs::read_report(path).map_err(Failure::Usage)?),
     };
     // One report at a time, kept only as the point the trend needs: a year of large reports
     // is never in memory at once.
     let mut history = Vec::with_capacity(output.history.len());
     for path in &output.history {
-        let report = read_report(path).map_err(Failure::Usage)?;
+        let report = runs::read_report(path).map_err(Failure::Usage)?;
         history.push(EarlierRun::of(&report, path.display().to_string()));
     }
     let templates = load_templates(output.templates.as_deref())?;
@@ -464,84 +390,27 @@ fn load_templates(dir: Option<&Path>) -> Result<Templates, Failure> {
     Ok(templates)
 }
 
-/// A report directory's report.json, or the file itself.
-fn report_file(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join("report.json")
-    } else {
-        path.to_path_buf()
-    }
-}
-
-fn read_report_text(path: &Path) -> Result<(PathBuf, String)> {
-    let file = report_file(path);
-    let text = std::fs::read_to_string(&file).with_context(|| {
-        if path.is_dir() {
-            format!(
-                "no report in {}: it holds no readable report.json; pass the directories that scan, report or merge wrote",
-                path.display()
-            )
-        } else {
-            format!("cannot read the report {}", file.display())
-        }
-    })?;
-    Ok((file, text))
-}
-
-fn not_a_report(file: &Path, error: impl std::fmt::Display) -> anyhow::Error {
-    anyhow!(
-        "{} is not an orgtrail report.json: {error}; pass the report.json a previous run wrote",
-        file.display()
-    )
-}
-
-fn read_report(path: &Path) -> Result<Report> {
-    let (file, text) = read_report_text(path)?;
-    Report::from_json(&text).map_err(|e| not_a_report(&file, e))
-}
-
-/// Just when a report's run was collected: runs are sorted before any is read whole.
-fn collected_at(path: &Path) -> Result<DateTime<Utc>> {
-    #[derive(serde::Deserialize)]
-    struct Stamp {
-        schema: String,
-        collected_at: DateTime<Utc>,
-    }
-    let (file, text) = read_report_text(path)?;
-    let stamp: Stamp = serde_json::from_str(&text).map_err(|e| not_a_report(&file, e))?;
-    if stamp.schema != REPORT_SCHEMA {
-        return Err(not_a_report(
-            &file,
-            format!(
-                "has schema '{}', this orgtrail reads '{REPORT_SCHEMA}'",
-                stamp.schema
-            ),
-        ));
-    }
-    Ok(stamp.collected_at)
-}
-
 fn write_trend(args: TrendArgs) -> Result<u8, Failure> {
     let templates = load_templates(args.templates.as_deref())?;
-    let mut runs = Vec::with_capacity(args.runs.len());
+    let mut dated = Vec::with_capacity(args.runs.len());
     for path in &args.runs {
-        runs.push((collected_at(path).map_err(Failure::Usage)?, path));
+        dated.push((runs::collected_at(path).map_err(Failure::Usage)?, path));
     }
-    runs.sort_by_key(|(at, _)| *at);
+    dated.sort_by_key(|(at, _)| *at);
     check_output_dir(&args.out)?;
     let out = std::fs::canonicalize(&args.out)
         .with_context(|| format!("resolving --out {}", args.out.display()))?;
     let mut builder = TrendBuilder::new();
-    for (_, path) in runs {
-        let report = read_report(path).map_err(Failure::Usage)?;
-        let page = report_file(path).with_file_name("report.html");
+    for (_, path) in dated {
+        let report = runs::read_report(path).map_err(Failure::Usage)?;
+        let page = runs::report_file(path).with_file_name("report.html");
         let source = RunSource {
             label: path.display().to_string(),
             // Written with --format json only, a run has no page to link to.
             report_href: std::fs::canonicalize(&page)
                 .ok()
                 .filter(|page| page.is_file())
-                .map(|page| relative_href(&out, &page)),
+                .map(|page| runs::relative_href(&out, &page)),
         };
         builder
             .push(report, source)
@@ -560,37 +429,9 @@ fn write_trend(args: TrendArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// A link from a page in `dir` to `target` (both absolute), URL-encoded.
-fn relative_href(dir: &Path, target: &Path) -> String {
-    let from: Vec<_> = dir.components().collect();
-    let to: Vec<_> = target.components().collect();
-    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
-    parts.extend(
-        to[common..]
-            .iter()
-            .map(|part| percent_encode(&part.as_os_str().to_string_lossy())),
-    );
-    parts.join("/")
-}
-
-/// Everything but the characters a URL path segment may hold as they are (RFC 3986).
-fn percent_encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 fn print_diff(args: DiffArgs) -> Result<u8, Failure> {
-    let old = read_report(&args.old).map_err(Failure::Usage)?;
-    let new = read_report(&args.new).map_err(Failure::Usage)?;
+    let old = runs::read_report(&args.old).map_err(Failure::Usage)?;
+    let new = runs::read_report(&args.new).map_err(Failure::Usage)?;
     let changes = orgtrail::diff::diff(&old, &new);
     let text = match args.format {
         RulesFormat::Json => {
@@ -643,7 +484,7 @@ fn write_reports(
         );
     }
     let unaudited_is_failure = collected_now && report.summary.accounts_errored > 0;
-    Ok(exit_code(
+    Ok(failure::exit_code(
         &report,
         unaudited_is_failure,
         output.fail_on.map(Severity::from),
@@ -700,36 +541,6 @@ fn closing_summary(report: &Report, out: &Path, written: &[std::path::PathBuf]) 
         ));
     }
     text
-}
-
-/// 3 when accounts of a scan could not be audited, which outranks 4: a finding at or above
-/// `--fail-on` failed.
-fn exit_code(report: &Report, unaudited_is_failure: bool, fail_on: Option<Severity>) -> u8 {
-    if unaudited_is_failure {
-        return exit::ACCOUNTS_NOT_AUDITED;
-    }
-    // With a baseline, a pipeline gates on what got worse: only failures new since then count.
-    let new_since_baseline: Option<BTreeSet<(&str, &str)>> = report.baseline.as_ref().map(|diff| {
-        diff.new_failures
-            .iter()
-            .map(|c| (c.account_id.as_str(), c.rule_id.as_str()))
-            .collect()
-    });
-    let counts = |f: &&orgtrail::findings::Finding| match &new_since_baseline {
-        Some(new) => new.contains(&(f.account_id.as_str(), &*f.rule_id)),
-        None => true,
-    };
-    let failing = |threshold: Severity| {
-        report
-            .findings
-            .iter()
-            .filter(counts)
-            .any(|f| f.status == Status::Fail && f.severity >= threshold)
-    };
-    match fail_on {
-        Some(threshold) if failing(threshold) => exit::FINDINGS_FAILED,
-        _ => 0,
-    }
 }
 
 fn print_rules(args: RulesArgs) -> Result<u8, Failure> {

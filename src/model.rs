@@ -87,30 +87,41 @@ impl Shard {
 pub const ARRAY_INDEX_VARIABLE: &str = "AWS_BATCH_JOB_ARRAY_INDEX";
 pub const ARRAY_SIZE_VARIABLE: &str = "AWS_BATCH_JOB_ARRAY_SIZE";
 
+/// Why a shard could not be read from `--shard K/N` or from AWS Batch's variables.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    #[error("'{0}' is not a shard: write K/N with 1 <= K <= N, e.g. 2/8")]
+    NotKOfN(String),
+    #[error(
+        "--shard auto reads {ARRAY_INDEX_VARIABLE} and {ARRAY_SIZE_VARIABLE}, which AWS Batch sets \
+         in the children of an array job; {0} is not set (run orgtrail as an array job, or give \
+         --shard K/N)"
+    )]
+    NotInAnArrayJob(&'static str),
+    #[error("{variable} is '{value}', not a number; --shard auto expects AWS Batch's values")]
+    NotANumber {
+        variable: &'static str,
+        value: String,
+    },
+    #[error("{ARRAY_INDEX_VARIABLE}={index} is not below {ARRAY_SIZE_VARIABLE}={count}")]
+    IndexNotBelowSize { index: u32, count: u32 },
+}
+
 impl Shard {
     /// The shard an AWS Batch array child audits (`--shard auto`): index `i` of an array of
     /// size `n` is shard `i+1/n`, so the children of one array job cover every account once.
-    pub fn of_array_job(index: Option<&str>, size: Option<&str>) -> Result<Shard, String> {
-        let read = |name: &str, value: Option<&str>| -> Result<u32, String> {
-            let value = value.ok_or_else(|| {
-                format!(
-                    "--shard auto reads {ARRAY_INDEX_VARIABLE} and {ARRAY_SIZE_VARIABLE}, which AWS \
-                     Batch sets in the children of an array job; {name} is not set (run orgtrail \
-                     as an array job, or give --shard K/N)"
-                )
-            })?;
-            value.trim().parse().map_err(|_| {
-                format!(
-                    "{name} is '{value}', not a number; --shard auto expects AWS Batch's values"
-                )
+    pub fn of_array_job(index: Option<&str>, size: Option<&str>) -> Result<Shard, ShardError> {
+        let read = |variable: &'static str, value: Option<&str>| -> Result<u32, ShardError> {
+            let value = value.ok_or(ShardError::NotInAnArrayJob(variable))?;
+            value.trim().parse().map_err(|_| ShardError::NotANumber {
+                variable,
+                value: value.to_string(),
             })
         };
         let index = read(ARRAY_INDEX_VARIABLE, index)?;
         let count = read(ARRAY_SIZE_VARIABLE, size)?;
         if count == 0 || index >= count {
-            return Err(format!(
-                "{ARRAY_INDEX_VARIABLE}={index} is not below {ARRAY_SIZE_VARIABLE}={count}"
-            ));
+            return Err(ShardError::IndexNotBelowSize { index, count });
         }
         Ok(Shard {
             index: index + 1,
@@ -120,10 +131,10 @@ impl Shard {
 }
 
 impl std::str::FromStr for Shard {
-    type Err = String;
+    type Err = ShardError;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let usage = || format!("'{value}' is not a shard: write K/N with 1 <= K <= N, e.g. 2/8");
+        let usage = || ShardError::NotKOfN(value.to_string());
         let (index, count) = value.split_once('/').ok_or_else(usage)?;
         let index: u32 = index.trim().parse().map_err(|_| usage())?;
         let count: u32 = count.trim().parse().map_err(|_| usage())?;
@@ -509,17 +520,18 @@ mod tests {
             shard(Some("3"), Some("4")),
             Ok(Shard { index: 4, count: 4 })
         );
-        assert!(shard(Some("4"), Some("4"))
-            .unwrap_err()
-            .contains("not below"));
-        assert!(shard(None, Some("4"))
-            .unwrap_err()
-            .contains("AWS_BATCH_JOB_ARRAY_INDEX is not set"));
-        assert!(shard(Some("0"), None)
-            .unwrap_err()
-            .contains("AWS_BATCH_JOB_ARRAY_SIZE is not set"));
-        assert!(shard(Some("x"), Some("4"))
-            .unwrap_err()
-            .contains("not a number"));
+        assert_eq!(
+            shard(Some("4"), Some("4")),
+            Err(ShardError::IndexNotBelowSize { index: 4, count: 4 })
+        );
+        assert_eq!(
+            "0/4".parse::<Shard>(),
+            Err(ShardError::NotKOfN("0/4".to_string()))
+        );
+        let said = |i, n| Shard::of_array_job(i, n).unwrap_err().to_string();
+        assert!(said(Some("4"), Some("4")).contains("not below"));
+        assert!(said(None, Some("4")).contains("AWS_BATCH_JOB_ARRAY_INDEX is not set"));
+        assert!(said(Some("0"), None).contains("AWS_BATCH_JOB_ARRAY_SIZE is not set"));
+        assert!(said(Some("x"), Some("4")).contains("not a number"));
     }
 }

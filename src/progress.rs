@@ -1,16 +1,24 @@
 //! How a scan shows it is moving: a progress bar on a terminal, a log line every few seconds
 //! otherwise (CI logs, cron mail), nothing with --quiet.
 
+use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use orgtrail::aws::{CallCounter, CallInFlight};
 use orgtrail::collect::Progress;
-use orgtrail::model::{AccountInventory, Audit};
+use orgtrail::model::{Account, AccountInventory, Audit};
 use tracing::{debug, info, warn};
 
+/// The README's promise: off a terminal, a line at least this often, even when nothing finishes.
 const LOG_EVERY: Duration = Duration::from_secs(10);
+/// How often the heartbeat looks whether a line is due.
+const HEARTBEAT_TICK: Duration = Duration::from_secs(1);
+/// Accounts a line names by themselves; the rest are counted.
+const ACCOUNTS_NAMED: usize = 5;
 const WHILE_DISCOVERING: &str =
     "{spinner} {bar:30} {pos}/{len} accounts so far  {msg}  {elapsed} elapsed";
 const ONCE_DISCOVERED: &str =
@@ -27,11 +35,15 @@ pub struct ScanProgress {
     errors: AtomicUsize,
     started: Instant,
     last_line: Mutex<Instant>,
+    /// Accounts being collected: id → (name, since when).
+    in_flight: Mutex<HashMap<String, (String, Instant)>>,
+    calls: CallCounter,
 }
 
 impl ScanProgress {
-    /// A bar when standard error is a terminal and output is not quieted.
-    pub fn new(terminal: bool, quiet: bool) -> Self {
+    /// A bar when standard error is a terminal and output is not quieted; `calls` says which
+    /// AWS calls are still running.
+    pub fn new(terminal: bool, quiet: bool, calls: CallCounter) -> Self {
         let bar = (terminal && !quiet).then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(style(WHILE_DISCOVERING));
@@ -48,7 +60,65 @@ impl ScanProgress {
             errors: AtomicUsize::new(0),
             started: Instant::now(),
             last_line: Mutex::new(Instant::now()),
+            in_flight: Mutex::new(HashMap::new()),
+            calls,
         }
+    }
+
+    /// Runs `work`, and while it runs makes sure a stalled scan still says, every
+    /// [`LOG_EVERY`], what it waits on: lines otherwise come only when an account finishes.
+    pub async fn beating<T>(&self, work: impl Future<Output = T>) -> T {
+        tokio::pin!(work);
+        let mut tick = tokio::time::interval(HEARTBEAT_TICK);
+        loop {
+            tokio::select! {
+                done = &mut work => return done,
+                _ = tick.tick() => match &self.bar {
+                    Some(bar) => bar.set_message(self.message()),
+                    None => self.log_line(),
+                },
+            }
+        }
+    }
+
+    /// "waiting on 2 accounts: 111122223333 (prod) for 42s, ...; slowest call
+    /// cloudtrail:GetTrailStatus in eu-west-1, 40s": empty when nothing is in flight.
+    fn waiting_on(&self) -> String {
+        let mut accounts: Vec<(String, String, Instant)> = self
+            .in_flight
+            .lock()
+            .map(|in_flight| {
+                in_flight
+                    .iter()
+                    .map(|(id, (name, since))| (id.clone(), name.clone(), *since))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if accounts.is_empty() {
+            return String::new();
+        }
+        accounts.sort_by_key(|(id, _, since)| (*since, id.clone()));
+        let named: Vec<String> = accounts
+            .iter()
+            .take(ACCOUNTS_NAMED)
+            .map(|(id, name, since)| format!("{id} ({name}) for {}s", since.elapsed().as_secs()))
+            .collect();
+        let mut text = format!(
+            "waiting on {} account(s): {}",
+            accounts.len(),
+            named.join(", ")
+        );
+        if accounts.len() > ACCOUNTS_NAMED {
+            text.push_str(&format!(" and {} more", accounts.len() - ACCOUNTS_NAMED));
+        }
+        let (calls, slowest) = self.calls.in_flight();
+        if let Some(slowest) = slowest {
+            text.push_str(&format!(
+                "; {calls} AWS call(s) running, the slowest {}",
+                describe_call(&slowest)
+            ));
+        }
+        text
     }
 
     pub fn finish(&self) {
@@ -60,11 +130,15 @@ impl ScanProgress {
     /// What the bar says beside the counts.
     fn message(&self) -> String {
         let errors = self.errors.load(Ordering::Relaxed);
-        if self.discovering.load(Ordering::Relaxed) {
+        let counts = if self.discovering.load(Ordering::Relaxed) {
             let left = self.units_left.load(Ordering::Relaxed);
             format!("discovering, {left} OUs left to list; {errors} errors")
         } else {
             format!("{errors} errors")
+        };
+        match self.waiting_on() {
+            waiting if waiting.is_empty() => counts,
+            waiting => format!("{counts}; {waiting}"),
         }
     }
 
@@ -80,20 +154,38 @@ impl ScanProgress {
         }
         *last = Instant::now();
         let errors = self.errors.load(Ordering::Relaxed);
+        let waiting = match self.waiting_on() {
+            waiting if waiting.is_empty() => waiting,
+            waiting => format!("; {waiting}"),
+        };
         if discovering {
             info!(
                 "progress: discovering, {total} accounts found so far, {} OUs left to list; \
-                 {done} accounts done, {errors} could not be audited",
+                 {done} accounts done, {errors} could not be audited{waiting}",
                 self.units_left.load(Ordering::Relaxed)
             );
         } else {
             let elapsed = self.started.elapsed().as_secs_f64();
-            let eta = elapsed / done.max(1) as f64 * (total - done) as f64;
+            let eta = elapsed / done.max(1) as f64 * total.saturating_sub(done) as f64;
             info!(
-                "progress: {done}/{total} accounts, {errors} could not be audited, ETA {eta:.0}s"
+                "progress: {done}/{total} accounts, {errors} could not be audited, ETA {eta:.0}s{waiting}"
             );
         }
     }
+}
+
+/// "cloudtrail:GetTrailStatus in eu-west-1, running 40s"
+fn describe_call(call: &CallInFlight) -> String {
+    let region = call
+        .region
+        .as_deref()
+        .map(|r| format!(" in {r}"))
+        .unwrap_or_default();
+    format!(
+        "{}{region}, running {}s",
+        call.operation,
+        call.started.elapsed().as_secs()
+    )
 }
 
 fn style(template: &str) -> ProgressStyle {
@@ -117,7 +209,16 @@ impl Progress for ScanProgress {
         }
     }
 
+    fn account_started(&self, account: &Account) {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            in_flight.insert(account.id.clone(), (account.name.clone(), Instant::now()));
+        }
+    }
+
     fn account_done(&self, account: &AccountInventory) {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            in_flight.remove(&account.account.id);
+        }
         let who = format!("{} ({})", account.account.id, account.account.name);
         let print = |line: String| match &self.bar {
             Some(bar) => bar.suspend(|| warn!("{line}")),

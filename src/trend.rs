@@ -196,126 +196,140 @@ impl TrendBuilder {
         };
         let comparison = compare(&digests);
         let shared: BTreeSet<&str> = comparison.shared_rules.iter().map(String::as_str).collect();
-
-        let runs = digests
-            .iter()
-            .enumerate()
-            .map(|(index, digest)| {
-                let mut run = digest.run.clone();
-                if index > 0 {
-                    let mut changes = RunChanges::default();
-                    for (rule, change) in &digest.changes {
-                        if shared.contains(rule.as_str()) {
-                            changes.newly_failing += change.newly_failing;
-                            changes.fixed += change.fixed;
-                        }
-                    }
-                    run.changes = Some(changes);
-                }
-                run
-            })
-            .collect();
-
-        let controls = SEED_CONTROLS
-            .iter()
-            .filter(|(_, rule)| shared.contains(rule))
-            .map(|&(label, rule)| Series {
-                key: rule.to_string(),
-                name: label.to_string(),
-                points: digests
-                    .iter()
-                    .map(|d| d.rule_counts.get(rule).copied().unwrap_or_default())
-                    .collect(),
-            })
-            .collect();
-
-        let frameworks: BTreeSet<&str> = digests
-            .iter()
-            .flat_map(|d| {
-                d.framework_counts
-                    .iter()
-                    .filter(|(_, rules)| rules.keys().any(|r| shared.contains(r.as_str())))
-                    .map(|(framework, _)| framework.as_str())
-            })
-            .collect();
-        let frameworks = frameworks
-            .into_iter()
-            .map(|framework| Series {
-                key: framework.to_string(),
-                name: framework_name(framework).to_string(),
-                points: digests
-                    .iter()
-                    .map(|d| {
-                        let mut sum = Decided::default();
-                        for (rule, counts) in
-                            d.framework_counts.get(framework).into_iter().flatten()
-                        {
-                            if shared.contains(rule.as_str()) {
-                                sum.passed += counts.passed;
-                                sum.failed += counts.failed;
-                            }
-                        }
-                        sum
-                    })
-                    .collect(),
-            })
-            .collect();
-
-        let failing_on_shared = |digest: &RunDigest, account: &str| -> Vec<String> {
-            let rules = digest.failing.get(account);
-            comparison
-                .shared_rules
-                .iter()
-                .filter(|rule| rules.is_some_and(|r| r.contains(rule.as_str())))
-                .cloned()
-                .collect()
-        };
-        let mut longest_failing: Vec<FailingAccount> = latest
-            .failing
-            .keys()
-            .filter_map(|account| {
-                let failing_rules = failing_on_shared(latest, account);
-                if failing_rules.is_empty() {
-                    return None;
-                }
-                let runs = digests
-                    .iter()
-                    .rev()
-                    .take_while(|d| !failing_on_shared(d, account).is_empty())
-                    .count();
-                Some(FailingAccount {
-                    account_id: account.clone(),
-                    account_name: latest.names.get(account).cloned().unwrap_or_default(),
-                    runs,
-                    since: digests[digests.len() - runs].run.collected_at,
-                    failing_rules,
-                })
-            })
-            .collect();
-        longest_failing.sort_by(|a, b| {
-            (
-                std::cmp::Reverse(a.runs),
-                std::cmp::Reverse(a.failing_rules.len()),
-                &a.account_name,
-                &a.account_id,
-            )
-                .cmp(&(
-                    std::cmp::Reverse(b.runs),
-                    std::cmp::Reverse(b.failing_rules.len()),
-                    &b.account_name,
-                    &b.account_id,
-                ))
-        });
-
         Ok(Trend {
             organization: digests.iter().rev().find_map(|d| d.organization.clone()),
-            runs,
+            runs: runs_with_changes(&digests, &shared),
+            controls: seed_control_series(&digests, &shared),
+            frameworks: framework_series(&digests, &shared),
+            longest_failing: longest_failing(&digests, latest, &comparison.shared_rules),
             comparison,
-            controls,
-            frameworks,
-            longest_failing,
         })
     }
+}
+
+/// Each run, with what changed since the run before on the rules every run judged.
+fn runs_with_changes(digests: &[RunDigest], shared: &BTreeSet<&str>) -> Vec<TrendRun> {
+    digests
+        .iter()
+        .enumerate()
+        .map(|(index, digest)| {
+            let mut run = digest.run.clone();
+            if index > 0 {
+                let mut changes = RunChanges::default();
+                for (rule, change) in &digest.changes {
+                    if shared.contains(rule.as_str()) {
+                        changes.newly_failing += change.newly_failing;
+                        changes.fixed += change.fixed;
+                    }
+                }
+                run.changes = Some(changes);
+            }
+            run
+        })
+        .collect()
+}
+
+/// The seed controls every run judged, run by run.
+fn seed_control_series(digests: &[RunDigest], shared: &BTreeSet<&str>) -> Vec<Series> {
+    SEED_CONTROLS
+        .iter()
+        .filter(|(_, rule)| shared.contains(rule))
+        .map(|&(label, rule)| Series {
+            key: rule.to_string(),
+            name: label.to_string(),
+            points: digests
+                .iter()
+                .map(|d| d.rule_counts.get(rule).copied().unwrap_or_default())
+                .collect(),
+        })
+        .collect()
+}
+
+/// Each framework a shared rule maps to, run by run, summed over the shared rules only.
+fn framework_series(digests: &[RunDigest], shared: &BTreeSet<&str>) -> Vec<Series> {
+    let frameworks: BTreeSet<&str> = digests
+        .iter()
+        .flat_map(|d| {
+            d.framework_counts
+                .iter()
+                .filter(|(_, rules)| rules.keys().any(|r| shared.contains(r.as_str())))
+                .map(|(framework, _)| framework.as_str())
+        })
+        .collect();
+    frameworks
+        .into_iter()
+        .map(|framework| Series {
+            key: framework.to_string(),
+            name: framework_name(framework).to_string(),
+            points: digests
+                .iter()
+                .map(|d| {
+                    let mut sum = Decided::default();
+                    for (rule, counts) in d.framework_counts.get(framework).into_iter().flatten() {
+                        if shared.contains(rule.as_str()) {
+                            sum.passed += counts.passed;
+                            sum.failed += counts.failed;
+                        }
+                    }
+                    sum
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The accounts failing a shared rule in the latest run, longest-failing first: for how many
+/// runs in a row, since when, and which rules.
+fn longest_failing(
+    digests: &[RunDigest],
+    latest: &RunDigest,
+    shared_rules: &[String],
+) -> Vec<FailingAccount> {
+    let failing_on_shared = |digest: &RunDigest, account: &str| -> Vec<String> {
+        let rules = digest.failing.get(account);
+        shared_rules
+            .iter()
+            .filter(|rule| rules.is_some_and(|r| r.contains(rule.as_str())))
+            .cloned()
+            .collect()
+    };
+    let mut longest: Vec<FailingAccount> = latest
+        .failing
+        .keys()
+        .filter_map(|account| {
+            let failing_rules = failing_on_shared(latest, account);
+            if failing_rules.is_empty() {
+                return None;
+            }
+            let runs = digests
+                .iter()
+                .rev()
+                .take_while(|d| !failing_on_shared(d, account).is_empty())
+                .count();
+            Some(FailingAccount {
+                account_id: account.clone(),
+                account_name: latest.names.get(account).cloned().unwrap_or_default(),
+                runs,
+                since: digests[digests.len() - runs].run.collected_at,
+                failing_rules,
+            })
+        })
+        .collect();
+    longest.sort_by(|a, b| {
+        (
+            std::cmp::Reverse(a.runs),
+            std::cmp::Reverse(a.failing_rules.len()),
+            &a.account_name,
+            &a.account_id,
+        )
+            .cmp(&(
+                std::cmp::Reverse(b.runs),
+                std::cmp::Reverse(b.failing_rules.len()),
+                &b.account_name,
+                &b.account_id,
+            ))
+    });
+    longest
 }
 
 /// The rules every run judged (in the latest run's order), the others with how many runs

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::findings::{Report, Status, Waiver, WaiverState, WaiverUse};
 use crate::rules::Rule;
@@ -21,13 +22,13 @@ struct WaiverFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WaiverEntry {
-    rule: String,
+    rule: Spanned<String>,
     accounts: Vec<String>,
     region: Option<String>,
     resource: Option<String>,
-    reason: String,
-    approver: String,
-    expires: toml::value::Datetime,
+    reason: Spanned<String>,
+    approver: Spanned<String>,
+    expires: Spanned<toml::value::Datetime>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,15 +37,17 @@ pub enum WaiverError {
     Unreadable { path: String, message: String },
     #[error("{path}: {message}\nA waiver reads: [[waiver]] rule = \"<rule id>\", accounts = [\"<id or pattern>\"], reason = \"...\", approver = \"...\", expires = 2027-03-31 (region and resource optional)")]
     Malformed { path: String, message: String },
-    #[error("{path}: waiver {index} names rule '{rule}', which is not in the catalogue (see `orgtrail rules`)")]
+    #[error("{path}:{line}: waiver {index} names rule '{rule}', which is not in the catalogue (see `orgtrail rules`)")]
     UnknownRule {
         path: String,
+        line: usize,
         index: usize,
         rule: String,
     },
-    #[error("{path}: waiver {index} has an empty {field}: say why, and who approved it")]
+    #[error("{path}:{line}: waiver {index} has an empty {field}: say why, and who approved it")]
     Empty {
         path: String,
+        line: usize,
         index: usize,
         field: &'static str,
     },
@@ -60,10 +63,12 @@ pub fn load(path: &Path, rules: &[Rule]) -> Result<Vec<Waiver>, WaiverError> {
         path: shown.clone(),
         message: e.to_string(),
     })?;
+    // The line a value starts on, 1-based, to point the user at it.
+    let line = |span: std::ops::Range<usize>| text[..span.start].matches('\n').count() + 1;
     let mut waivers = Vec::with_capacity(file.waiver.len());
     for (n, entry) in file.waiver.into_iter().enumerate() {
         let index = n + 1;
-        let expires = match (entry.expires.date, entry.expires.time) {
+        let expires = match (entry.expires.get_ref().date, entry.expires.get_ref().time) {
             (Some(date), None) => NaiveDate::from_ymd_opt(
                 i32::from(date.year),
                 u32::from(date.month),
@@ -74,36 +79,39 @@ pub fn load(path: &Path, rules: &[Rule]) -> Result<Vec<Waiver>, WaiverError> {
         .ok_or_else(|| WaiverError::Malformed {
             path: shown.clone(),
             message: format!(
-                "waiver {index}: expires = {} is not a date; write a day, e.g. expires = 2027-03-31",
-                entry.expires
+                "line {}: waiver {index}: expires = {} is not a date; write a day, e.g. expires = 2027-03-31",
+                line(entry.expires.span()),
+                entry.expires.get_ref()
             ),
         })?;
-        let waiver = Waiver {
-            rule: entry.rule,
-            accounts: entry.accounts,
-            region: entry.region,
-            resource: entry.resource,
-            reason: entry.reason,
-            approver: entry.approver,
-            expires,
-        };
-        if waiver.rule != "*" && !rules.iter().any(|r| r.meta.id == waiver.rule) {
+        let rule = entry.rule.get_ref();
+        if rule != "*" && !rules.iter().any(|r| r.meta.id == *rule) {
             return Err(WaiverError::UnknownRule {
                 path: shown,
+                line: line(entry.rule.span()),
                 index,
-                rule: waiver.rule.clone(),
+                rule: rule.clone(),
             });
         }
-        for (field, value) in [("reason", &waiver.reason), ("approver", &waiver.approver)] {
-            if value.trim().is_empty() {
+        for (field, value) in [("reason", &entry.reason), ("approver", &entry.approver)] {
+            if value.get_ref().trim().is_empty() {
                 return Err(WaiverError::Empty {
                     path: shown,
+                    line: line(value.span()),
                     index,
                     field,
                 });
             }
         }
-        waivers.push(waiver);
+        waivers.push(Waiver {
+            rule: entry.rule.into_inner(),
+            accounts: entry.accounts,
+            region: entry.region,
+            resource: entry.resource,
+            reason: entry.reason.into_inner(),
+            approver: entry.approver.into_inner(),
+            expires,
+        });
     }
     Ok(waivers)
 }

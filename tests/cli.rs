@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -481,35 +482,42 @@ fn a_bad_waivers_file_is_a_clear_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let valid =
         "rule = \"cloudtrail-insights\"\naccounts = [\"*\"]\nreason = \"r\"\napprover = \"a\"\n";
+    // A good waiver first: the bad one is the second, from line 8.
+    let first = format!("[[waiver]]\n{valid}expires = 2027-01-01\n\n");
     let cases = [
         (
-            format!("[[waiver]]\n{valid}expires = 2027-01-01\nowner = \"x\"\n"),
+            format!("{first}[[waiver]]\n{valid}expires = 2027-01-01\nowner = \"x\"\n"),
+            "line 14",
             "unknown field `owner`",
         ),
         (
-            format!("[[waiver]]\n{valid}expires = \"soon\"\n"),
+            format!("{first}[[waiver]]\n{valid}expires = \"soon\"\n"),
+            "line 13",
             "expires",
         ),
         (
-            format!("[[waiver]]\n{valid}expires = 2027-01-01T10:00:00Z\n"),
+            format!("{first}[[waiver]]\n{valid}expires = 2027-01-01T10:00:00Z\n"),
+            "line 13",
             "is not a date",
         ),
         (
             format!(
-                "[[waiver]]\n{}expires = 2027-01-01\n",
+                "{first}[[waiver]]\n{}expires = 2027-01-01\n",
                 valid.replace("cloudtrail-insights", "cis-9.9")
             ),
-            "names rule 'cis-9.9'",
+            "waivers.toml:9:",
+            "waiver 2 names rule 'cis-9.9'",
         ),
         (
             format!(
-                "[[waiver]]\n{}expires = 2027-01-01\n",
+                "{first}[[waiver]]\n{}expires = 2027-01-01\n",
                 valid.replace("reason = \"r\"", "reason = \" \"")
             ),
-            "empty reason",
+            "waivers.toml:11:",
+            "waiver 2 has an empty reason",
         ),
     ];
-    for (text, expected) in cases {
+    for (text, line, expected) in cases {
         let path = write(dir.path(), "waivers.toml", &text);
         let out = dir.path().join("out");
         let output = report(
@@ -524,6 +532,10 @@ fn a_bad_waivers_file_is_a_clear_usage_error() {
             "{text}: expected {expected:?} in {message}"
         );
         assert!(message.contains("waivers.toml"), "{message}");
+        assert!(
+            message.contains(line),
+            "{text}: expected {line:?} in {message}"
+        );
         assert!(!out.join("report.json").exists());
     }
 }
@@ -700,8 +712,16 @@ fn ocsf_findings_validate_with_a_third_party_implementation_and_keep_their_uids(
         .as_array()
         .unwrap()
         .len();
+    let not_audited = not_audited_accounts(&read_json(&out.join("report.json")));
     assert!(
-        said.contains(&format!("{findings} OCSF compliance findings valid")),
+        !not_audited.is_empty(),
+        "the demo lists a suspended account"
+    );
+    assert!(
+        said.contains(&format!(
+            "{} OCSF compliance findings valid",
+            findings + not_audited.len()
+        )),
         "{said}"
     );
     let text = std::fs::read_to_string(&file).unwrap();
@@ -726,6 +746,22 @@ fn ocsf_findings_validate_with_a_third_party_implementation_and_keep_their_uids(
             _ => "Fail",
         };
         assert_eq!(record["compliance"]["status"], expected);
+    }
+
+    // Every account appears: one not audited as compliance status Unknown, with its reason.
+    let accounts_in = |records: &[Value]| -> BTreeSet<String> {
+        records
+            .iter()
+            .map(|r| r["cloud"]["account"]["uid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(accounts_in(&records), every_account(&out));
+    for record in &records[findings..] {
+        let id = record["cloud"]["account"]["uid"].as_str().unwrap();
+        assert!(not_audited.contains(id), "{record}");
+        assert_eq!(record["compliance"]["status"], "Unknown");
+        assert_eq!(record["unmapped"]["orgtrail_status"], "NOT_AUDITED");
+        assert!(record["message"].as_str().unwrap().contains("SUSPENDED"));
     }
 
     // Next month's file gives the same finding the same uid.
@@ -758,7 +794,9 @@ fn asff_files_hold_at_most_a_hundred_findings_each_and_validate_against_botocore
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
     let findings = report["findings"].as_array().unwrap();
-    let chunks = findings.len().div_ceil(100);
+    let not_audited = not_audited_accounts(&report);
+    let records = findings.len() + not_audited.len();
+    let chunks = records.div_ceil(100);
     assert!(chunks > 1, "the demo spans several files");
     let files: Vec<PathBuf> = (1..=chunks)
         .map(|n| out.join(format!("findings.asff-{n:03}.json")))
@@ -770,10 +808,7 @@ fn asff_files_hold_at_most_a_hundred_findings_each_and_validate_against_botocore
     let said = String::from_utf8_lossy(&validated.stdout);
     assert!(validated.status.success(), "{said}{}", stderr(&validated));
     assert!(
-        said.contains(&format!(
-            "{} ASFF findings valid in {chunks} files",
-            findings.len()
-        )),
+        said.contains(&format!("{records} ASFF findings valid in {chunks} files")),
         "{said}"
     );
     let first: Vec<Value> =
@@ -802,6 +837,49 @@ fn asff_files_hold_at_most_a_hundred_findings_each_and_validate_against_botocore
             && statuses.contains(&"FAILED")
             && statuses.contains(&"NOT_AVAILABLE")
     );
+
+    // Every account appears: one not audited as NOT_AVAILABLE, with its reason.
+    let all: Vec<Value> = files
+        .iter()
+        .flat_map(|f| {
+            serde_json::from_str::<Vec<Value>>(&std::fs::read_to_string(f).unwrap()).unwrap()
+        })
+        .collect();
+    let accounts: BTreeSet<String> = all
+        .iter()
+        .map(|r| r["AwsAccountId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(accounts, every_account(&out));
+    for record in &all[findings.len()..] {
+        assert!(not_audited.contains(record["AwsAccountId"].as_str().unwrap()));
+        assert_eq!(record["Compliance"]["Status"], "NOT_AVAILABLE");
+        assert_eq!(record["ProductFields"]["orgtrail/status"], "NOT_AUDITED");
+        assert!(record["Description"]
+            .as_str()
+            .unwrap()
+            .contains("SUSPENDED"));
+    }
+}
+
+/// The ids of the accounts report.json lists as not audited (closed, suspended, excluded).
+fn not_audited_accounts(report: &Value) -> BTreeSet<String> {
+    report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["audit"]["state"] == "skipped")
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The ids of every account report.json in `out` lists.
+fn every_account(out: &Path) -> BTreeSet<String> {
+    read_json(&out.join("report.json"))["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -826,8 +904,9 @@ fn a_configuration_file_holds_the_options_and_command_line_then_environment_win_
     );
     let run = |env: &[(&str, &str)], extra: &[&str]| {
         let mut command = orgtrail();
+        // AUDIT_SECRET is not set: external_id_env is a scan-only key, which report skips.
         command
-            .env("AUDIT_SECRET", "s3cret-external-id")
+            .env_remove("AUDIT_SECRET")
             .args([
                 "--config",
                 config.to_str().unwrap(),
@@ -887,7 +966,7 @@ fn a_configuration_file_holds_the_options_and_command_line_then_environment_win_
     assert!(!cli_out.join("findings.csv").exists() && !cli_out.join("report.md").exists());
 
     // scan-only keys (external_id_env, role_name) are accepted in the file and skipped by
-    // report: the runs above succeeded. That `scan` sends the external ID and writes it nowhere
+    // report, the variable external_id_env names unset: the runs above succeeded. That `scan` sends the external ID and writes it nowhere
     // is tests/faults.rs' the_external_id_from_a_configuration_file_...
 }
 
@@ -1039,4 +1118,246 @@ fn report_with_framework(dir: &Path, framework: &str) -> Output {
         &dir.join("x"),
         &["--framework", framework],
     )
+}
+
+#[test]
+fn report_fail_on_exits_4_and_unaudited_accounts_of_a_merge_exit_3_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo's failures include high ones: report (accounts not audited are not its news).
+    let output = report(
+        &demo_inventory(),
+        &dir.path().join("report"),
+        &["--format", "json", "--fail-on", "high"],
+    );
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+
+    // merge reports a run's news as scan does: an account not audited is exit 3, even where a
+    // finding at --fail-on failed too.
+    let shards = support::demo_shards(dir.path(), "o-acme0example");
+    let output = orgtrail()
+        .arg("merge")
+        .args(&shards)
+        .args(["--format", "json", "--fail-on", "informational", "--out"])
+        .arg(dir.path().join("merged"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+}
+
+#[test]
+fn merge_refuses_shards_of_another_organization_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = support::demo_shards(dir.path(), "o-other0org");
+    let out = dir.path().join("merged");
+    let output = orgtrail()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("o-other0org") && message.contains("o-acme0example"),
+        "{message}"
+    );
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+}
+
+#[test]
+fn the_starter_file_from_init_loads_and_runs_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let starter = dir.path().join("orgtrail.toml");
+    let init = orgtrail().arg("init").arg(&starter).output().unwrap();
+    assert!(init.status.success(), "{}", stderr(&init));
+    let out = dir.path().join("out");
+    // In the temporary directory: the starter's own out = "reports/{date}" is overridden here.
+    let output = orgtrail()
+        .current_dir(dir.path())
+        .arg("--config")
+        .arg(&starter)
+        .args(["report", "--inventory"])
+        .arg(demo_inventory())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // The starter's format = ["html", "csv", "md", "json"].
+    for file in ["report.html", "findings.csv", "report.md", "report.json"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    assert!(!out.join("findings.sarif").exists());
+}
+
+#[test]
+fn a_muted_finding_is_suppressed_in_ocsf_and_asff() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let waivers = support::demo_waivers();
+    let output = report(
+        &demo_inventory(),
+        &out,
+        &[
+            "--format",
+            "ocsf,asff,json",
+            "--waivers",
+            waivers.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let findings = read_json(&out.join("report.json"))["findings"].clone();
+    let findings = findings.as_array().unwrap();
+    let muted = findings.iter().filter(|f| f["status"] == "MUTED").count();
+    assert!(muted > 0, "the demo's waivers mute findings");
+    let ocsf: Vec<Value> = std::fs::read_to_string(out.join("findings.ocsf.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut asff: Vec<Value> = Vec::new();
+    for n in 1.. {
+        let Ok(text) = std::fs::read_to_string(out.join(format!("findings.asff-{n:03}.json")))
+        else {
+            break;
+        };
+        asff.extend(serde_json::from_str::<Vec<Value>>(&text).unwrap());
+    }
+    for (index, finding) in findings.iter().enumerate() {
+        let is_muted = finding["status"] == "MUTED";
+        let (record, imported) = (&ocsf[index], &asff[index]);
+        assert_eq!(record["cloud"]["account"]["uid"], finding["account_id"]);
+        assert_eq!(imported["AwsAccountId"], finding["account_id"]);
+        assert_eq!(record["status"] == "Suppressed", is_muted, "{record}");
+        assert_eq!(record["status_id"] == 3, is_muted, "{record}");
+        assert_eq!(
+            imported["Workflow"]["Status"] == "SUPPRESSED",
+            is_muted,
+            "{imported}"
+        );
+        if is_muted {
+            // Suppressed, not passed: the control still fails.
+            assert_eq!(record["compliance"]["status"], "Fail");
+            assert_eq!(imported["Compliance"]["Status"], "FAILED");
+            assert!(imported["ProductFields"]["orgtrail/waiver"].is_string());
+        }
+    }
+}
+
+#[test]
+fn findings_csv_has_the_columns_the_readme_documents_in_that_order() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let listed = readme
+        .split("Columns, in this order:")
+        .nth(1)
+        .and_then(|rest| rest.split('`').nth(1))
+        .expect("README lists findings.csv's columns between backticks");
+    let documented: Vec<String> = listed.split(',').map(|c| c.trim().to_string()).collect();
+    assert!(documented.len() > 10, "{documented:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = report(&demo_inventory(), &out, &["--format", "csv"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let mut reader = csv::Reader::from_path(out.join("findings.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, documented);
+}
+
+/// The demo inventory with `copies` more accounts set up as sandbox-alice (no trail: every rule
+/// fails), account ids 4000000000NN.
+fn demo_with_sandboxes(dir: &Path, copies: usize) -> PathBuf {
+    let mut inventory = read_json(&demo_inventory());
+    let accounts = inventory["accounts"].as_array_mut().unwrap();
+    let sandbox = accounts
+        .iter()
+        .find(|a| a["account"]["name"] == "sandbox-alice")
+        .unwrap()
+        .clone();
+    for n in 0..copies {
+        let mut copy = sandbox.clone();
+        copy["account"]["id"] = format!("4000000000{n:02}").into();
+        copy["account"]["name"] = format!("sandbox-{n:02}").into();
+        accounts.push(copy);
+    }
+    let path = dir.join("sandboxes.json");
+    std::fs::write(&path, serde_json::to_vec(&inventory).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn report_md_shows_25_accounts_per_failing_rule_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = demo_with_sandboxes(dir.path(), 30);
+    let out = dir.path().join("out");
+    let output = report(&inventory, &out, &["--format", "md"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let failures = markdown.split("\n## Failures").nth(1).unwrap();
+    let failures = failures.split("\n## ").next().unwrap();
+    let mut capped = 0;
+    for section in failures.split("\n### ").skip(1) {
+        let header = section.lines().next().unwrap();
+        let count: usize = header
+            .rsplit(": ")
+            .next()
+            .and_then(|c| c.strip_suffix(" account(s)"))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("{header}"));
+        let shown = section
+            .lines()
+            .filter(|l| l.starts_with("- ") && !l.starts_with("- … and"))
+            .count();
+        assert_eq!(shown, count.min(25), "{header}");
+        if count > 25 {
+            capped += 1;
+            let more = format!("- … and {} more (see findings.csv)", count - 25);
+            assert!(section.contains(&more), "{header}: no {more:?}");
+        }
+    }
+    assert!(capped > 0, "no rule failed in more than 25 accounts");
+}
+
+#[test]
+fn account_wide_findings_have_no_region_and_the_account_as_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = report(&demo_inventory(), &out, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let mut account_wide = 0;
+    for finding in report["findings"].as_array().unwrap() {
+        let account = format!("AWS::::Account:{}", finding["account_id"].as_str().unwrap());
+        if finding["region"].is_null() {
+            account_wide += 1;
+            assert_eq!(finding["resource"], account.as_str(), "{finding}");
+        } else {
+            assert_ne!(finding["resource"], account.as_str(), "{finding}");
+        }
+    }
+    assert!(account_wide > 0);
+}
+
+#[test]
+fn verify_names_a_listed_file_that_is_missing_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = report(&demo_inventory(), &out, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    std::fs::remove_file(out.join("report.md")).unwrap();
+    let verified = orgtrail().arg("verify").arg(&out).output().unwrap();
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert_eq!(
+        verified.status.code(),
+        Some(1),
+        "{said}{}",
+        stderr(&verified)
+    );
+    assert!(said.contains("report.md: missing"), "{said}");
+    assert!(
+        stderr(&verified).contains("report.md"),
+        "{}",
+        stderr(&verified)
+    );
 }

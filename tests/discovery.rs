@@ -21,27 +21,20 @@ fn is_tree_listing(request: &Request) -> bool {
         )
 }
 
-/// The most tree listings in flight at once, at least. Each answer leaves the emulator no
-/// sooner than LATENCY_MS after its request arrived, so requests arriving within LATENCY_MS of
-/// one another were all unanswered together: a walk that waited for each answer before its next
-/// request could not have sent them.
+/// The most tree listings in flight at once, as the emulator counted them: each listing's arrival
+/// notes how many it held unanswered then, itself included, an answer counting until it left. An
+/// ordering of arrivals and answers, not a window of wall-clock time: a walk that waited for each
+/// answer before its next request shows 1, whatever the machine's load.
 fn most_listings_in_flight(requests: &[Request]) -> usize {
-    let mut arrivals: Vec<f64> = requests
+    requests
         .iter()
         .filter(|r| is_tree_listing(r))
-        .map(|r| r.time)
-        .collect();
-    arrivals.sort_by(f64::total_cmp);
-    let window = f64::from(LATENCY_MS) / 1000.0;
-    let mut first = 0;
-    let mut most = 0;
-    for (last, arrived) in arrivals.iter().enumerate() {
-        while arrived - arrivals[first] >= window {
-            first += 1;
-        }
-        most = most.max(last - first + 1);
-    }
-    most
+        .map(|r| {
+            r.listings_in_flight
+                .expect("the emulator counts tree listings")
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// Where the scenario put each account (tests/emulator/emulator.py, seed_nested_pages).
@@ -196,4 +189,33 @@ fn accounts_and_audits(inventory: &Value) -> Vec<(Value, Value)> {
         .iter()
         .map(|entry| (entry["account"].clone(), entry["audit"].clone()))
         .collect()
+}
+
+#[test]
+fn discovery_failing_part_way_exits_1_names_the_call_and_writes_nothing() {
+    // The walk's listings of OUs are denied: the root's own accounts are listed (and the
+    // management account sent to collection), the OUs below cannot be.
+    let emulator = Emulator::start_with(
+        "nested-pages",
+        &[
+            "--deny",
+            &format!("{MANAGEMENT}:ListOrganizationalUnitsForParent"),
+        ],
+    );
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan(&out, &["--regions", "us-east-1"]);
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("ListOrganizationalUnitsForParent"), "{said}");
+    let written: Vec<_> = std::fs::read_dir(&out)
+        .map(|dir| dir.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(written.is_empty(), "{written:?}");
+    assert!(
+        emulator
+            .requests()
+            .iter()
+            .any(|r| r.action == "ListAccountsForParent" && r.fault.is_none()),
+        "the walk had begun: accounts were listed before the failure"
+    );
 }

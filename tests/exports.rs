@@ -32,7 +32,7 @@ fn consumer_tool(name: &str, candidates: &[PathBuf], install: &str) -> Option<Pa
         return Some(found.clone());
     }
     let message = format!("{name} is not installed: {install}");
-    if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
+    if support::under_ci() {
         panic!("{message} (.ci/run installs it; CI must not skip this check)");
     }
     eprintln!("\n!!!!!!!!!! NOT CHECKED: {message} !!!!!!!!!!\n");
@@ -234,6 +234,51 @@ fn sarif_passes_microsofts_multitool_and_holds_what_github_code_scanning_require
         }
     }
 
+    // Every account appears: as a logical location of the run (an account whose findings all
+    // pass has no result), and one not audited also as a notification with its reason.
+    let accounts: BTreeSet<&str> = logical
+        .iter()
+        .filter(|l| l.get("parentIndex").is_none())
+        .map(|l| l["fullyQualifiedName"].as_str().unwrap())
+        .collect();
+    let notifications = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    for notification in notifications {
+        let id = notification["properties"]["accountId"].as_str().unwrap();
+        let entry = report["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .unwrap();
+        assert_eq!(entry["audit"]["state"], "skipped", "{notification}");
+        assert_eq!(
+            notification["descriptor"]["id"],
+            "orgtrail-account-not-audited"
+        );
+        let location = &notification["locations"][0]["logicalLocations"][0];
+        assert_eq!(
+            logical[location["index"].as_u64().unwrap() as usize]["fullyQualifiedName"],
+            id
+        );
+        assert!(notification["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains(entry["audit"]["reason"].as_str().unwrap()));
+    }
+    assert_eq!(
+        notifications.len(),
+        report["summary"]["accounts_skipped"].as_u64().unwrap() as usize
+    );
+    let listed: BTreeSet<&str> = report["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(accounts, listed);
+
     // The same finding has the same fingerprint next run; no two findings share one.
     let fingerprints = |sarif: &Value| -> BTreeMap<String, String> {
         sarif["runs"][0]["results"]
@@ -259,6 +304,16 @@ fn sarif_passes_microsofts_multitool_and_holds_what_github_code_scanning_require
     assert_eq!(first.values().collect::<BTreeSet<_>>().len(), results.len());
     let (again, _) = sarif_of_demo(&dir.path().join("second"));
     assert_eq!(fingerprints(&again), first);
+}
+
+#[test]
+fn ci_1_counts_as_ci_as_ci_true_does() {
+    for value in ["true", "1", "yes", "TRUE"] {
+        assert!(support::ci_value_means_ci(Some(value)), "CI={value}");
+    }
+    for value in [None, Some(""), Some("false"), Some("0")] {
+        assert!(!support::ci_value_means_ci(value), "CI={value:?}");
+    }
 }
 
 #[test]
@@ -986,4 +1041,49 @@ fn the_configuration_file_takes_the_signing_key_and_the_shard() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn sarif_levels_and_security_severities_follow_each_findings_severity() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sarif, _) = sarif_of_demo(&dir.path().join("out"));
+    let run = &sarif["runs"][0];
+    let mut levels = BTreeSet::new();
+    for result in run["results"].as_array().unwrap() {
+        let expected = match (
+            result["properties"]["status"].as_str().unwrap(),
+            result["properties"]["severity"].as_str().unwrap(),
+        ) {
+            // A check that could not be made is worth a look, whatever the rule's weight.
+            ("ERROR", _) => "warning",
+            (_, "critical" | "high") => "error",
+            (_, "medium") => "warning",
+            (_, "low" | "informational") => "note",
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(result["level"], expected, "{result}");
+        levels.insert(expected);
+    }
+    assert_eq!(levels, BTreeSet::from(["error", "note", "warning"]));
+    // README: security-severity 9.5 / 8.0 / 5.5 / 3.0 for critical / high / medium / low.
+    let mut scored = BTreeSet::new();
+    for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
+        let severity = rule["properties"]["severity"]
+            .as_str()
+            .or_else(|| rule["defaultConfiguration"]["level"].as_str())
+            .unwrap_or_default();
+        let score = rule["properties"]["security-severity"].as_str();
+        let expected = match severity {
+            "critical" => Some("9.5"),
+            "high" => Some("8.0"),
+            "medium" => Some("5.5"),
+            "low" => Some("3.0"),
+            _ => None,
+        };
+        if !severity.is_empty() && severity != "informational" {
+            assert_eq!(score, expected, "{}", rule["id"]);
+            scored.insert(severity.to_string());
+        }
+    }
+    assert!(scored.len() >= 3, "{scored:?}");
 }

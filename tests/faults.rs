@@ -494,6 +494,158 @@ fn interrupting_or_killing_a_run_while_it_collects_or_writes_leaves_out_as_it_wa
     }
 }
 
+/// A templates directory whose `file` renders for hours.
+fn endless(dir: &Path, file: &str) -> PathBuf {
+    let templates = dir.join(format!("endless-{file}"));
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join(file),
+        "{% for a in range(end=100000) %}{% for b in range(end=100000) %}.{% endfor %}{% endfor %}\n",
+    )
+    .unwrap();
+    templates
+}
+
+/// Whether a file whose name starts with `.{name}.` (a staged `name`) is being written in `out`.
+fn staging(out: &Path, name: &str) -> bool {
+    let prefix = format!(".{name}.");
+    std::fs::read_dir(out).is_ok_and(|entries| {
+        entries.flatten().any(|entry| {
+            entry.file_name().to_string_lossy().starts_with(&prefix)
+                && entry.metadata().is_ok_and(|m| m.len() > 0)
+        })
+    })
+}
+
+#[test]
+fn interrupting_trend_or_merge_exits_130_and_leaves_out_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = support::demo_shards(dir.path(), "o-acme0example");
+    let merged = dir.path().join("merged");
+    let output = support::orgtrail()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    // The demo has accounts that could not be audited: exit 3, the reports written.
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let trend_out = dir.path().join("trend");
+    let output = support::orgtrail()
+        .args(["trend", "--out"])
+        .arg(&trend_out)
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (merged_before, trend_before) = (snapshot(&merged), snapshot(&trend_out));
+
+    let endless_trend = endless(dir.path(), "trend.html.tera");
+    let endless_markdown = endless(dir.path(), "report.md.tera");
+    for signal in ["-INT", "-TERM"] {
+        let child = support::orgtrail()
+            .args(["trend", "--out"])
+            .arg(&trend_out)
+            .arg(&merged)
+            .arg("--templates")
+            .arg(&endless_trend)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("trend writing trend.html", || {
+            staging(&trend_out, "trend.html")
+        });
+        let status = signal_and_wait(child, signal);
+        assert_eq!(status.code(), Some(130), "{signal} while trend wrote");
+        assert_unchanged(
+            &trend_out,
+            &trend_before,
+            &format!("{signal} while trend wrote"),
+        );
+
+        let child = support::orgtrail()
+            .arg("merge")
+            .args(&shards)
+            .arg("--out")
+            .arg(&merged)
+            .arg("--templates")
+            .arg(&endless_markdown)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_until("merge writing report.md", || staging(&merged, "report.md"));
+        let status = signal_and_wait(child, signal);
+        assert_eq!(status.code(), Some(130), "{signal} while merge wrote");
+        assert_unchanged(
+            &merged,
+            &merged_before,
+            &format!("{signal} while merge wrote"),
+        );
+    }
+}
+
+#[test]
+fn a_stalled_scan_says_every_ten_seconds_which_account_and_which_call_it_waits_on() {
+    // compliant's GetTrailStatus does not answer for an hour; every other account finishes.
+    let emulator = Emulator::start_with("dozen", &["--stall", "compliant:GetTrailStatus"]);
+    let stalled = emulator.account("compliant").to_string();
+    let out = emulator.dir.path().join("out");
+    let mut child = emulator
+        .scan_command(&out, &["--external-id", "orgtrail-test"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines, said) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Two lines naming the stalled account and the stalled call: the heartbeat, not a line an
+    // account finishing happened to bring.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut heartbeats = Vec::new();
+    let mut everything = Vec::new();
+    while heartbeats.len() < 2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = said.recv_timeout(left) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "no two heartbeats in two minutes; the scan said:\n{}",
+                everything.join("\n")
+            );
+        };
+        if line.contains("progress:")
+            && line.contains(&format!(
+                "waiting on 1 account(s): {stalled} (compliant) for"
+            ))
+            && line.contains("the slowest cloudtrail:GetTrailStatus in us-east-1, running")
+        {
+            heartbeats.push(line.clone());
+        }
+        everything.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let requests = emulator.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.account == stalled && r.action == "GetTrailStatus"),
+        "the stalled call was made"
+    );
+}
+
 /// Which of `secrets` (and in what form) appear in any of `places` (name, text).
 fn leaks(secrets: &[String], places: &[(String, String)]) -> Vec<String> {
     let mut found = Vec::new();
@@ -509,12 +661,26 @@ fn leaks(secrets: &[String], places: &[(String, String)]) -> Vec<String> {
     found
 }
 
-/// Every file in `out` and what the run printed, as text.
+/// Every file in `out` and what the run printed, as text; a workbook (a zip) part by part,
+/// uncompressed.
 fn written_and_printed(out: &Path, output: &std::process::Output) -> Vec<(String, String)> {
-    let mut places: Vec<(String, String)> = snapshot(out)
-        .into_iter()
-        .map(|(name, bytes)| (name, String::from_utf8_lossy(&bytes).into_owned()))
-        .collect();
+    let mut places: Vec<(String, String)> = Vec::new();
+    for (name, bytes) in snapshot(out) {
+        if name.ends_with(".xlsx") {
+            let file = out.join(&name);
+            let unzipped = support::run_python("zip_parts.py", &[file.to_str().unwrap()]);
+            assert!(unzipped.status.success(), "{}", stderr(&unzipped));
+            let parts: BTreeMap<String, String> = serde_json::from_slice(&unzipped.stdout).unwrap();
+            assert!(parts.contains_key("xl/worksheets/sheet1.xml"), "{parts:?}");
+            places.extend(
+                parts
+                    .into_iter()
+                    .map(|(part, text)| (format!("{name}:{part}"), text)),
+            );
+        } else {
+            places.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
     places.push(("stderr".into(), stderr(output)));
     places.push((
         "stdout".into(),
@@ -527,26 +693,35 @@ fn written_and_printed(out: &Path, output: &std::process::Output) -> Vec<(String
 const CALLER_SESSION_TOKEN: &str =
     "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD+caller/session+TOKEN/for+tests==";
 
+/// Every format orgtrail writes.
+const EVERY_FORMAT: &str = "html,csv,md,json,ocsf,asff,xlsx,sarif,junit";
+
 #[test]
 fn no_credential_reaches_a_report_or_the_log_in_any_form() {
     let emulator = Emulator::start("dozen");
     let out = emulator.dir.path().join("out");
-    // -vv: debug logs from the SDK too, the most orgtrail ever prints; every format written.
-    let output = emulator
-        .scan_command(
-            &out,
-            &[
-                "--external-id",
-                "orgtrail-test",
-                "-vv",
-                "--format",
-                "html,csv,md,json,ocsf,asff,xlsx",
-            ],
-        )
-        .env("AWS_SESSION_TOKEN", CALLER_SESSION_TOKEN)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    // -vv: orgtrail's trace; ORGTRAIL_LOG=debug: the SDK's own debug logs too. Every format.
+    let scan = |out: &Path, verbosity: Option<&str>, log: Option<&str>| {
+        let mut command = emulator.scan_command(
+            out,
+            &["--external-id", "orgtrail-test", "--format", EVERY_FORMAT],
+        );
+        command.env("AWS_SESSION_TOKEN", CALLER_SESSION_TOKEN);
+        command.args(verbosity);
+        if let Some(log) = log {
+            command.env("ORGTRAIL_LOG", log);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+        output
+    };
+    let output = scan(&out, Some("-vv"), None);
+    let debug_out = emulator.dir.path().join("debug");
+    let debug_output = scan(&debug_out, None, Some("debug"));
+    assert!(
+        stderr(&debug_output).contains("DEBUG"),
+        "ORGTRAIL_LOG=debug logged nothing at debug level"
+    );
 
     let mut secrets = emulator.issued_credentials();
     assert!(
@@ -565,7 +740,16 @@ fn no_credential_reaches_a_report_or_the_log_in_any_form() {
         escapable >= 20,
         "only {escapable} secrets hold both / and +"
     );
-    let found = leaks(&secrets, &written_and_printed(&out, &output));
+    let mut places = written_and_printed(&out, &output);
+    places.extend(written_and_printed(&debug_out, &debug_output));
+    for name in [
+        "findings.sarif",
+        "findings.junit.xml",
+        "report.xlsx:xl/worksheets/sheet1.xml",
+    ] {
+        assert!(places.iter().any(|(n, _)| n == name), "{name} not searched");
+    }
+    let found = leaks(&secrets, &places);
     assert!(found.is_empty(), "{found:#?}");
 }
 
@@ -582,10 +766,7 @@ fn the_external_id_from_a_configuration_file_reaches_sts_and_nothing_written_or_
     .unwrap();
     let out = emulator.dir.path().join("out");
     let output = emulator
-        .scan_command(
-            &out,
-            &["-vv", "--format", "html,csv,md,json,ocsf,asff,xlsx"],
-        )
+        .scan_command(&out, &["-vv", "--format", EVERY_FORMAT])
         .env("ORGTRAIL_CONFIG", &config)
         .env("AUDIT_EXTERNAL_ID", external_id)
         .output()

@@ -1,6 +1,6 @@
 //! findings.csv as a spreadsheet reads it: LibreOffice Calc (Debian's, headless) opens the file
 //! and saves it back as CSV; every cell must come back as written, hostile ones as inert text.
-//! .ci/run installs LibreOffice. Under CI (`CI=true`) a missing LibreOffice fails these tests; on
+//! .ci/run installs LibreOffice. Under CI (`CI=true`, `CI=1`) a missing LibreOffice fails these tests; on
 //! a developer's machine they say loudly what they skipped.
 
 mod support;
@@ -20,13 +20,13 @@ fn libreoffice_for(check: &str) -> bool {
         return true;
     }
     assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "LibreOffice (soffice) is not installed, and CI=true: {check} must run in CI \
+        !support::under_ci(),
+        "LibreOffice (soffice) is not installed, and CI is set: {check} must run in CI \
          (install Debian's libreoffice-calc-nogui, as .ci/run does)"
     );
     eprintln!(
         "\n*** SKIPPED {check}: LibreOffice (soffice) is not installed; install Debian's \
-         libreoffice-calc-nogui to run it (under CI=true its absence fails) ***\n"
+         libreoffice-calc-nogui to run it (under CI its absence fails) ***\n"
     );
     false
 }

@@ -53,6 +53,8 @@ pub trait Progress: Sync {
     /// Discovery has planned this many accounts (audited or not) so far, with this many OUs or
     /// roots still to list; none once discovery is over, and `accounts` is then the total.
     fn discovered(&self, accounts: usize, units_left: usize);
+    /// Collection of this account begins (one of the `--concurrency` in flight).
+    fn account_started(&self, _account: &Account) {}
     fn account_done(&self, account: &AccountInventory);
 }
 
@@ -89,6 +91,7 @@ pub async fn collect(
                         collected_at: None,
                     },
                     Plan::Audit(account) => {
+                        progress.account_started(&account);
                         let work = collect_account(aws, sts, caller, &account.id, options, shared);
                         let (audit, collected) =
                             match tokio::time::timeout(options.account_timeout, work).await {

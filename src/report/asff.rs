@@ -5,8 +5,11 @@
 use serde_json::{json, Value};
 
 use super::output::{Out, Output, RenderError};
-use super::present::{control_label, summary_with_warnings, waiver_sentence};
+use super::present::{
+    control_label, not_audited, summary_with_warnings, waiver_sentence, NOT_AUDITED_RULE,
+};
 use crate::findings::{Finding, Report, Severity, Status};
+use crate::model::Account;
 
 /// BatchImportFindings takes at most 100 findings per call.
 pub const CHUNK: usize = 100;
@@ -27,9 +30,10 @@ pub fn is_file_name(name: &str) -> bool {
 pub struct Asff;
 
 impl Output for Asff {
-    /// A file per 100 findings, and one (empty) file when there are none.
+    /// A file per 100 records (the findings, then an account not audited each), and one
+    /// (empty) file when there are none.
     fn parts(&self, report: &Report) -> usize {
-        files_for(report.findings.len())
+        files_for(report.findings.len() + not_audited(report).count())
     }
 
     fn write(&self, report: &Report, part: usize, out: &mut Out) -> Result<(), RenderError> {
@@ -47,12 +51,16 @@ fn render_chunk(report: &Report, index: usize, out: &mut Out) -> Result<(), serd
     let region = report.home_region.as_deref().unwrap_or("us-east-1");
     let product_arn =
         format!("arn:aws:securityhub:{region}:{caller_account}:product/{caller_account}/default");
-    let chunk: Vec<Value> = report
+    let findings = report
         .findings
         .iter()
+        .map(|finding| record(report, finding, &product_arn, region));
+    let accounts = not_audited(report)
+        .map(|(account, reason)| not_audited_record(report, account, reason, &product_arn, region));
+    let chunk: Vec<Value> = findings
+        .chain(accounts)
         .skip(index * CHUNK)
         .take(CHUNK)
-        .map(|finding| record(report, finding, &product_arn, region))
         .collect();
     serde_json::to_writer_pretty(out, &chunk)
 }
@@ -119,6 +127,48 @@ fn record(report: &Report, finding: &Finding, product_arn: &str, region: &str) -
         }],
         "Compliance": { "Status": compliance, "RelatedRequirements": requirements },
         "Workflow": { "Status": workflow },
+        "RecordState": "ACTIVE",
+    })
+}
+
+/// An account listed but not audited (closed, suspended, excluded): Compliance.Status
+/// NOT_AVAILABLE, which the Security Hub API Reference ("Compliance") gives a check that "could
+/// not be performed", with the reason as its description.
+fn not_audited_record(
+    report: &Report,
+    account: &Account,
+    reason: &str,
+    product_arn: &str,
+    region: &str,
+) -> Value {
+    let resource = format!("AWS::::Account:{}", account.id);
+    let mut product_fields = serde_json::Map::new();
+    product_fields.insert("orgtrail/status".into(), "NOT_AUDITED".into());
+    product_fields.insert(
+        "orgtrail/account-status".into(),
+        account.status.clone().into(),
+    );
+    json!({
+        "SchemaVersion": "2018-10-08",
+        "Id": format!("orgtrail/{}/{NOT_AUDITED_RULE}/{resource}", account.id),
+        "ProductArn": product_arn,
+        "GeneratorId": format!("orgtrail/{NOT_AUDITED_RULE}"),
+        "AwsAccountId": account.id,
+        "Types": ["Software and Configuration Checks/Industry and Regulatory Standards"],
+        "CreatedAt": report.collected_at.to_rfc3339(),
+        "UpdatedAt": report.generated_at.to_rfc3339(),
+        "Severity": { "Label": "INFORMATIONAL" },
+        "Title": at_most(&format!("Account not audited: {}", account.name), 256),
+        "Description": at_most(&format!("Not audited: {reason}"), 1024),
+        "ProductFields": product_fields,
+        "Resources": [{
+            "Type": "AwsAccount",
+            "Id": resource,
+            "Partition": "aws",
+            "Region": region,
+        }],
+        "Compliance": { "Status": "NOT_AVAILABLE" },
+        "Workflow": { "Status": "NEW" },
         "RecordState": "ACTIVE",
     })
 }

@@ -204,7 +204,14 @@ mod tests {
 
     #[test]
     fn formula_starts_are_neutralised_and_plain_text_is_untouched() {
-        for hostile in ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\t=1"] {
+        for hostile in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1+1",
+        ] {
             assert!(neutralise_formula(hostile).starts_with('\''), "{hostile}");
         }
         assert_eq!(neutralise_formula("prod account"), "prod account");

@@ -3,11 +3,12 @@
 //! finding uid every month.
 
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::output::{Out, Output, RenderError};
-use super::present::{control_label, summary_with_warnings};
+use super::present::{control_label, not_audited, summary_with_warnings, NOT_AUDITED_RULE};
 use crate::findings::{Finding, Report, Severity, Status};
+use crate::model::Account;
 
 const OCSF_VERSION: &str = "1.5.0";
 
@@ -18,6 +19,13 @@ impl Output for Ocsf {
         let time = report.collected_at.timestamp_millis();
         for finding in &report.findings {
             serde_json::to_writer(&mut *out, &record(report, finding, time))?;
+            out.write_all(b"\n")?;
+        }
+        for (account, reason) in not_audited(report) {
+            serde_json::to_writer(
+                &mut *out,
+                &not_audited_record(report, account, reason, time),
+            )?;
             out.write_all(b"\n")?;
         }
         Ok(())
@@ -149,4 +157,74 @@ fn record<'a>(report: &'a Report, finding: &'a Finding, time: i64) -> Record<'a>
             "waiver": finding.waiver,
         }),
     }
+}
+
+/// An account listed but not audited (closed, suspended, excluded): no control was evaluated,
+/// so its compliance status is 0 Unknown, and its reason is the message.
+fn not_audited_record(report: &Report, account: &Account, reason: &str, time: i64) -> Value {
+    let resource = format!("AWS::::Account:{}", account.id);
+    let uid = format!("orgtrail:{}:{NOT_AUDITED_RULE}:{resource}", account.id);
+    json!({
+        "activity_id": 1,
+        "activity_name": "Create",
+        "category_uid": 2,
+        "category_name": "Findings",
+        "class_uid": 2003,
+        "class_name": "Compliance Finding",
+        "type_uid": 200301,
+        "type_name": "Compliance Finding: Create",
+        "severity_id": 1,
+        "severity": "Informational",
+        "status_id": 1,
+        "status": "New",
+        "time": time,
+        "time_dt": report.collected_at.to_rfc3339(),
+        "message": format!("Not audited: {reason}"),
+        "metadata": {
+            "version": OCSF_VERSION,
+            "uid": uid,
+            "event_code": NOT_AUDITED_RULE,
+            "product": {
+                "name": "orgtrail",
+                "vendor_name": "orgtrail",
+                "version": report.tool_version,
+                "uid": "orgtrail",
+            },
+        },
+        "finding_info": {
+            "uid": uid,
+            "title": "Account not audited",
+            "desc": format!("Not audited: {reason}"),
+            "types": ["Software and Configuration Checks"],
+            "created_time": time,
+            "created_time_dt": report.collected_at.to_rfc3339(),
+        },
+        "compliance": {
+            "control": NOT_AUDITED_RULE,
+            "standards": [],
+            "status_id": 0,
+            "status": "Unknown",
+            "desc": "Account not audited",
+        },
+        "cloud": {
+            "provider": "AWS",
+            "account": {
+                "uid": account.id,
+                "name": account.name,
+                "type_id": 10,
+                "type": "AWS Account",
+            },
+            "org": { "uid": report.organization.id },
+        },
+        "resources": [{
+            "uid": resource,
+            "type": "AwsAccount",
+            "cloud_partition": "aws",
+        }],
+        "unmapped": {
+            "orgtrail_status": "NOT_AUDITED",
+            "reason": reason,
+            "account_status": account.status,
+        },
+    })
 }

@@ -2,7 +2,24 @@
 
 use std::borrow::Cow;
 
-use crate::findings::{Control, Evidence, RegionCoverage, Waiver};
+use crate::findings::{Control, Evidence, RegionCoverage, Report, Waiver};
+use crate::model::{Account, Audit};
+
+/// The rule id the exports carry an account under when it was not audited (closed, suspended
+/// or excluded): it has no finding, and every account appears in every report.
+pub const NOT_AUDITED_RULE: &str = "orgtrail-account-not-audited";
+
+/// The accounts listed but not audited, each with the reason: they have no finding, so a format
+/// of findings carries them in its own way.
+pub fn not_audited(report: &Report) -> impl Iterator<Item = (&Account, &str)> {
+    report
+        .accounts
+        .iter()
+        .filter_map(|entry| match &entry.audit {
+            Audit::Skipped { reason } => Some((&entry.account, reason.as_str())),
+            Audit::Audited | Audit::Error { .. } => None,
+        })
+}
 
 /// "RW" reads and writes, "R" or "W" one of them, "" none: a cell of the coverage matrix.
 pub fn coverage_mark(region: &RegionCoverage) -> &'static str {

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::output::{Out, Output, RenderError};
-use super::present::{control_label, waiver_sentence};
+use super::present::{control_label, not_audited, waiver_sentence, NOT_AUDITED_RULE};
 use super::staging::hex;
 use crate::findings::{Finding, Report, Severity, Status};
 use crate::rules::{catalogue, RuleMeta};
@@ -79,6 +79,7 @@ impl Output for Sarif {
                     "executionSuccessful": true,
                     "startTimeUtc": report.collected_at.to_rfc3339(),
                     "endTimeUtc": report.generated_at.to_rfc3339(),
+                    "toolExecutionNotifications": not_audited_notifications(report, &locations),
                 }]),
                 column_kind: "unicodeCodePoints",
                 logical_locations: &locations.table,
@@ -93,6 +94,36 @@ impl Output for Sarif {
         serde_json::to_writer(&mut *out, &log)?;
         Ok(out.write_all(b"\n")?)
     }
+}
+
+/// An account listed but not audited (closed, suspended, excluded) has no finding, so no
+/// result: it is a notification of the run (SARIF 2.1.0 notification object, in the
+/// invocation's toolExecutionNotifications), one per account, pointing at the account's logical
+/// location, with the reason as the message.
+fn not_audited_notifications(report: &Report, locations: &LogicalLocations) -> Vec<Value> {
+    not_audited(report)
+        .map(|(account, reason)| {
+            json!({
+                "descriptor": { "id": NOT_AUDITED_RULE },
+                "level": "note",
+                "message": {
+                    "text": format!("Account {} ({}) not audited: {reason}", account.id, account.name),
+                },
+                "locations": [{
+                    "logicalLocations": [{
+                        "index": locations.index.get(&account.id),
+                        "fullyQualifiedName": account.id,
+                    }],
+                }],
+                "properties": {
+                    "accountId": account.id,
+                    "accountName": account.name,
+                    "accountStatus": account.status,
+                    "reason": reason,
+                },
+            })
+        })
+        .collect()
 }
 
 /// FAIL, ERROR and MUTED findings are results; a PASS is not.
@@ -242,6 +273,12 @@ impl LogicalLocations {
             table: Vec::new(),
             index: HashMap::new(),
         };
+        // Every account the organization lists, first: one whose findings all pass has no
+        // result, and still appears in the run.
+        for entry in &report.accounts {
+            let id = &entry.account.id;
+            locations.add(id.clone(), id, "namespace", None, Some(&entry.account.name));
+        }
         for finding in findings {
             let account = locations.add(
                 finding.account_id.clone(),

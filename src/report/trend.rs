@@ -369,45 +369,56 @@ fn rate_points(trend: &Trend, series: &Series, labels: &[String]) -> Vec<RatePoi
         .collect()
 }
 
-impl TrendView {
-    pub fn new(trend: &Trend, generated_at: DateTime<Utc>) -> Self {
-        let date = |t: &DateTime<Utc>| t.format("%Y-%m-%d").to_string();
-        // Monthly runs read best as months; several runs in a month need their days.
-        let months: Vec<String> = trend
-            .runs
-            .iter()
-            .map(|r| r.collected_at.format("%Y-%m").to_string())
-            .collect();
-        let distinct_months = {
-            let mut sorted = months.clone();
-            sorted.dedup();
-            sorted.len() == months.len()
-        };
-        let labels: Vec<String> = if distinct_months {
-            months
-        } else {
-            trend.runs.iter().map(|r| date(&r.collected_at)).collect()
-        };
-        let runs: Vec<RunView> = trend
-            .runs
-            .iter()
-            .map(|run| RunView {
-                date: date(&run.collected_at),
-                collected_at: run.collected_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                label: run.source.label.clone(),
-                href: run.source.report_href.clone(),
-                tool_version: run.tool_version.clone(),
-                regions: run.regions.len(),
-                accounts_total: run.accounts_total,
-                accounts_audited: run.accounts_audited,
-                accounts_errored: run.accounts_errored,
-                accounts_skipped: run.accounts_skipped,
-                newly_failing: run.changes.map(|c| c.newly_failing),
-                fixed: run.changes.map(|c| c.fixed),
-            })
-            .collect();
+fn date(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// The runs' labels on the charts' axes: monthly runs read best as months; several runs in a
+/// month need their days.
+fn run_labels(trend: &Trend) -> Vec<String> {
+    let months: Vec<String> = trend
+        .runs
+        .iter()
+        .map(|r| r.collected_at.format("%Y-%m").to_string())
+        .collect();
+    let mut distinct = months.clone();
+    distinct.dedup();
+    if distinct.len() == months.len() {
+        months
+    } else {
+        trend.runs.iter().map(|r| date(&r.collected_at)).collect()
+    }
+}
+
+impl RunView {
+    fn of(run: &TrendRun) -> Self {
+        RunView {
+            date: date(&run.collected_at),
+            collected_at: run.collected_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            label: run.source.label.clone(),
+            href: run.source.report_href.clone(),
+            tool_version: run.tool_version.clone(),
+            regions: run.regions.len(),
+            accounts_total: run.accounts_total,
+            accounts_audited: run.accounts_audited,
+            accounts_errored: run.accounts_errored,
+            accounts_skipped: run.accounts_skipped,
+            newly_failing: run.changes.map(|c| c.newly_failing),
+            fixed: run.changes.map(|c| c.fixed),
+        }
+    }
+}
+
+impl ComparisonView {
+    fn of(trend: &Trend) -> Self {
         let comparison = &trend.comparison;
-        let comparison = ComparisonView {
+        let mut some_regions: Vec<String> = Vec::new();
+        for region in trend.runs.iter().flat_map(|r| &r.regions) {
+            if !comparison.shared_regions.contains(region) && !some_regions.contains(region) {
+                some_regions.push(region.clone());
+            }
+        }
+        ComparisonView {
             same: comparison.left_out_rules.is_empty() && !comparison.regions_differ,
             shared_rules: comparison.shared_rules.len(),
             left_out: comparison
@@ -421,15 +432,7 @@ impl TrendView {
                 .collect(),
             regions_differ: comparison.regions_differ,
             shared_regions: comparison.shared_regions.clone(),
-            some_regions: {
-                let mut some: Vec<String> = Vec::new();
-                for region in trend.runs.iter().flat_map(|r| &r.regions) {
-                    if !comparison.shared_regions.contains(region) && !some.contains(region) {
-                        some.push(region.clone());
-                    }
-                }
-                some
-            },
+            some_regions,
             run_regions: trend
                 .runs
                 .iter()
@@ -438,171 +441,201 @@ impl TrendView {
                     count: run.regions.len(),
                 })
                 .collect(),
-        };
-        let controls = trend
+        }
+    }
+}
+
+impl ControlCard {
+    fn of(trend: &Trend, series: &Series, labels: &[String]) -> Self {
+        let (change, direction) = last_change(&series.points);
+        ControlCard {
+            name: series.name.clone(),
+            short: short_name(&series.key).to_string(),
+            key: series.key.clone(),
+            latest: series.points.last().map(percent).unwrap_or_default(),
+            change,
+            direction,
+            chart: rate_chart(&rate_points(trend, series, labels), Frame::CARD),
+        }
+    }
+}
+
+impl RateRow {
+    /// The row of `series`, with cells for the runs from `shown` on.
+    fn of(trend: &Trend, series: &Series, labels: &[String], shown: usize, detail: String) -> Self {
+        let (change, direction) = last_change(&series.points);
+        RateRow {
+            name: series.name.clone(),
+            detail,
+            key: series.key.clone(),
+            cells: series.points[shown..].iter().map(percent).collect(),
+            change,
+            direction,
+            spark: rate_chart(&rate_points(trend, series, labels), Frame::SPARKLINE),
+        }
+    }
+}
+
+fn bar(class: &'static str, value: usize, title: String, below: bool) -> BarPart {
+    BarPart {
+        class,
+        value,
+        title,
+        below,
+    }
+}
+
+/// Each run's accounts: audited, could not be audited, not audited.
+fn accounts_chart(trend: &Trend, labels: &[String]) -> BarChart {
+    let runs: Vec<BarRun> = trend
+        .runs
+        .iter()
+        .zip(labels)
+        .map(|(run, label)| {
+            let when = date(&run.collected_at);
+            BarRun {
+                label: label.clone(),
+                parts: vec![
+                    bar(
+                        "audited",
+                        run.accounts_audited,
+                        format!("{when}: {} audited", run.accounts_audited),
+                        false,
+                    ),
+                    bar(
+                        "error",
+                        run.accounts_errored,
+                        format!("{when}: {} could not be audited", run.accounts_errored),
+                        false,
+                    ),
+                    bar(
+                        "skipped",
+                        run.accounts_skipped,
+                        format!("{when}: {} not audited", run.accounts_skipped),
+                        false,
+                    ),
+                ],
+            }
+        })
+        .collect();
+    bar_chart(&runs, Frame::BARS)
+}
+
+/// New failures above the axis, fixed findings below, for every run after the first.
+fn changes_chart(trend: &Trend, labels: &[String]) -> Option<BarChart> {
+    if trend.runs.len() < 2 {
+        return None;
+    }
+    let runs: Vec<BarRun> = trend
+        .runs
+        .iter()
+        .zip(labels)
+        .skip(1)
+        .map(|(run, label)| {
+            let when = date(&run.collected_at);
+            let changes = run.changes.unwrap_or_default();
+            BarRun {
+                label: label.clone(),
+                parts: vec![
+                    bar(
+                        "new",
+                        changes.newly_failing,
+                        format!("{when}: {} newly failing", changes.newly_failing),
+                        false,
+                    ),
+                    bar(
+                        "fixed",
+                        changes.fixed,
+                        format!("{when}: {} fixed", changes.fixed),
+                        true,
+                    ),
+                ],
+            }
+        })
+        .collect();
+    Some(bar_chart(&runs, Frame::BARS))
+}
+
+/// The accounts failing longest, at most [`FAILING_LIMIT`], linked into the latest report.
+fn failing_views(trend: &Trend, latest_href: Option<&str>) -> Vec<FailingView> {
+    let compared = trend.comparison.shared_rules.len();
+    trend
+        .longest_failing
+        .iter()
+        .take(FAILING_LIMIT)
+        .map(|account| FailingView {
+            id: account.account_id.clone(),
+            name: account.account_name.clone(),
+            runs: account.runs,
+            since: date(&account.since),
+            rules: if account.failing_rules.len() == compared && compared > 1 {
+                format!("every compared rule ({compared})")
+            } else {
+                account
+                    .failing_rules
+                    .iter()
+                    .map(|id| short_name(id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            href: latest_href.map(|href| format!("{href}#account-{}", account.account_id)),
+        })
+        .collect()
+}
+
+/// What each printed page says at its foot: inside CSS, so only plain characters.
+fn print_title(organization: &str, runs: &[RunView]) -> String {
+    format!(
+        "CloudTrail trend, organization {organization}, {} to {}",
+        runs.first().map(|r| r.date.as_str()).unwrap_or_default(),
+        runs.last().map(|r| r.date.as_str()).unwrap_or_default()
+    )
+    .chars()
+    .filter(|c| c.is_ascii_alphanumeric() || " ,.-()".contains(*c))
+    .collect()
+}
+
+impl TrendView {
+    pub fn new(trend: &Trend, generated_at: DateTime<Utc>) -> Self {
+        let labels = run_labels(trend);
+        let runs: Vec<RunView> = trend.runs.iter().map(RunView::of).collect();
+        // The frameworks table's columns: the last TABLE_RUNS runs.
+        let shown = trend.runs.len().saturating_sub(TABLE_RUNS);
+        let control_rows = trend
             .controls
             .iter()
-            .map(|series| {
-                let (change, direction) = last_change(&series.points);
-                ControlCard {
-                    name: series.name.clone(),
-                    short: short_name(&series.key).to_string(),
-                    key: series.key.clone(),
-                    latest: series.points.last().map(percent).unwrap_or_default(),
-                    change,
-                    direction,
-                    chart: rate_chart(&rate_points(trend, series, &labels), Frame::CARD),
-                }
-            })
+            .map(|s| RateRow::of(trend, s, &labels, shown, short_name(&s.key).to_string()))
             .collect();
-        let shown = trend.runs.len().saturating_sub(TABLE_RUNS);
-        let rows = |list: &[Series], detail: &dyn Fn(&Series) -> String| -> Vec<RateRow> {
-            list.iter()
-                .map(|series| {
-                    let (change, direction) = last_change(&series.points);
-                    RateRow {
-                        name: series.name.clone(),
-                        detail: detail(series),
-                        key: series.key.clone(),
-                        cells: series.points[shown..].iter().map(percent).collect(),
-                        change,
-                        direction,
-                        spark: rate_chart(&rate_points(trend, series, &labels), Frame::SPARKLINE),
-                    }
-                })
-                .collect()
-        };
-        let control_rows = rows(&trend.controls, &|s| short_name(&s.key).to_string());
-        let frameworks = rows(&trend.frameworks, &|_| String::new());
-        let accounts_chart = bar_chart(
-            &trend
-                .runs
-                .iter()
-                .zip(&labels)
-                .map(|(run, label)| {
-                    let when = date(&run.collected_at);
-                    BarRun {
-                        label: label.clone(),
-                        parts: vec![
-                            BarPart {
-                                class: "audited",
-                                value: run.accounts_audited,
-                                title: format!("{when}: {} audited", run.accounts_audited),
-                                below: false,
-                            },
-                            BarPart {
-                                class: "error",
-                                value: run.accounts_errored,
-                                title: format!(
-                                    "{when}: {} could not be audited",
-                                    run.accounts_errored
-                                ),
-                                below: false,
-                            },
-                            BarPart {
-                                class: "skipped",
-                                value: run.accounts_skipped,
-                                title: format!("{when}: {} not audited", run.accounts_skipped),
-                                below: false,
-                            },
-                        ],
-                    }
-                })
-                .collect::<Vec<_>>(),
-            Frame::BARS,
-        );
-        let changes_chart = (trend.runs.len() > 1).then(|| {
-            bar_chart(
-                &trend
-                    .runs
-                    .iter()
-                    .zip(&labels)
-                    .skip(1)
-                    .map(|(run, label)| {
-                        let when = date(&run.collected_at);
-                        let changes = run.changes.unwrap_or_default();
-                        BarRun {
-                            label: label.clone(),
-                            parts: vec![
-                                BarPart {
-                                    class: "new",
-                                    value: changes.newly_failing,
-                                    title: format!(
-                                        "{when}: {} newly failing",
-                                        changes.newly_failing
-                                    ),
-                                    below: false,
-                                },
-                                BarPart {
-                                    class: "fixed",
-                                    value: changes.fixed,
-                                    title: format!("{when}: {} fixed", changes.fixed),
-                                    below: true,
-                                },
-                            ],
-                        }
-                    })
-                    .collect::<Vec<_>>(),
-                Frame::BARS,
-            )
-        });
-        let latest_href = trend.runs.last().and_then(|r| r.source.report_href.clone());
-        let compared = trend.comparison.shared_rules.len();
-        let failing = trend
-            .longest_failing
+        let frameworks = trend
+            .frameworks
             .iter()
-            .take(FAILING_LIMIT)
-            .map(|account| FailingView {
-                id: account.account_id.clone(),
-                name: account.account_name.clone(),
-                runs: account.runs,
-                since: date(&account.since),
-                rules: if account.failing_rules.len() == compared && compared > 1 {
-                    format!("every compared rule ({compared})")
-                } else {
-                    account
-                        .failing_rules
-                        .iter()
-                        .map(|id| short_name(id))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
-                href: latest_href
-                    .as_ref()
-                    .map(|href| format!("{href}#account-{}", account.account_id)),
-            })
+            .map(|s| RateRow::of(trend, s, &labels, shown, String::new()))
             .collect();
+        let latest_href = trend.runs.last().and_then(|r| r.source.report_href.clone());
         let organization = trend
             .organization
             .clone()
             .unwrap_or_else(|| "(unknown)".to_string());
-        let print_title = format!(
-            "CloudTrail trend, organization {organization}, {} to {}",
-            runs.first().map(|r| r.date.as_str()).unwrap_or_default(),
-            runs.last().map(|r| r.date.as_str()).unwrap_or_default()
-        )
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || " ,.-()".contains(*c))
-        .collect();
         TrendView {
-            print_title,
-            organization: trend
-                .organization
-                .clone()
-                .unwrap_or_else(|| "(unknown)".to_string()),
+            print_title: print_title(&organization, &runs),
+            organization,
             generated_at: generated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             first: runs.first().map(|r| r.date.clone()).unwrap_or_default(),
             last: runs.last().map(|r| r.date.clone()).unwrap_or_default(),
             framework_columns: runs[shown..].iter().map(|r| r.date.clone()).collect(),
             runs,
-            comparison,
-            controls,
+            comparison: ComparisonView::of(trend),
+            controls: trend
+                .controls
+                .iter()
+                .map(|s| ControlCard::of(trend, s, &labels))
+                .collect(),
             control_rows,
             frameworks,
-            accounts_chart,
-            changes_chart,
+            accounts_chart: accounts_chart(trend, &labels),
+            changes_chart: changes_chart(trend, &labels),
             failing_more: trend.longest_failing.len().saturating_sub(FAILING_LIMIT),
-            failing,
+            failing: failing_views(trend, latest_href.as_deref()),
             latest_href,
         }
     }

@@ -12,8 +12,10 @@ pub fn log_file_validation(account: &AccountTrails) -> Verdict {
     every_trail_setting(
         account,
         |trail| match trail.log_file_validation_enabled {
-            true => Ok("log file validation enabled (digest files are delivered)".into()),
-            false => Err("log file validation disabled".into()),
+            true => {
+                Standing::Meets("log file validation enabled (digest files are delivered)".into())
+            }
+            false => Standing::Misses("log file validation disabled".into()),
         },
         (
             "Log file validation enabled on",
@@ -27,8 +29,10 @@ pub fn kms_encryption(account: &AccountTrails) -> Verdict {
     every_trail_setting(
         account,
         |trail| match &trail.kms_key_id {
-            Some(key) => Ok(format!("encrypted with {key}")),
-            None => Err("logs encrypted only with S3-managed keys (no KmsKeyId)".into()),
+            Some(key) => Standing::Meets(format!("encrypted with {key}")),
+            None => {
+                Standing::Misses("logs encrypted only with S3-managed keys (no KmsKeyId)".into())
+            }
         },
         (
             "Logs encrypted with a KMS key on",
@@ -38,16 +42,23 @@ pub fn kms_encryption(account: &AccountTrails) -> Verdict {
     )
 }
 
+/// Where one trail's setting or one resource stands against a rule, and why: read, so it
+/// decides (what could not be read is [`Readable::NotVerifiable`], decided elsewhere).
+pub enum Standing {
+    Meets(String),
+    Misses(String),
+}
+
 /// A setting every trail must have, fixed trail by trail with `update-trail <option>`.
 fn every_trail_setting(
     account: &AccountTrails,
-    setting: impl Fn(&Trail) -> Result<String, String>,
+    setting: impl Fn(&Trail) -> Standing,
     (pass, fail): (&str, &str),
     option: &str,
 ) -> Verdict {
     let trails = judge(account, |trail| match setting(trail) {
-        Ok(detail) => Judged::Meets(detail),
-        Err(gap) => Judged::FallsShort(vec![gap]),
+        Standing::Meets(detail) => Judged::Meets(detail),
+        Standing::Misses(gap) => Judged::FallsShort(vec![gap]),
     });
     every_trail(account, trails, pass, fail, |failing| {
         failing
@@ -78,9 +89,9 @@ pub fn kms_key_rotation(account: &AccountTrails) -> Verdict {
             },
             judge: |rotating: &bool| {
                 if *rotating {
-                    Ok("automatic rotation on".to_string())
+                    Standing::Meets("automatic rotation on".to_string())
                 } else {
-                    Err("automatic rotation off".to_string())
+                    Standing::Misses("automatic rotation off".to_string())
                 }
             },
             missing: "no KMS key: nothing to rotate",
@@ -111,7 +122,7 @@ where
     T: 'r,
     Of: Fn(&Trail) -> Option<String>,
     Read: Fn(&str) -> Option<&'r Readable<T>>,
-    Judge: Fn(&T) -> Result<String, String>,
+    Judge: Fn(&T) -> Standing,
     Fix: Fn(&[String]) -> String,
 {
     resource_of: Of,
@@ -134,7 +145,7 @@ fn resource_rule<'r, T, Of, Read, Judge, Fix>(
 where
     Of: Fn(&Trail) -> Option<String>,
     Read: Fn(&str) -> Option<&'r Readable<T>>,
-    Judge: Fn(&T) -> Result<String, String>,
+    Judge: Fn(&T) -> Standing,
     Fix: Fn(&[String]) -> String,
 {
     let (mut trails, mut failing, mut unreadable) = (Vec::new(), Vec::new(), Vec::new());
@@ -154,8 +165,8 @@ where
         };
         let (meets_rule, detail) = match (rule.read)(&resource) {
             Some(Readable::Read(state)) => match (rule.judge)(state) {
-                Ok(detail) => (true, detail),
-                Err(detail) => {
+                Standing::Meets(detail) => (true, detail),
+                Standing::Misses(detail) => {
                     failing.push(resource.clone());
                     (false, detail)
                 }
@@ -223,7 +234,7 @@ where
 
 /// Public through its ACL or its policy, unless the bucket's Block Public Access neutralises it
 /// (IgnorePublicAcls, RestrictPublicBuckets), as S3 itself decides.
-pub fn bucket_exposure(access: &BucketAccess) -> Result<String, String> {
+pub fn bucket_exposure(access: &BucketAccess) -> Standing {
     let block = access.public_access_block.unwrap_or_default();
     let mut exposures = Vec::new();
     if !access.public_acl_grants.is_empty() && !block.ignore_public_acls {
@@ -236,9 +247,9 @@ pub fn bucket_exposure(access: &BucketAccess) -> Result<String, String> {
         exposures.push("bucket policy is public".to_string());
     }
     match (exposures.is_empty(), block.blocks_everything()) {
-        (false, _) => Err(format!("publicly accessible: {}", exposures.join("; "))),
-        (true, true) => Ok("Block Public Access on (all four settings)".to_string()),
-        (true, false) => Ok("no public ACL grant or public policy".to_string()),
+        (false, _) => Standing::Misses(format!("publicly accessible: {}", exposures.join("; "))),
+        (true, true) => Standing::Meets("Block Public Access on (all four settings)".to_string()),
+        (true, false) => Standing::Meets("no public ACL grant or public policy".to_string()),
     }
 }
 
@@ -283,8 +294,8 @@ pub fn log_bucket_access_logging(account: &AccountTrails) -> Verdict {
             resource_of: bucket_of,
             read: |bucket: &str| log_bucket(account.log_buckets, bucket),
             judge: |access: &BucketAccess| match &access.access_log_target {
-                Some(target) => Ok(format!("server access logs go to {target}")),
-                None => Err("server access logging off".to_string()),
+                Some(target) => Standing::Meets(format!("server access logs go to {target}")),
+                None => Standing::Misses("server access logging off".to_string()),
             },
             missing: "no S3 bucket",
             pass: "Server access logging on for every log bucket",

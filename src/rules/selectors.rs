@@ -226,19 +226,25 @@ fn read_write(read_write_type: &str) -> Option<(bool, bool)> {
     }
 }
 
+/// A condition in an advanced selector that orgtrail does not understand, in the words the
+/// evidence quotes: such a selector neither proves nor disproves that events are recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+struct NotUnderstood(String);
+
 /// Reads and writes an advanced selector admits through its `readOnly` field; `Err` names a
 /// condition orgtrail does not understand (an operator other than Equals and NotEquals, or a
 /// value other than "true" and "false").
-fn advanced_read_write(selector: &AdvancedEventSelector) -> Result<(bool, bool), String> {
+fn advanced_read_write(selector: &AdvancedEventSelector) -> Result<(bool, bool), NotUnderstood> {
     let Some(read_only) = field(selector, "readOnly") else {
         return Ok((true, true));
     };
     let unknown_operators = operators_other_than(read_only, &["Equals", "NotEquals"]);
     if !unknown_operators.is_empty() {
-        return Err(format!(
+        return Err(NotUnderstood(format!(
             "readOnly with {} (CloudTrail documents Equals only)",
             unknown_operators.join(", ")
-        ));
+        )));
     }
     if let Some(value) = read_only
         .equals
@@ -246,9 +252,9 @@ fn advanced_read_write(selector: &AdvancedEventSelector) -> Result<(bool, bool),
         .chain(&read_only.not_equals)
         .find(|v| !matches!(v.as_str(), "true" | "false"))
     {
-        return Err(format!(
+        return Err(NotUnderstood(format!(
             "readOnly value '{value}' (not \"true\" or \"false\")"
-        ));
+        )));
     }
     let allows = |value: &str| {
         (read_only.equals.is_empty() || read_only.equals.iter().any(|v| v == value))
@@ -279,7 +285,7 @@ const MANAGEMENT_FIELDS: [&str; 3] = ["eventCategory", "eventSource", "readOnly"
 /// management events, `Err` naming what orgtrail does not understand in one that may.
 fn advanced_management(
     selector: &AdvancedEventSelector,
-) -> Result<Option<AdvancedManagement>, String> {
+) -> Result<Option<AdvancedManagement>, NotUnderstood> {
     let Some(category) = field(selector, "eventCategory") else {
         return Ok(None);
     };
@@ -288,26 +294,26 @@ fn advanced_management(
         if unknown_operators.is_empty() {
             return Ok(None); // data, network activity, ... events: not management events
         }
-        return Err(format!(
+        return Err(NotUnderstood(format!(
             "eventCategory with {} (CloudTrail documents Equals only)",
             unknown_operators.join(", ")
-        ));
+        )));
     }
     if !unknown_operators.is_empty() {
-        return Err(format!(
+        return Err(NotUnderstood(format!(
             "eventCategory with {} (CloudTrail documents Equals only)",
             unknown_operators.join(", ")
-        ));
+        )));
     }
     if let Some(unknown) = selector
         .field_selectors
         .iter()
         .find(|f| !MANAGEMENT_FIELDS.contains(&f.field.as_str()))
     {
-        return Err(format!(
+        return Err(NotUnderstood(format!(
             "field {} (CloudTrail documents eventCategory, eventSource and readOnly for management events on trails)",
             unknown.field
-        ));
+        )));
     }
     let (reads, writes) = advanced_read_write(selector)?;
     if !reads && !writes {
@@ -318,7 +324,10 @@ fn advanced_management(
         Some(source) => {
             let unknown_operators = operators_other_than(source, &ALL_OPERATORS);
             if !unknown_operators.is_empty() {
-                return Err(format!("eventSource with {}", unknown_operators.join(", ")));
+                return Err(NotUnderstood(format!(
+                    "eventSource with {}",
+                    unknown_operators.join(", ")
+                )));
             }
             let only_negations = source.equals.is_empty()
                 && source.starts_with.is_empty()

@@ -417,9 +417,13 @@ def log_request(account: str, service: str, action: str, region: str, fault) -> 
         "action": action,
         "region": region,
         # The error code answered instead, or DROP; and which kind of fault that was.
-        "fault": None if answer is None else getattr(answer, "code", answer),
+        # A RESTError keeps its code as error_type (its `code` is the HTTP status).
+        "fault": None if answer is None else getattr(answer, "error_type", None) or getattr(answer, "code", answer),
         "fault_kind": kind,
         "time": round(time.time(), 4),
+        # Tree listings received and not yet answered when this one arrived, itself included
+        # (section "Listings in flight" below); None for other calls.
+        "listings_in_flight": getattr(LISTINGS, "in_flight_at_arrival", None),
     }
     with FAULT_LOCK:
         REQUEST_LOG.write(json.dumps(record) + "\n")
@@ -1187,6 +1191,90 @@ def delayed_dispatch(self, environ, start_response):
 DomainDispatcherApplication.__call__ = delayed_dispatch
 
 
+# --- Listings in flight (issue 21: orderings, not wall-clock windows) ------------------------------
+# How many Organizations tree listings the emulator holds unanswered when each arrives: counted
+# from arrival to the answer leaving (after any --latency), so a test reads the walk's width from
+# what the emulator saw, whatever the machine's load.
+
+LISTINGS = threading.local()
+LISTINGS_IN_FLIGHT = 0
+LISTINGS_LOCK = threading.Lock()
+TREE_LISTINGS = ("ListAccountsForParent", "ListOrganizationalUnitsForParent")
+dispatch_before_counting = DomainDispatcherApplication.__call__
+
+
+def dispatch_counting_listings(self, environ, start_response):
+    global LISTINGS_IN_FLIGHT
+    # The JSON protocol names the operation in a header: "AWSOrganizationsV20161128.ListRoots".
+    if not environ.get("HTTP_X_AMZ_TARGET", "").endswith(TREE_LISTINGS):
+        LISTINGS.in_flight_at_arrival = None
+        return dispatch_before_counting(self, environ, start_response)
+    with LISTINGS_LOCK:
+        LISTINGS_IN_FLIGHT += 1
+        LISTINGS.in_flight_at_arrival = LISTINGS_IN_FLIGHT
+    try:
+        return dispatch_before_counting(self, environ, start_response)
+    finally:
+        with LISTINGS_LOCK:
+            LISTINGS_IN_FLIGHT -= 1
+        LISTINGS.in_flight_at_arrival = None
+
+
+DomainDispatcherApplication.__call__ = dispatch_counting_listings
+
+
+# --- Stalled calls (issue 21: the progress heartbeat) ---------------------------------------------
+# One action of one account that does not answer for an hour, as a hung endpoint or a half-open
+# connection leaves a call: a scan waiting on it must still say what it waits on (README,
+# "a log line every 10 seconds"). The stall starts once the call is in the request log.
+
+STALLED: set[tuple[str, str]] = set()
+STALL_SECONDS = 3600.0
+
+
+# And deliveries that turn stale as the scan reads them: an account's CloudWatch Logs delivery is
+# 24 hours old one second after its first CloudTrail call arrives, so "fresh when the scan
+# started, stale when its account was read" follows from the order of the calls (with --slow
+# holding each answer back), not from how soon after the emulator's start the scan began.
+STALE_ONCE_CALLED: set[str] = set()
+
+
+def add_issue21_arguments(parser) -> None:
+    parser.add_argument("--stall", action="append", default=[], metavar="ACCOUNT:Action",
+                        help="calls of this action from this account answer after an hour")
+    parser.add_argument("--cloudwatch-stale-once-called", action="append", default=[],
+                        metavar="ACCOUNT", help="the account's CloudWatch Logs delivery turns 24 "
+                        "hours old one second after its first CloudTrail call arrives")
+
+
+def arm_issue21(args, resolve) -> None:
+    for rule in args.stall:
+        account, action = rule.split(":")
+        STALLED.add((resolve(account), action))
+    for account in args.cloudwatch_stale_once_called:
+        STALE_ONCE_CALLED.add(resolve(account))
+
+
+call_action_before_stalls = BaseResponse.call_action
+
+
+def call_action_with_stalls(self):
+    account = self.current_account
+    if self.service_name == "cloudtrail" and account in STALE_ONCE_CALLED:
+        STALE_ONCE_CALLED.discard(account)
+        for trail in account_trails(account):
+            CLOUDWATCH_DELIVERED_AT[trail.arn] = time.time() - 24 * 3600 + 1
+    stalled = (account, self._get_action()) in STALLED
+    # Answered (and logged, as every call is) first; the answer then waits out the stall.
+    answer = call_action_before_stalls(self)
+    if stalled:
+        time.sleep(STALL_SECONDS)
+    return answer
+
+
+BaseResponse.call_action = call_action_with_stalls
+
+
 def main() -> None:
     global EXTERNAL_ID
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -1195,6 +1283,7 @@ def main() -> None:
     parser.add_argument("--scale", type=int, metavar="N",
                         help="with --scenario scale: how many member accounts")
     parser.add_argument("--request-log", help="append every call made after seeding, as JSON lines")
+    add_issue21_arguments(parser)
     parser.add_argument("--throttle", type=float, default=0.0, help="share of calls throttled")
     parser.add_argument("--server-errors", type=float, default=0.0,
                         help="share of calls answered with a 500 internal error")
@@ -1285,6 +1374,7 @@ def arm(args, org: Org) -> None:
     MAX_FAULTS_IN_A_ROW = args.faults_in_a_row
     EACH_FAULT_FIRST = args.each_fault_first
     arm_issue14(args, resolve)
+    arm_issue21(args, resolve)
     LATENCY = args.latency / 1000
 
 

@@ -326,6 +326,10 @@ pub struct Request {
     pub fault_kind: Option<String>,
     /// When the request arrived (seconds since the epoch).
     pub time: f64,
+    /// For an Organizations tree listing: how many the emulator held unanswered when it arrived,
+    /// itself included (counted until each answer left, after any --latency).
+    #[serde(default)]
+    pub listings_in_flight: Option<usize>,
 }
 
 /// What a run in `dir` decided: its accounts, and each finding's account, rule, status and
@@ -459,4 +463,44 @@ pub fn run_python(script: &str, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
+}
+
+/// The demo inventory cut into the two shards `scan --shard 1/2` and `--shard 2/2` would have
+/// written (`dir/shard-1/inventory.json`, `dir/shard-2/...`), the second claimed by
+/// `second_organization`; the two shard directories.
+pub fn demo_shards(dir: &Path, second_organization: &str) -> [PathBuf; 2] {
+    let demo: Value = serde_json::from_slice(&std::fs::read(demo_inventory()).unwrap()).unwrap();
+    [1u64, 2].map(|index| {
+        let mut shard = demo.clone();
+        shard["shard"] = serde_json::json!({"index": index, "count": 2});
+        // Shard K of N holds the accounts whose id modulo N is K - 1 (model.rs, Shard).
+        shard["accounts"].as_array_mut().unwrap().retain(|a| {
+            a["account"]["id"].as_str().unwrap().parse::<u64>().unwrap() % 2 == index - 1
+        });
+        if index == 2 {
+            shard["organization"]["id"] = second_organization.into();
+        }
+        let out = dir.join(format!("shard-{index}"));
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(
+            out.join("inventory.json"),
+            serde_json::to_vec(&shard).unwrap(),
+        )
+        .unwrap();
+        out
+    })
+}
+
+/// Whether these tests run under CI, where a missing consumer tool fails its test instead of
+/// being skipped: `CI` set to anything but empty, `false` or `0` (`CI=true`, GitHub's and
+/// GitLab's; `CI=1`, others').
+pub fn under_ci() -> bool {
+    ci_value_means_ci(std::env::var("CI").ok().as_deref())
+}
+
+pub fn ci_value_means_ci(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        let v = v.trim();
+        !v.is_empty() && !v.eq_ignore_ascii_case("false") && v != "0"
+    })
 }

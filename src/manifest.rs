@@ -83,7 +83,10 @@ pub enum FileCheck {
     },
     /// A name that could reach outside the directory (`../x`, `/etc/x`, a symbolic link): not
     /// read, and a failure whatever it holds.
-    Outside { name: String, reason: &'static str },
+    Outside {
+        name: String,
+        reason: &'static str,
+    },
 }
 
 impl FileCheck {

@@ -24,7 +24,10 @@ impl Output for Html<'_> {
 
 /// Every HTML file of a run, each with its writer: report.html, accounts.html, then one page
 /// per account. The view and the templates are built once and shared by all 10,000 writers.
-pub fn html_files<'a>(report: &'a Report, templates: &'a Templates) -> Vec<(String, WriteFile<'a>)> {
+pub fn html_files<'a>(
+    report: &'a Report,
+    templates: &'a Templates,
+) -> Vec<(String, WriteFile<'a>)> {
     let pages = match templates.html_pages() {
         Ok(pages) => Arc::new(pages),
         Err(e) => {

@@ -415,3 +415,138 @@ fn stage(
         .finish(name);
     Ok(digest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(dir: &Path) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                for (inner, text) in files(&path) {
+                    found.push((format!("{name}/{inner}"), text));
+                }
+            } else {
+                found.push((name, fs::read_to_string(&path).unwrap()));
+            }
+        }
+        found.sort();
+        found
+    }
+
+    fn run(dir: &Path, text: &str) -> Staged {
+        let mut staged = Staged::new(dir).unwrap();
+        for name in [
+            "report.html",
+            "accounts/1.html",
+            "accounts/2.html",
+            "manifest.json",
+        ] {
+            let text = format!("{name} {text}");
+            staged
+                .add(name, |out| Ok(out.write_all(text.as_bytes())?))
+                .unwrap();
+        }
+        staged
+    }
+
+    #[test]
+    fn a_move_failing_half_way_puts_every_earlier_file_back() {
+        let dir = tempfile::tempdir().unwrap();
+        run(dir.path(), "first").commit().unwrap();
+        let before = files(dir.path());
+
+        // The fifth move fails: by then the earlier files are aside and some new ones in.
+        let mut moves = 0;
+        let failed = run(dir.path(), "second").commit_with(|from, to| {
+            moves += 1;
+            if moves == 5 {
+                return Err(std::io::Error::other("disk gone"));
+            }
+            fs::rename(from, to)
+        });
+        assert!(
+            matches!(failed, Err(StageError::Commit { .. })),
+            "{failed:?}"
+        );
+        assert_eq!(files(dir.path()), before);
+
+        let written = run(dir.path(), "third").commit().unwrap();
+        assert_eq!(written.len(), 3, "report.html, accounts, manifest.json");
+        assert!(files(dir.path())
+            .iter()
+            .all(|(name, text)| *text == format!("{name} third")));
+    }
+
+    #[test]
+    fn an_undo_that_fails_keeps_the_earlier_files_and_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        run(dir.path(), "first").commit().unwrap();
+        let mut moves = 0;
+        let failed = run(dir.path(), "second").commit_with(|from, to| {
+            moves += 1;
+            if moves >= 5 {
+                return Err(std::io::Error::other("disk gone"));
+            }
+            fs::rename(from, to)
+        });
+        let Err(StageError::Rollback { kept, .. }) = failed else {
+            panic!("{failed:?}");
+        };
+        assert!(kept.join(".earlier/manifest.json").is_file(), "{kept:?}");
+    }
+
+    #[test]
+    fn retired_files_go_and_a_directory_in_the_way_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("findings.ocsf.jsonl"), "old").unwrap();
+        let mut staged = run(dir.path(), "now");
+        staged.retire("findings.ocsf.jsonl");
+        staged.retire("report.html");
+        staged.commit().unwrap();
+        assert!(!dir.path().join("findings.ocsf.jsonl").exists());
+        assert!(dir.path().join("report.html").is_file());
+
+        fs::remove_file(dir.path().join("report.html")).unwrap();
+        fs::create_dir(dir.path().join("report.html")).unwrap();
+        let failed = run(dir.path(), "later").commit();
+        assert!(
+            matches!(failed, Err(StageError::Commit { .. })),
+            "{failed:?}"
+        );
+        assert!(dir.path().join("report.html").is_dir());
+        assert_eq!(
+            fs::read_to_string(dir.path().join("manifest.json")).unwrap(),
+            "manifest.json now"
+        );
+    }
+
+    #[test]
+    fn only_plain_names_and_account_pages_are_run_files() {
+        for good in [
+            "report.html",
+            "accounts/123456789012.html",
+            "report-001.asff.json",
+        ] {
+            assert!(is_run_file_name(good), "{good}");
+        }
+        for bad in [
+            "../x",
+            "/etc/hostname",
+            "accounts/../x",
+            "accounts/a/b",
+            "other/x",
+            "",
+            ".",
+            "..",
+            "a\\b",
+            "C:x",
+            "accounts/",
+        ] {
+            assert!(!is_run_file_name(bad), "{bad}");
+        }
+    }
+}

@@ -23,8 +23,8 @@ const LIST_LIMIT: usize = 25;
 /// (issue 24: at most 5 MB and 60 A4 pages at 10,000 accounts): rows of the accounts × rules
 /// table, the OU table and the accounts that could not be audited. accounts.html lists them all.
 const HEATMAP_ROWS: usize = 40;
-const OU_ROWS: usize = 100;
-const NOT_AUDITED_ROWS: usize = 50;
+const OU_ROWS: usize = 50;
+const NOT_AUDITED_ROWS: usize = 25;
 
 pub struct ReportView<'a> {
     pub page: PageView<'a>,
@@ -59,8 +59,10 @@ pub struct PageView<'a> {
     /// page itself, and how many more accounts.html lists.
     pub not_audited: Vec<AccountRef<'a>>,
     pub more_not_audited: usize,
-    /// The organization by OU, worst first: the first `OU_ROWS` (report.md shows them all).
+    /// The organization by OU, worst first: report.html shows the first `ou_rows_shown`,
+    /// report.md all of them.
     pub organization: Vec<OuRow<'a>>,
+    pub ou_rows_shown: usize,
     pub more_ous: usize,
     /// The chosen frameworks' names, a column each in the OU table.
     pub ou_frameworks: Vec<&'a str>,
@@ -293,9 +295,8 @@ impl<'a> ReportView<'a> {
         let accounts = account_views(report);
         let (not_audited, more_not_audited) = not_audited(&accounts);
         let (warnings, more_warnings) = warnings(report);
-        let mut organization = organization::by_ou(report);
+        let organization = organization::by_ou(report);
         let more_ous = organization.len().saturating_sub(OU_ROWS);
-        organization.truncate(OU_ROWS);
         let page = PageView {
             title: title(report),
             print_header: print_header(report),
@@ -326,6 +327,7 @@ impl<'a> ReportView<'a> {
             not_audited,
             more_not_audited,
             organization,
+            ou_rows_shown: OU_ROWS,
             more_ous,
             ou_frameworks: organization::framework_columns(report),
             printed_frameworks: printed_frameworks(report),
@@ -598,7 +600,11 @@ fn heatmap<'a>(report: &'a Report, accounts: &[AccountView<'a>]) -> Heatmap<'a> 
         .iter()
         .map(|t| t.key.as_str())
         .collect();
-    let judged = accounts.iter().filter(|a| !a.findings.is_empty());
+    // Audited accounts only, the most failures first (the order `accounts` has): an account that
+    // could not be audited is all ERROR, and is listed with its reason above.
+    let judged = accounts
+        .iter()
+        .filter(|a| a.state == AuditState::Audited && !a.findings.is_empty());
     let rows: Vec<HeatmapRow> = judged
         .clone()
         .take(HEATMAP_ROWS)

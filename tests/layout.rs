@@ -80,7 +80,7 @@ fn ten_thousand_accounts_get_a_summary_under_5_mb_and_every_account_a_page_in_th
     assert!(page.contains("workload-00003") && page.contains("href=\"../report.html\""));
     assert!(page.contains("<style>"), "a page is self-contained");
     assert!(
-        page.contains("Root/Workloads/Team-003"),
+        page.contains("Root&#x2F;Workloads&#x2F;Team-003"),
         "a page names its OU"
     );
 

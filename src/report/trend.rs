@@ -569,7 +569,7 @@ impl TrendView {
                 },
                 href: latest_href
                     .as_ref()
-                    .map(|href| format!("{href}#account-{}", account.account_id)),
+                    .map(|href| super::present::account_page_beside(href, &account.account_id)),
             })
             .collect();
         let organization = trend

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::history::{history_view, HistoryView};
 use super::organization::{self, OuRow};
+pub use super::present::account_page;
 use super::present::coverage_mark;
 use super::standing::{self, FrameworkView, Headline};
 use crate::findings::{
@@ -341,23 +342,6 @@ impl<'a> ReportView<'a> {
         };
         ReportView { page, accounts }
     }
-}
-
-/// Where an account's page is, relative to the report's directory: accounts/ID.html, the id
-/// kept as it is when it is letters, digits and dashes (AWS account ids are 12 digits), each
-/// other byte written as `_` and two hex digits, so no id can name a path outside accounts/.
-pub fn account_page(id: &str) -> String {
-    let mut name = String::with_capacity(id.len() + 14);
-    name.push_str("accounts/");
-    for byte in id.bytes() {
-        if byte.is_ascii_alphanumeric() || byte == b'-' {
-            name.push(byte as char);
-        } else {
-            name.push_str(&format!("_{byte:02x}"));
-        }
-    }
-    name.push_str(".html");
-    name
 }
 
 fn readable(time: &chrono::DateTime<chrono::Utc>) -> String {

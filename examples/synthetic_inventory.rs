@@ -22,6 +22,11 @@ fn main() {
         .nth(1)
         .map(|n| n.parse().expect("the account count is a number"))
         .unwrap_or(10_000);
+    serde_json::to_writer(std::io::stdout().lock(), &inventory(count)).expect("write to stdout");
+}
+
+/// The synthetic organization of `count` accounts (tests/layout.rs reports it too).
+pub fn inventory(count: usize) -> Inventory {
     let collected_at = Utc::now();
     let organization_trail = trail(MANAGEMENT, "org-trail", "us-east-1", true, collected_at);
     let accounts = (0..count)
@@ -30,7 +35,7 @@ fn main() {
             account(i, &id, &organization_trail, collected_at)
         })
         .collect();
-    let inventory = Inventory {
+    Inventory {
         schema: INVENTORY_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         collected_at,
@@ -45,8 +50,7 @@ fn main() {
         collection: Some(CollectionStats::default()),
         settings: None,
         shard: None,
-    };
-    serde_json::to_writer(std::io::stdout().lock(), &inventory).expect("write to stdout");
+    }
 }
 
 fn account(
@@ -125,7 +129,12 @@ fn account(
             name: format!("workload-{i:05}"),
             email: format!("aws+workload-{i:05}@example.com"),
             status: status.to_string(),
-            ou_path: Some(format!("Root/Workloads/Team-{:03}", i % 300)),
+            // Every 97th account directly under the root, as management and security accounts sit.
+            ou_path: Some(if i % 97 == 0 {
+                "Root".to_string()
+            } else {
+                format!("Root/Workloads/Team-{:03}", i % 300)
+            }),
         },
         audit,
         trails,

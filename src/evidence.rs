@@ -76,7 +76,7 @@ pub fn verify(args: VerifyArgs) -> Result<u8, Failure> {
         }
     };
     let changed: Vec<_> = found.files.iter().filter(|c| !c.matches()).collect();
-    if changed.is_empty() && signature_failed.is_none() {
+    if changed.is_empty() && found.unlisted.is_empty() && signature_failed.is_none() {
         for check in &found.files {
             println!("{check}");
         }
@@ -93,6 +93,9 @@ pub fn verify(args: VerifyArgs) -> Result<u8, Failure> {
     for problem in &changed {
         println!("{problem}");
     }
+    for name in &found.unlisted {
+        println!("{name}: not listed in {MANIFEST_FILE} (added after the run?)");
+    }
     let mut reasons = Vec::new();
     reasons.extend(signature_failed);
     if !changed.is_empty() {
@@ -104,6 +107,13 @@ pub fn verify(args: VerifyArgs) -> Result<u8, Failure> {
                 .map(|c| c.name())
                 .collect::<Vec<_>>()
                 .join(", ")
+        ));
+    }
+    if !found.unlisted.is_empty() {
+        reasons.push(format!(
+            "{} file(s) in the directory are not listed in {MANIFEST_FILE}: {}",
+            found.unlisted.len(),
+            found.unlisted.join(", ")
         ));
     }
     eprintln!(

@@ -232,6 +232,7 @@ pub fn write(
     run: &RunRecord,
 ) -> Result<Written, WriteError> {
     let mut staged = Staged::new(outputs.dir)?;
+    retire_earlier_outputs(&mut staged, outputs);
     let inventory = match inventory {
         InventorySource::Written(inventory) => staged.add(INVENTORY_FILE, |out| {
             Ok(serde_json::to_writer_pretty(out, inventory)?)
@@ -271,9 +272,6 @@ pub fn write(
         })?;
     }
     let files = staged.commit()?;
-    if outputs.signer.is_none() {
-        remove_stale_signature(outputs.dir);
-    }
     Ok(Written {
         files,
         manifest: manifest_digest,
@@ -296,21 +294,20 @@ fn trusted_comment(report: &Report, manifest: &Manifest) -> String {
     )
 }
 
-/// A signature left by an earlier signed run would not match the new manifest, and would read
-/// as tampering: an unsigned run removes it.
-fn remove_stale_signature(dir: &Path) {
-    let stale = dir.join(SIGNATURE_FILE);
-    if stale.exists() {
-        match std::fs::remove_file(&stale) {
-            Ok(()) => tracing::info!(
-                "removed {}: it signed an earlier run's manifest",
-                stale.display()
-            ),
-            Err(e) => tracing::warn!(
-                "{} signs an earlier run's manifest and could not be removed: {e}",
-                stale.display()
-            ),
+/// Files an earlier run wrote that this one does not (a format not chosen this time, ASFF parts
+/// beyond this run's count, the account pages) would sit beside this run's manifest unlisted, and
+/// a signature of an earlier manifest would read as tampering: the commit takes them away.
+fn retire_earlier_outputs(staged: &mut Staged, outputs: &Outputs) {
+    if let Ok(entries) = std::fs::read_dir(outputs.dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if report::is_report_output(&name) {
+                staged.retire(&name);
+            }
         }
+    }
+    if outputs.signer.is_none() {
+        staged.retire(SIGNATURE_FILE);
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::report::{digest_file, FileDigest};
+use crate::report::{digest_file, is_run_file_name, FileDigest, ACCOUNTS_DIR};
 use crate::signing::{self, SignatureCheck, VerifyingKey, SIGNATURE_FILE};
 
 pub const MANIFEST_SCHEMA: &str = "orgtrail/manifest/v1";
@@ -81,6 +81,12 @@ pub enum FileCheck {
         listed: FileDigest,
         found: FileDigest,
     },
+    /// A name that could reach outside the directory (`../x`, `/etc/x`, a symbolic link): not
+    /// read, and a failure whatever it holds.
+    Outside {
+        name: String,
+        reason: &'static str,
+    },
 }
 
 impl FileCheck {
@@ -94,6 +100,7 @@ impl FileCheck {
             FileCheck::Matches(file) => &file.name,
             FileCheck::Missing { name, .. } => name,
             FileCheck::Changed { listed, .. } => &listed.name,
+            FileCheck::Outside { name, .. } => name,
         }
     }
 }
@@ -108,6 +115,9 @@ impl std::fmt::Display for FileCheck {
                 "{}: changed (sha256 {}, {} bytes; the manifest says {}, {} bytes)",
                 listed.name, found.sha256, found.bytes, listed.sha256, listed.bytes
             ),
+            FileCheck::Outside { name, reason } => {
+                write!(f, "{name}: refused, not read ({reason})")
+            }
         }
     }
 }
@@ -126,12 +136,16 @@ pub struct Verification {
     pub signature: Option<SignatureCheck>,
     /// Each file the manifest lists, checked against the directory.
     pub files: Vec<FileCheck>,
+    /// Files in the directory (or its account pages) the manifest does not list: a report added
+    /// or swapped in after the run, which nothing vouches for.
+    pub unlisted: Vec<String>,
 }
 
 impl Verification {
     /// Every file matches, and the signature verifies when a public key was given.
     pub fn passed(&self) -> bool {
         self.files.iter().all(FileCheck::matches)
+            && self.unlisted.is_empty()
             && !matches!(
                 self.signature,
                 Some(SignatureCheck::Missing | SignatureCheck::Invalid { .. })
@@ -163,19 +177,11 @@ pub fn verify(dir: &Path, public_key: Option<&VerifyingKey>) -> Result<Verificat
             Ok(text) => signing::check_signature(key, &bytes, &text),
         },
     );
+    let unlisted = unlisted(dir, &manifest);
     let files = manifest
         .files
         .into_iter()
-        .map(
-            |listed| match digest_file(&dir.join(&listed.name), &listed.name) {
-                Err(e) => FileCheck::Missing {
-                    name: listed.name,
-                    error: e.to_string(),
-                },
-                Ok(found) if found != listed => FileCheck::Changed { listed, found },
-                Ok(found) => FileCheck::Matches(found),
-            },
-        )
+        .map(|listed| check_file(dir, listed))
         .collect();
     Ok(Verification {
         manifest: digest_bytes(MANIFEST_FILE, &bytes),
@@ -183,7 +189,83 @@ pub fn verify(dir: &Path, public_key: Option<&VerifyingKey>) -> Result<Verificat
         signing_key_id: manifest.signing_key_id,
         signature,
         files,
+        unlisted,
     })
+}
+
+/// One listed file against the directory: only names a run writes are read, and never through
+/// a symbolic link.
+fn check_file(dir: &Path, listed: FileDigest) -> FileCheck {
+    let outside = |reason| FileCheck::Outside {
+        name: listed.name.clone(),
+        reason,
+    };
+    if !is_run_file_name(&listed.name) {
+        return outside("not a file name in the directory, nor accounts/ and a file name");
+    }
+    let path = dir.join(&listed.name);
+    let through_link = [dir.join(ACCOUNTS_DIR), path.clone()]
+        .iter()
+        .filter(|p| p.starts_with(dir) && *p != dir)
+        .any(|p| fs_is_symlink(p));
+    if through_link {
+        return outside("a symbolic link, which could point anywhere");
+    }
+    match digest_file(&path, &listed.name) {
+        Err(e) => FileCheck::Missing {
+            name: listed.name,
+            error: e.to_string(),
+        },
+        Ok(found) if found != listed => FileCheck::Changed { listed, found },
+        Ok(found) => FileCheck::Matches(found),
+    }
+}
+
+fn fs_is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Entries of the directory, and of its account pages, that the manifest does not list. The
+/// manifest and its signature are expected, and so is the inventory a run read from the same
+/// directory when it is the one the manifest names (same SHA-256).
+fn unlisted(dir: &Path, manifest: &Manifest) -> Vec<String> {
+    let listed: std::collections::HashSet<&str> =
+        manifest.files.iter().map(|f| f.name.as_str()).collect();
+    let mut names = Vec::new();
+    let mut read = |sub: Option<&str>| {
+        let Ok(entries) = std::fs::read_dir(sub.map_or(dir.to_path_buf(), |s| dir.join(s))) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            names.push(match sub {
+                Some(sub) => format!("{sub}/{file}"),
+                None => file,
+            });
+        }
+    };
+    read(None);
+    if listed.iter().any(|n| n.starts_with("accounts/")) && !fs_is_symlink(&dir.join(ACCOUNTS_DIR))
+    {
+        read(Some(ACCOUNTS_DIR));
+    }
+    let the_inventory = |name: &str| {
+        name == crate::INVENTORY_FILE
+            && digest_file(&dir.join(name), name)
+                .is_ok_and(|found| found.sha256 == manifest.inventory.sha256)
+    };
+    let mut unlisted: Vec<String> = names
+        .into_iter()
+        .filter(|name| {
+            !listed.contains(name.as_str())
+                && name != MANIFEST_FILE
+                && name != SIGNATURE_FILE
+                && !(name == ACCOUNTS_DIR && listed.iter().any(|n| n.starts_with("accounts/")))
+                && !the_inventory(name)
+        })
+        .collect();
+    unlisted.sort();
+    unlisted
 }
 
 fn digest_bytes(name: &str, bytes: &[u8]) -> FileDigest {

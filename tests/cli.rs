@@ -358,9 +358,20 @@ fn every_run_writes_a_manifest_that_verify_checks() {
         .map(|f| f["name"].as_str().unwrap())
         .collect();
     assert_eq!(
-        listed,
-        ["report.html", "findings.csv", "report.md", "report.json"]
+        listed[..5],
+        [
+            "report.html",
+            "accounts.html",
+            "findings.csv",
+            "report.md",
+            "report.json"
+        ]
     );
+    // Then every account's page, each with its digest.
+    assert_eq!(listed.len(), 5 + 14);
+    assert!(listed[5..]
+        .iter()
+        .all(|name| name.starts_with("accounts/") && out.join(name).is_file()));
     assert_eq!(
         manifest["inventory"]["bytes"],
         std::fs::metadata(demo_inventory()).unwrap().len()
@@ -369,7 +380,7 @@ fn every_run_writes_a_manifest_that_verify_checks() {
     let verify = |dir: &Path| orgtrail().arg("verify").arg(dir).output().unwrap();
     let clean = verify(&out);
     assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
-    assert!(String::from_utf8_lossy(&clean.stdout).contains("verified: 4 files"));
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("verified: 19 files"));
 
     // One byte changed in the CSV is caught and named.
     let mut csv = std::fs::read(out.join("findings.csv")).unwrap();
@@ -461,9 +472,12 @@ expires = 2099-01-01
     assert_eq!(report["summary"]["findings_muted"], muted.len());
     assert!(stderr(&output).contains("is Expired") && stderr(&output).contains("is Unused"));
 
-    // The reason shows wherever the finding does.
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.contains("Muted by waiver: collected by the data lake trail"));
+    // The reason shows wherever the finding does: on its account's page.
+    let pages: String = std::fs::read_dir(out.join("accounts"))
+        .unwrap()
+        .map(|page| std::fs::read_to_string(page.unwrap().path()).unwrap())
+        .collect();
+    assert!(pages.contains("Muted by waiver: collected by the data lake trail"));
     let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(markdown.contains("| cloudtrail-insights | \\* | declined for cost | ciso@acme.example | 2020-01-31 | expired | 0 |"));
     let mut csv = csv::Reader::from_path(out.join("findings.csv")).unwrap();
@@ -1028,7 +1042,7 @@ fn the_readme_demo_command_ends_with_what_was_written_and_which_file_to_open() {
         said.contains("14 accounts: 12 audited, 1 could not be audited, 1 not audited"),
         "{said}"
     );
-    assert!(said.contains("wrote 5 files to demo-report:"), "{said}");
+    assert!(said.contains("wrote 7 files to demo-report:"), "{said}");
     assert!(
         said.contains("report.html    the evidence for auditors"),
         "{said}"

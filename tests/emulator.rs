@@ -747,8 +747,10 @@ fn cloudwatch_counts_on_the_management_events_trail_and_a_delivery_error_is_a_wa
         "{warning}"
     );
     let needle = "AccessDeniedException: role cannot write to the log group";
+    // report.html's account sections are each account's page now.
+    let page = format!("accounts/{}.html", emulator.account("fresh-with-error"));
     for file in [
-        "report.html",
+        page.as_str(),
         "findings.csv",
         "report.md",
         "findings.ocsf.jsonl",

@@ -112,9 +112,29 @@ fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text(
     let read = support::read_back("read_xlsx.py", &out.join("report.xlsx"));
     assert_eq!(
         read["sheets"],
-        serde_json::json!(["Summary", "Controls", "Findings", "Coverage", "Accounts", "Waivers"])
+        serde_json::json!([
+            "Summary",
+            "Controls",
+            "Organization",
+            "Findings",
+            "Coverage",
+            "Accounts",
+            "Waivers"
+        ])
     );
     assert_eq!(read["frozen"], "A2", "the header row is frozen");
+    // The organization by OU: every account counted once, in its OU's row.
+    let organization = read["organization"].as_array().unwrap();
+    assert_eq!(organization[0][0], "OU");
+    let counted: u64 = organization[1..]
+        .iter()
+        .map(|row| row[1].as_f64().unwrap() as u64)
+        .sum();
+    assert_eq!(
+        counted as usize,
+        inventory["accounts"].as_array().unwrap().len(),
+        "{organization:?}"
+    );
     assert!(read["autofilter"].as_str().unwrap().starts_with("A1:O"));
 
     let csv = cells(&out.join("findings.csv"));

@@ -219,16 +219,15 @@ fn three_synthetic_months_give_the_series_of_trend_csv_number_by_number() {
     );
     assert!(html.contains("<svg") && html.contains("<polyline"));
     assert!(html.contains("the runs compare like for like"));
-    // The failing accounts link to their section of the latest report, which has that anchor
-    // (Tera escapes the slashes of attribute values; a browser reads them back).
+    // The failing accounts link to their page in the latest run, which is there (Tera escapes
+    // the slashes of attribute values; a browser reads them back).
     let html = html.replace("&#x2F;", "/");
     assert!(
-        html.contains("href=\"../2026-11/report.html#account-101010101010\""),
+        html.contains("href=\"../2026-11/accounts/101010101010.html\""),
         "{html}"
     );
     assert!(html.contains("href=\"../2026-09/report.html\""));
-    let latest = std::fs::read_to_string(months[2].join("report.html")).unwrap();
-    assert!(latest.contains("id=\"account-101010101010\""));
+    assert!(months[2].join("accounts/101010101010.html").is_file());
 }
 
 #[test]

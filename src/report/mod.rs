@@ -8,6 +8,7 @@ mod history;
 mod junit;
 mod markdown;
 mod ocsf;
+mod organization;
 mod output;
 mod pages;
 mod present;
@@ -24,7 +25,8 @@ use std::str::FromStr;
 pub use markdown::{catalogue_markdown, diff_markdown};
 pub use output::{Out, Output, RenderError};
 pub use staging::{
-    digest_file, hex, staging_stopped, stop_staging, FileDigest, StageError, Staged, WriteFile,
+    digest_file, hex, is_run_file_name, staging_stopped, stop_staging, FileDigest, StageError,
+    Staged, WriteFile, ACCOUNTS_DIR,
 };
 pub use templates::{TemplateError, Templates};
 pub use trend::{
@@ -59,7 +61,7 @@ const FORMATS: [(Format, &[&str], &str, &str); 9] = [
         Format::Html,
         &["html"],
         "report.html",
-        "the evidence for auditors: summary, controls, every account (prints to PDF)",
+        "the evidence for auditors: where the organization stands, by OU (prints to PDF)",
     ),
     (
         Format::Csv,
@@ -117,13 +119,26 @@ pub fn describe_file(name: &str) -> Option<&'static str> {
         .iter()
         .find(|(format, _, _, _)| format.is_file(name))
         .map(|(_, _, _, what)| *what);
-    ours.or(match name {
+    let pages = match name {
+        pages::INDEX_FILE => {
+            Some("every account, a row each (OU, failing rules), linking to its page")
+        }
+        ACCOUNTS_DIR => Some("one self-contained, printable page per account: its full evidence"),
+        _ => None,
+    };
+    pages.or(ours).or(match name {
         "inventory.json" => {
             Some("what AWS returned, nothing judged: `orgtrail report` re-reads it")
         }
         "manifest.json" => Some("size and SHA-256 of every file: `orgtrail verify` checks them"),
         _ => None,
     })
+}
+
+/// Whether `name`, in an output directory, is something a report run writes: a format's file,
+/// or the directory of account pages.
+pub fn is_report_output(name: &str) -> bool {
+    name == ACCOUNTS_DIR || Format::all().any(|format| format.is_file(name))
 }
 
 impl Format {
@@ -147,6 +162,7 @@ impl Format {
     fn is_file(self, name: &str) -> bool {
         match self {
             Format::Asff => asff::is_file_name(name),
+            Format::Html => self.entry().2 == name || name == pages::INDEX_FILE,
             _ => self.entry().2 == name,
         }
     }
@@ -201,7 +217,16 @@ pub fn files<'a>(
     templates: &'a Templates,
 ) -> Vec<(String, WriteFile<'a>)> {
     let mut files: Vec<(String, WriteFile<'a>)> = Vec::new();
+    let mut account_pages = Vec::new();
     for &format in formats {
+        if format == Format::Html {
+            let mut html = pages::html_files(report, templates);
+            // The summary and accounts.html in the format's place, the pages after every
+            // format (the writers take files in order: the large formats start first).
+            account_pages = html.split_off(html.len().min(2));
+            files.extend(html);
+            continue;
+        }
         let output: std::sync::Arc<dyn Output + 'a> = format.output(templates).into();
         for part in 0..output.parts(report) {
             let output = output.clone();
@@ -211,6 +236,7 @@ pub fn files<'a>(
             ));
         }
     }
+    files.extend(account_pages);
     files
 }
 

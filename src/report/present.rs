@@ -77,6 +77,31 @@ pub fn escape_markdown(input: &str) -> String {
     out
 }
 
+/// Where an account's page is, relative to the report's directory: accounts/ID.html, the id
+/// kept as it is when it is letters, digits and dashes (AWS account ids are 12 digits), each
+/// other byte written as `_` and two hex digits, so no id can name a path outside accounts/.
+pub fn account_page(id: &str) -> String {
+    let mut name = String::with_capacity(id.len() + 14);
+    name.push_str("accounts/");
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'-' {
+            name.push(byte as char);
+        } else {
+            name.push_str(&format!("_{byte:02x}"));
+        }
+    }
+    name.push_str(".html");
+    name
+}
+
+/// The page of `account_id` in the run whose report.html is at `report_href`.
+pub fn account_page_beside(report_href: &str, account_id: &str) -> String {
+    match report_href.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/{}", account_page(account_id)),
+        None => account_page(account_id),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +113,12 @@ mod tests {
             "a\\|b &lt;script&gt;x&lt;/script&gt; \\[l\\](u)"
         );
         assert_eq!(escape_markdown("two\nlines"), "two lines");
+    }
+
+    #[test]
+    fn an_account_page_is_named_by_its_id_and_never_leaves_accounts() {
+        assert_eq!(account_page("123456789012"), "accounts/123456789012.html");
+        assert_eq!(account_page("../x"), "accounts/_2e_2e_2fx.html");
+        assert_eq!(account_page("a_b"), "accounts/a_5fb.html");
     }
 }

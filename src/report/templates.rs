@@ -12,22 +12,27 @@ use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
 use super::present::escape_markdown;
-use super::view::ReportView;
+use super::view::{account_page, AccountView, PageView, ReportView};
 
 const PAGE: &str = "report.html.tera";
 const ACCOUNT: &str = "account.html.tera";
+const INDEX: &str = "accounts.html.tera";
 const MARKDOWN: &str = "report.md.tera";
 const TREND: &str = "trend.html.tera";
-const EMBEDDED: [(&str, &str); 4] = [
+/// Every embedded template. The HTML pages' Tera holds each `.html.tera` but the trend's, so a
+/// partial added here (a section of the summary, `{% include "name.html.tera" %}`) needs no
+/// other change.
+const EMBEDDED: [(&str, &str); 6] = [
     (PAGE, include_str!("../../templates/report.html.tera")),
     (ACCOUNT, include_str!("../../templates/account.html.tera")),
+    (INDEX, include_str!("../../templates/accounts.html.tera")),
+    (
+        "style.html.tera",
+        include_str!("../../templates/style.html.tera"),
+    ),
     (MARKDOWN, include_str!("../../templates/report.md.tera")),
     (TREND, include_str!("../../templates/trend.html.tera")),
 ];
-
-/// Where the page template places the accounts: `{{ accounts | safe }}` renders this marker,
-/// and each account is streamed in its place.
-const ACCOUNTS_MARKER: &str = "<!-- orgtrail:accounts -->";
 
 /// Where a template's text came from, to name it in an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,8 +62,6 @@ pub enum TemplateError {
     /// A template that does not parse, or fails while rendering (an unknown variable).
     #[error("{origin}: {}", chain(source))]
     Template { origin: Origin, source: tera::Error },
-    #[error("{0} does not place {{{{ accounts | safe }}}}")]
-    NoAccounts(Origin),
     #[error("{}", chain(.0))]
     Context(tera::Error),
     #[error(transparent)]
@@ -148,9 +151,25 @@ impl Templates {
     }
 
     fn html(&self) -> Result<Tera, TemplateError> {
-        let mut tera = self.tera(&[PAGE, ACCOUNT])?;
+        let pages: Vec<&str> = EMBEDDED
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| name.ends_with(".html.tera") && *name != TREND)
+            .collect();
+        let mut tera = self.tera(&pages)?;
         tera.autoescape_on(vec![".html.tera"]);
+        tera.register_filter("page", page_filter);
+        tera.register_filter("fragment", fragment_filter);
         Ok(tera)
+    }
+
+    /// The HTML pages' templates, parsed once for the summary, accounts.html and every
+    /// account's page.
+    pub fn html_pages(&self) -> Result<HtmlPages<'_>, TemplateError> {
+        Ok(HtmlPages {
+            tera: self.html()?,
+            templates: self,
+        })
     }
 
     fn trend(&self) -> Result<Tera, TemplateError> {
@@ -164,26 +183,6 @@ impl Templates {
         tera.autoescape_on(vec![".md.tera"]);
         tera.set_escape_fn(escape_markdown);
         Ok(tera)
-    }
-
-    pub fn render_html(&self, view: &ReportView, out: &mut dyn Write) -> Result<(), TemplateError> {
-        let tera = self.html()?;
-        let mut context = Context::from_serialize(&view.page).map_err(TemplateError::Context)?;
-        context.insert("accounts", ACCOUNTS_MARKER);
-        let page = tera.render(PAGE, &context).map_err(self.failed(PAGE))?;
-        let (head, tail) = page
-            .split_once(ACCOUNTS_MARKER)
-            .ok_or_else(|| TemplateError::NoAccounts(self.origin(PAGE)))?;
-
-        out.write_all(head.as_bytes())?;
-        let mut context = Context::new();
-        for account in &view.accounts {
-            context.insert("account", account);
-            tera.render_to(ACCOUNT, &context, &mut *out)
-                .map_err(self.failed(ACCOUNT))?;
-        }
-        out.write_all(tail.as_bytes())?;
-        Ok(())
     }
 
     pub fn render_markdown(
@@ -209,6 +208,150 @@ impl Templates {
         tera.render_to(TREND, &context, out)
             .map_err(self.failed(TREND))
     }
+}
+
+/// The HTML pages, their templates parsed once: report.html (the summary), accounts.html
+/// (every account, one row each) and each account's page.
+pub struct HtmlPages<'t> {
+    tera: Tera,
+    templates: &'t Templates,
+}
+
+/// What an account's page and accounts.html show of the run, beside the accounts.
+#[derive(serde::Serialize)]
+pub struct RunHeader<'a> {
+    pub title: &'a str,
+    pub print_header: &'a str,
+    pub collected_at: &'a str,
+    pub generated_at: &'a str,
+    pub report: &'a super::view::ReportHeader<'a>,
+    pub regions: &'a [String],
+}
+
+impl<'a> RunHeader<'a> {
+    pub fn of(page: &'a PageView<'a>) -> Self {
+        RunHeader {
+            title: &page.title,
+            print_header: &page.print_header,
+            collected_at: &page.collected_at,
+            generated_at: &page.generated_at,
+            report: &page.report,
+            regions: page.report.regions,
+        }
+    }
+}
+
+impl HtmlPages<'_> {
+    /// report.html: the organization's standing, bounded whatever its size.
+    pub fn summary(&self, page: &PageView, out: &mut dyn Write) -> Result<(), TemplateError> {
+        let mut context = Context::from_serialize(page).map_err(TemplateError::Context)?;
+        // Templates written for the single-file report place `{{ accounts | safe }}`: the
+        // accounts are on pages of their own now.
+        context.insert("accounts", "");
+        self.tera
+            .render_to(PAGE, &context, out)
+            .map_err(self.templates.failed(PAGE))
+    }
+
+    /// The context every account page shares: the run's header, serialised once.
+    pub fn run_context(&self, header: &RunHeader) -> Result<Context, TemplateError> {
+        let mut context = Context::new();
+        context.insert("run", header);
+        Ok(context)
+    }
+
+    /// accounts/ID.html: one account's full evidence, a page of its own.
+    pub fn account(
+        &self,
+        run: &Context,
+        account: &AccountView,
+        out: &mut dyn Write,
+    ) -> Result<(), TemplateError> {
+        let mut context = run.clone();
+        context.insert("account", account);
+        self.tera
+            .render_to(ACCOUNT, &context, out)
+            .map_err(self.templates.failed(ACCOUNT))
+    }
+
+    /// accounts.html: every account, a row each, linking to its page.
+    pub fn index(
+        &self,
+        run: &Context,
+        view: &ReportView,
+        out: &mut dyn Write,
+    ) -> Result<(), TemplateError> {
+        let mut context = run.clone();
+        let rows: Vec<AccountRow> = view.accounts.iter().map(AccountRow::of).collect();
+        context.insert("accounts", &rows);
+        self.tera
+            .render_to(INDEX, &context, out)
+            .map_err(self.templates.failed(INDEX))
+    }
+}
+
+/// An account as accounts.html lists it: everything but its findings.
+#[derive(serde::Serialize)]
+struct AccountRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    ou: &'a str,
+    state: &'static str,
+    detail: Option<&'a str>,
+    passed: usize,
+    failed: usize,
+    errored: usize,
+    muted: usize,
+    failing_rules: &'a [super::view::RuleName<'a>],
+    coverage_gap: bool,
+}
+
+impl<'a> AccountRow<'a> {
+    fn of(account: &'a AccountView<'a>) -> Self {
+        AccountRow {
+            id: account.id,
+            name: account.name,
+            ou: account.ou,
+            state: account.state.as_str(),
+            detail: account.detail,
+            passed: account.passed,
+            failed: account.failed,
+            errored: account.errored,
+            muted: account.muted,
+            failing_rules: &account.failing_rules,
+            coverage_gap: account.coverage_gap,
+        }
+    }
+}
+
+/// `{{ account.id | page }}`: the account's page, relative to the report's directory.
+fn page_filter(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let id = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("page: an account id is text"))?;
+    Ok(tera::Value::String(account_page(id)))
+}
+
+/// `{{ text | fragment }}`: text percent-encoded for a URL's `#fragment` (an OU path).
+fn fragment_filter(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("fragment: takes text"))?;
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.,/".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Ok(tera::Value::String(encoded))
 }
 
 /// Tera's errors nest the useful part ("variable not found") a few sources deep.

@@ -578,7 +578,8 @@ fn failing_views(trend: &Trend, latest_href: Option<&str>) -> Vec<FailingView> {
                     .collect::<Vec<_>>()
                     .join(", ")
             },
-            href: latest_href.map(|href| format!("{href}#account-{}", account.account_id)),
+            href: latest_href
+                .map(|href| super::present::account_page_beside(href, &account.account_id)),
         })
         .collect()
 }

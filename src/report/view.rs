@@ -1,25 +1,35 @@
 //! The report arranged the way people read it. Templates get these views and nothing else: the
-//! page (summary, rules, frameworks, failures per rule) and, one at a time, each account, so a
-//! report of 10,000 accounts is rendered without building one context holding all of them.
+//! summary page (report.html, report.md), bounded whatever the organization's size, and each
+//! account on its own, for its page under accounts/ and its row in accounts.html.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
 use super::history::{history_view, HistoryView};
+use super::organization::{self, OuRow};
+pub use super::present::account_page;
 use super::present::coverage_mark;
 use super::standing::{self, FrameworkView, Headline};
 use crate::findings::{
     Control, Evidence, Finding, Report, ReportDiff, Seal, Status, Summary, Tally, Waiver, WaiverUse,
 };
 use crate::model::{AuditState, CollectionStats, Organization, ScanSettings};
-use crate::rules::{framework_name, short_name};
+use crate::rules::{framework_name, short_name, SEED_CONTROLS};
 
 /// How many accounts a failure list shows before it says "and N more".
 const LIST_LIMIT: usize = 25;
 
+/// The summary's bounds, so report.html stays small and short on paper at any organization size
+/// (issue 24: at most 5 MB and 60 A4 pages at 10,000 accounts): rows of the accounts × rules
+/// table, the OU table and the accounts that could not be audited. accounts.html lists them all.
+const HEATMAP_ROWS: usize = 40;
+const OU_ROWS: usize = 50;
+const NOT_AUDITED_ROWS: usize = 25;
+
 pub struct ReportView<'a> {
     pub page: PageView<'a>,
+    /// Every account, what needs attention first: one page each, and accounts.html.
     pub accounts: Vec<AccountView<'a>>,
 }
 
@@ -46,8 +56,23 @@ pub struct PageView<'a> {
     /// events...): the first `LIST_LIMIT`, and how many more there are.
     pub warnings: Vec<WarningRef<'a>>,
     pub more_warnings: usize,
-    /// Accounts that were not audited, or could not be: listed on the page itself.
+    /// Accounts that were not audited, or could not be: the first `NOT_AUDITED_ROWS` on the
+    /// page itself, and how many more accounts.html lists.
     pub not_audited: Vec<AccountRef<'a>>,
+    pub more_not_audited: usize,
+    /// The organization by OU, worst first: report.html shows the first `ou_rows_shown`,
+    /// report.md all of them.
+    pub organization: Vec<OuRow<'a>>,
+    pub ou_rows_shown: usize,
+    pub more_ous: usize,
+    /// The chosen frameworks' names, a column each in the OU table.
+    pub ou_frameworks: Vec<&'a str>,
+    /// The frameworks whose controls paper shows: the chosen ones, else the seed controls'.
+    pub printed_frameworks: Vec<&'a str>,
+    /// Whether frameworks were chosen (`--framework`).
+    pub frameworks_chosen: bool,
+    /// The seed controls' labels ("CIS 3.1", ...), as the OU table counts them.
+    pub seed_labels: Vec<&'static str>,
     pub coverage: CoverageView<'a>,
     pub waivers: &'a [WaiverUse],
     pub baseline: Option<&'a ReportDiff>,
@@ -78,12 +103,14 @@ pub struct HeatmapColumn<'a> {
 pub struct HeatmapRow<'a> {
     pub id: &'a str,
     pub name: &'a str,
+    pub ou: &'a str,
     pub failed: usize,
     pub cells: Vec<&'static str>,
 }
 
-/// How many rows of the coverage matrix the page shows; report.json holds them all.
-const MATRIX_LIMIT: usize = 1000;
+/// How many accounts with a coverage gap the page shows; each account's page shows its own
+/// coverage, accounts.html marks every account with a gap, report.json holds them all.
+const MATRIX_LIMIT: usize = 25;
 
 #[derive(Serialize)]
 pub struct CoverageView<'a> {
@@ -107,6 +134,7 @@ pub struct RegionTally<'a> {
 pub struct CoverageRow<'a> {
     pub id: &'a str,
     pub name: &'a str,
+    pub ou: &'a str,
     pub cells: Vec<CoverageCell>,
 }
 
@@ -116,6 +144,15 @@ pub struct CoverageCell {
     pub mark: &'static str,
     /// The trails that cover the region.
     pub trails: String,
+}
+
+impl CoverageCell {
+    fn new(region: &crate::findings::RegionCoverage) -> Self {
+        CoverageCell {
+            mark: coverage_mark(region),
+            trails: region.trails.join(", "),
+        }
+    }
 }
 
 /// The report's own fields, without its (large) account and finding lists.
@@ -134,6 +171,7 @@ pub struct ReportHeader<'a> {
 pub struct AccountView<'a> {
     pub id: &'a str,
     pub name: &'a str,
+    pub ou: &'a str,
     pub email: &'a str,
     pub status: &'a str,
     pub state: AuditState,
@@ -143,6 +181,12 @@ pub struct AccountView<'a> {
     pub errored: usize,
     pub muted: usize,
     pub findings: Vec<FindingView<'a>>,
+    /// The rules the account fails: accounts.html lists them and filters on them.
+    pub failing_rules: Vec<RuleName<'a>>,
+    /// Region by region, what the account records (audited accounts); `None` otherwise.
+    pub coverage: Option<Vec<CoverageCell>>,
+    /// A region without management reads and writes recorded.
+    pub coverage_gap: bool,
 }
 
 /// A finding as an account section shows it: everything but its control list, which the rules
@@ -170,6 +214,13 @@ impl<'a> FindingView<'a> {
             waiver: finding.waiver.as_deref(),
         }
     }
+}
+
+/// A rule by its id and by the short name tables use.
+#[derive(Serialize)]
+pub struct RuleName<'a> {
+    pub id: &'a str,
+    pub short: &'a str,
 }
 
 #[derive(Serialize)]
@@ -210,6 +261,7 @@ pub struct WarningRef<'a> {
 pub struct AccountRef<'a> {
     pub id: &'a str,
     pub name: &'a str,
+    pub ou: &'a str,
     pub summary: &'a str,
 }
 
@@ -241,136 +293,14 @@ impl<'a> TallyView<'a> {
 
 impl<'a> ReportView<'a> {
     pub fn new(report: &'a Report) -> Self {
-        let mut by_account: HashMap<&str, Vec<&Finding>> = HashMap::new();
-        let mut failing_by_rule: HashMap<&str, Vec<&Finding>> = HashMap::new();
-        for finding in &report.findings {
-            by_account
-                .entry(&finding.account_id)
-                .or_default()
-                .push(finding);
-            if finding.status == Status::Fail {
-                failing_by_rule
-                    .entry(&finding.rule_id)
-                    .or_default()
-                    .push(finding);
-            }
-        }
-        let mut accounts: Vec<AccountView> = report
-            .accounts
-            .iter()
-            .map(|entry| {
-                let findings = by_account
-                    .remove(entry.account.id.as_str())
-                    .unwrap_or_default();
-                let count = |status| findings.iter().filter(|f| f.status == status).count();
-                let (passed, failed, errored, muted) = (
-                    count(Status::Pass),
-                    count(Status::Fail),
-                    count(Status::Error),
-                    count(Status::Muted),
-                );
-                let findings: Vec<FindingView> =
-                    findings.into_iter().map(FindingView::new).collect();
-                AccountView {
-                    id: &entry.account.id,
-                    name: &entry.account.name,
-                    email: &entry.account.email,
-                    status: &entry.account.status,
-                    state: entry.audit.state(),
-                    detail: entry.audit.detail(),
-                    passed,
-                    failed,
-                    errored,
-                    muted,
-                    findings,
-                }
-            })
-            .collect();
-        // What needs attention first: accounts that could not be audited, then the most failures.
-        accounts.sort_by(|a, b| {
-            (a.state, std::cmp::Reverse(a.failed), a.name).cmp(&(
-                b.state,
-                std::cmp::Reverse(b.failed),
-                b.name,
-            ))
-        });
-
-        let failures = report
-            .summary
-            .rules
-            .iter()
-            .filter_map(|tally| {
-                let failing = failing_by_rule.get(tally.key.as_str())?;
-                Some(RuleFailures {
-                    rule_id: &tally.key,
-                    title: &tally.title,
-                    severity: failing[0].severity.as_str(),
-                    count: failing.len(),
-                    more: failing.len().saturating_sub(LIST_LIMIT),
-                    shown: failing
-                        .iter()
-                        .take(LIST_LIMIT)
-                        .map(|f| AccountRef {
-                            id: &f.account_id,
-                            name: &f.account_name,
-                            summary: &f.evidence.summary,
-                        })
-                        .collect(),
-                })
-            })
-            .collect();
-
-        let mut warnings = report.findings.iter().flat_map(|f| {
-            f.evidence.warnings.iter().map(|warning| WarningRef {
-                id: &f.account_id,
-                name: &f.account_name,
-                title: &f.title,
-                status: f.status.as_str(),
-                warning,
-            })
-        });
-        let shown_warnings: Vec<WarningRef> = warnings.by_ref().take(LIST_LIMIT).collect();
-        let more_warnings = warnings.count();
-
-        let not_audited = accounts
-            .iter()
-            .filter(|a| a.state != AuditState::Audited)
-            .map(|a| AccountRef {
-                id: a.id,
-                name: a.name,
-                summary: a.detail.unwrap_or(a.state.as_str()),
-            })
-            .collect();
-        let controls_of = |rule: &str| {
-            report
-                .findings
-                .iter()
-                .find(|f| &*f.rule_id == rule)
-                .map(|f| &f.controls[..])
-                .unwrap_or(&[])
-        };
-        let readable =
-            |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-        let organization = report.organization.id.as_deref().unwrap_or("(unknown)");
-        let mut title = format!("CloudTrail audit of organization {organization}");
-        let focus: Vec<&str> = report
-            .framework_focus
-            .iter()
-            .map(|slug| framework_name(slug))
-            .collect();
-        if !focus.is_empty() {
-            title = format!("{}: {title}", focus.join(", "));
-        }
-        let print_header: String = format!(
-            "orgtrail · {organization} · collected {}",
-            report.collected_at.format("%Y-%m-%d")
-        )
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || " -·:.()".contains(*c))
-        .collect();
+        let accounts = account_views(report);
+        let (not_audited, more_not_audited) = not_audited(&accounts);
+        let (warnings, more_warnings) = warnings(report);
+        let organization = organization::by_ou(report);
+        let more_ous = organization.len().saturating_sub(OU_ROWS);
         let page = PageView {
-            title,
-            print_header,
+            title: title(report),
+            print_header: print_header(report),
             headline: standing::headline(report),
             standing: standing::frameworks(report),
             report: ReportHeader {
@@ -385,32 +315,25 @@ impl<'a> ReportView<'a> {
             summary: &report.summary,
             collected_at: readable(&report.collected_at),
             generated_at: readable(&report.generated_at),
-            rules: report
-                .summary
-                .rules
-                .iter()
-                .map(|tally| RuleView {
-                    tally: TallyView::new(tally),
-                    controls: controls_of(&tally.key)
-                        .iter()
-                        .map(|c: &Control| ControlName {
-                            framework: framework_name(&c.framework),
-                            slug: &c.framework,
-                            id: &c.id,
-                        })
-                        .collect(),
-                })
-                .collect(),
+            rules: rule_views(report),
             frameworks: report
                 .summary
                 .frameworks
                 .iter()
                 .map(TallyView::new)
                 .collect(),
-            failures,
-            warnings: shown_warnings,
+            failures: rule_failures(report),
+            warnings,
             more_warnings,
             not_audited,
+            more_not_audited,
+            organization,
+            ou_rows_shown: OU_ROWS,
+            more_ous,
+            ou_frameworks: organization::framework_columns(report),
+            printed_frameworks: printed_frameworks(report),
+            frameworks_chosen: !report.framework_focus.is_empty(),
+            seed_labels: SEED_CONTROLS.iter().map(|(label, _)| *label).collect(),
             coverage: coverage_view(report),
             waivers: &report.waivers,
             baseline: report.baseline.as_ref(),
@@ -421,6 +344,239 @@ impl<'a> ReportView<'a> {
     }
 }
 
+fn readable(time: &chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// "CloudTrail audit of organization o-…", led by the chosen frameworks' names.
+fn title(report: &Report) -> String {
+    let organization = report.organization.id.as_deref().unwrap_or("(unknown)");
+    let title = format!("CloudTrail audit of organization {organization}");
+    let focus: Vec<&str> = report
+        .framework_focus
+        .iter()
+        .map(|slug| framework_name(slug))
+        .collect();
+    if focus.is_empty() {
+        title
+    } else {
+        format!("{}: {title}", focus.join(", "))
+    }
+}
+
+/// The printed page's running header: organization and collection date, reduced to characters
+/// that are safe inside a CSS string.
+fn print_header(report: &Report) -> String {
+    format!(
+        "orgtrail · {} · collected {}",
+        report.organization.id.as_deref().unwrap_or("(unknown)"),
+        report.collected_at.format("%Y-%m-%d")
+    )
+    .chars()
+    .filter(|c| c.is_ascii_alphanumeric() || " -·:.()".contains(*c))
+    .collect()
+}
+
+/// Each account with its findings and coverage: accounts that could not be audited first, then
+/// the most failures.
+fn account_views(report: &Report) -> Vec<AccountView<'_>> {
+    let mut by_account: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for finding in &report.findings {
+        by_account
+            .entry(&finding.account_id)
+            .or_default()
+            .push(finding);
+    }
+    let coverage: HashMap<&str, &crate::findings::AccountCoverage> = report
+        .coverage
+        .iter()
+        .map(|c| (c.account_id.as_str(), c))
+        .collect();
+    let mut accounts: Vec<AccountView> = report
+        .accounts
+        .iter()
+        .map(|entry| {
+            let id = entry.account.id.as_str();
+            let findings = by_account.remove(id).unwrap_or_default();
+            let count = |status| findings.iter().filter(|f| f.status == status).count();
+            let regions = coverage.get(id);
+            AccountView {
+                id,
+                name: &entry.account.name,
+                ou: organization::ou_of(entry.account.ou_path.as_deref()),
+                email: &entry.account.email,
+                status: &entry.account.status,
+                state: entry.audit.state(),
+                detail: entry.audit.detail(),
+                passed: count(Status::Pass),
+                failed: count(Status::Fail),
+                errored: count(Status::Error),
+                muted: count(Status::Muted),
+                failing_rules: findings
+                    .iter()
+                    .filter(|f| f.status == Status::Fail)
+                    .map(|f| RuleName {
+                        id: &f.rule_id,
+                        short: short_name(&f.rule_id),
+                    })
+                    .collect(),
+                findings: findings.into_iter().map(FindingView::new).collect(),
+                coverage_gap: regions.is_some_and(|c| !c.regions.iter().all(|r| r.complete())),
+                coverage: regions.map(|c| c.regions.iter().map(CoverageCell::new).collect()),
+            }
+        })
+        .collect();
+    accounts.sort_by(|a, b| {
+        (a.state, std::cmp::Reverse(a.failed), a.name).cmp(&(
+            b.state,
+            std::cmp::Reverse(b.failed),
+            b.name,
+        ))
+    });
+    accounts
+}
+
+/// Per rule, the accounts failing it: the first `LIST_LIMIT`, and how many more.
+fn rule_failures(report: &Report) -> Vec<RuleFailures<'_>> {
+    let names: HashMap<&str, &str> = report
+        .accounts
+        .iter()
+        .map(|a| {
+            (
+                a.account.id.as_str(),
+                organization::ou_of(a.account.ou_path.as_deref()),
+            )
+        })
+        .collect();
+    let mut failing_by_rule: HashMap<&str, Vec<&Finding>> = HashMap::new();
+    for finding in report.findings.iter().filter(|f| f.status == Status::Fail) {
+        failing_by_rule
+            .entry(&finding.rule_id)
+            .or_default()
+            .push(finding);
+    }
+    report
+        .summary
+        .rules
+        .iter()
+        .filter_map(|tally| {
+            let failing = failing_by_rule.get(tally.key.as_str())?;
+            Some(RuleFailures {
+                rule_id: &tally.key,
+                title: &tally.title,
+                severity: failing[0].severity.as_str(),
+                count: failing.len(),
+                more: failing.len().saturating_sub(LIST_LIMIT),
+                shown: failing
+                    .iter()
+                    .take(LIST_LIMIT)
+                    .map(|f| AccountRef {
+                        id: &f.account_id,
+                        name: &f.account_name,
+                        ou: names
+                            .get(f.account_id.as_str())
+                            .copied()
+                            .unwrap_or(organization::UNKNOWN_OU),
+                        summary: &f.evidence.summary,
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// Warnings on findings of any status (a pass with a delivery error, duplicated global
+/// events...): the first `LIST_LIMIT`, and how many more there are.
+fn warnings(report: &Report) -> (Vec<WarningRef<'_>>, usize) {
+    let mut warnings = report.findings.iter().flat_map(|f| {
+        f.evidence.warnings.iter().map(|warning| WarningRef {
+            id: &f.account_id,
+            name: &f.account_name,
+            title: &f.title,
+            status: f.status.as_str(),
+            warning,
+        })
+    });
+    let shown: Vec<WarningRef> = warnings.by_ref().take(LIST_LIMIT).collect();
+    (shown, warnings.count())
+}
+
+/// The accounts that were not audited or could not be, with the reason: the first
+/// `NOT_AUDITED_ROWS`, and how many more.
+fn not_audited<'a>(accounts: &[AccountView<'a>]) -> (Vec<AccountRef<'a>>, usize) {
+    let mut all = accounts
+        .iter()
+        .filter(|a| a.state != AuditState::Audited)
+        .map(|a| AccountRef {
+            id: a.id,
+            name: a.name,
+            ou: a.ou,
+            summary: a.detail.unwrap_or(a.state.as_str()),
+        });
+    let shown: Vec<AccountRef> = all.by_ref().take(NOT_AUDITED_ROWS).collect();
+    (shown, all.count())
+}
+
+/// Each rule's tally with the framework controls it evidences.
+fn rule_views(report: &Report) -> Vec<RuleView<'_>> {
+    let controls_of = |rule: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| &*f.rule_id == rule)
+            .map(|f| &f.controls[..])
+            .unwrap_or(&[])
+    };
+    report
+        .summary
+        .rules
+        .iter()
+        .map(|tally| RuleView {
+            tally: TallyView::new(tally),
+            controls: controls_of(&tally.key)
+                .iter()
+                .map(|c: &Control| ControlName {
+                    framework: framework_name(&c.framework),
+                    slug: &c.framework,
+                    id: &c.id,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The frameworks whose controls the printed summary shows: the chosen ones (`--framework`),
+/// else the newest CIS AWS Foundations version the catalogue maps, the framework of the seed
+/// controls. Every other framework is one line on paper.
+fn printed_frameworks(report: &Report) -> Vec<&str> {
+    if !report.framework_focus.is_empty() {
+        return report.framework_focus.iter().map(String::as_str).collect();
+    }
+    let seed_rules: Vec<&str> = SEED_CONTROLS.iter().map(|(_, rule)| *rule).collect();
+    let cis = report
+        .summary
+        .controls
+        .iter()
+        .filter(|c| c.framework.starts_with("cis-aws-foundations"))
+        .filter(|c| c.rules.iter().any(|r| seed_rules.contains(&r.as_str())))
+        .map(|c| c.framework.as_str())
+        .max_by(|a, b| version_order(a, b));
+    cis.into_iter().collect()
+}
+
+/// "cis-aws-foundations-4.0.1" before "cis-aws-foundations-5.0": by the numbers, not the text.
+fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let numbers = |slug: &str| -> Vec<u32> {
+        slug.rsplit('-')
+            .next()
+            .unwrap_or("")
+            .split('.')
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    };
+    numbers(a).cmp(&numbers(b))
+}
+
 fn heatmap<'a>(report: &'a Report, accounts: &[AccountView<'a>]) -> Heatmap<'a> {
     let rules: Vec<&str> = report
         .summary
@@ -428,13 +584,18 @@ fn heatmap<'a>(report: &'a Report, accounts: &[AccountView<'a>]) -> Heatmap<'a> 
         .iter()
         .map(|t| t.key.as_str())
         .collect();
-    let judged = accounts.iter().filter(|a| !a.findings.is_empty());
+    // Audited accounts only, the most failures first (the order `accounts` has): an account that
+    // could not be audited is all ERROR, and is listed with its reason above.
+    let judged = accounts
+        .iter()
+        .filter(|a| a.state == AuditState::Audited && !a.findings.is_empty());
     let rows: Vec<HeatmapRow> = judged
         .clone()
-        .take(MATRIX_LIMIT)
+        .take(HEATMAP_ROWS)
         .map(|account| HeatmapRow {
             id: account.id,
             name: account.name,
+            ou: account.ou,
             failed: account.failed,
             cells: rules
                 .iter()
@@ -468,10 +629,18 @@ fn heatmap<'a>(report: &'a Report, accounts: &[AccountView<'a>]) -> Heatmap<'a> 
 }
 
 fn coverage_view(report: &Report) -> CoverageView<'_> {
-    let names: HashMap<&str, &str> = report
+    let names: HashMap<&str, (&str, &str)> = report
         .accounts
         .iter()
-        .map(|a| (a.account.id.as_str(), a.account.name.as_str()))
+        .map(|a| {
+            (
+                a.account.id.as_str(),
+                (
+                    a.account.name.as_str(),
+                    organization::ou_of(a.account.ou_path.as_deref()),
+                ),
+            )
+        })
         .collect();
     let mut regions: Vec<RegionTally> = report
         .regions
@@ -498,20 +667,15 @@ fn coverage_view(report: &Report) -> CoverageView<'_> {
         }
         gap_count += 1;
         if gaps.len() < MATRIX_LIMIT {
+            let (name, ou) = names
+                .get(account.account_id.as_str())
+                .copied()
+                .unwrap_or(("", organization::UNKNOWN_OU));
             gaps.push(CoverageRow {
                 id: &account.account_id,
-                name: names
-                    .get(account.account_id.as_str())
-                    .copied()
-                    .unwrap_or(""),
-                cells: account
-                    .regions
-                    .iter()
-                    .map(|r| CoverageCell {
-                        mark: coverage_mark(r),
-                        trails: r.trails.join(", "),
-                    })
-                    .collect(),
+                name,
+                ou,
+                cells: account.regions.iter().map(CoverageCell::new).collect(),
             });
         }
     }

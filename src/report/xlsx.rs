@@ -34,6 +34,7 @@ fn write(report: &Report, out: &mut Out) -> Result<(), XlsxError> {
         &collected,
     )?;
     controls(workbook.add_worksheet_with_constant_memory(), report, &bold)?;
+    organization(workbook.add_worksheet_with_constant_memory(), report, &bold)?;
     findings(
         workbook.add_worksheet_with_constant_memory(),
         report,
@@ -233,6 +234,55 @@ fn controls(sheet: &mut Worksheet, report: &Report, bold: &Format) -> Result<(),
                 sheet.write_number(row, 8, (share * 10.0).round() / 10.0)?;
             }
             row += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The organization by OU, as report.html and report.md show it: worst first.
+fn organization(sheet: &mut Worksheet, report: &Report, bold: &Format) -> Result<(), XlsxError> {
+    sheet.set_name("Organization")?;
+    let frameworks = super::organization::framework_columns(report);
+    let mut titles: Vec<String> = [
+        "OU",
+        "Accounts",
+        "Not audited",
+        "Pass the seed controls",
+        "Judged on them",
+        "Share %",
+    ]
+    .map(String::from)
+    .to_vec();
+    for name in &frameworks {
+        titles.push(format!("{name}: meet every control"));
+        titles.push(format!("{name}: judged"));
+    }
+    let titles: Vec<&str> = titles.iter().map(String::as_str).collect();
+    header(sheet, &titles, bold)?;
+    sheet.set_freeze_panes(1, 1)?;
+    sheet.set_column_width(0, 40)?;
+    for (row, ou) in super::organization::by_ou(report).iter().enumerate() {
+        let row = row as u32 + 1;
+        sheet.write_string(row, 0, ou.path)?;
+        let mut numbers = vec![
+            ou.accounts as f64,
+            ou.not_audited as f64,
+            ou.seed.passed as f64,
+            ou.seed.total() as f64,
+        ];
+        numbers.push(
+            ou.seed
+                .pass_share()
+                .map_or(f64::NAN, |s| (s * 10.0).round() / 10.0),
+        );
+        for framework in &ou.frameworks {
+            numbers.push(framework.accounts.passed as f64);
+            numbers.push(framework.accounts.total() as f64);
+        }
+        for (column, number) in numbers.into_iter().enumerate() {
+            if !number.is_nan() {
+                sheet.write_number(row, column as u16 + 1, number)?;
+            }
         }
     }
     Ok(())

@@ -1285,6 +1285,22 @@ def s3_set_action_as_aws_across_accounts(self, resource_type, method, querystrin
 
 S3Response._set_action = s3_set_action_as_aws_across_accounts
 
+all_buckets_before_issue20 = S3Response.all_buckets
+
+
+def all_buckets_logged(self):
+    # ListBuckets is answered without passing _set_action: log it, and meet armed faults, here.
+    if REQUEST_LOG is not None:
+        fault = injected_fault("s3", self.current_account, "ListBuckets", self.emulator_request)
+        log_request(self.current_account, "s3", "ListBuckets", self.region, fault)
+        error = answer_with(fault, self.emulator_request)
+        if error is not None:
+            raise error
+    return all_buckets_before_issue20(self)
+
+
+S3Response.all_buckets = all_buckets_logged
+
 from moto.kms.models import kms_backends  # noqa: E402
 from moto.kms.responses import KmsResponse  # noqa: E402
 

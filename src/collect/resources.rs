@@ -131,11 +131,16 @@ struct NotFound {
 
 impl BucketOwners<'_> {
     async fn read_bucket(&self, name: &str, uses: &Uses) -> LogBucket {
-        let owner = self.find_owner(name, uses).await;
+        let found = self.find_owner(name, uses).await;
+        let (owner, region) = match found {
+            Ok((owner, region)) => (Ok(owner), region),
+            Err(not_found) => (Err(not_found), None),
+        };
         let why_not_as_owner = match &owner {
             Ok(owner) => match self.access.as_owner(owner).await {
                 Ok(credentials) => {
-                    let read = bucket_access(self.aws, credentials, name, Some(owner)).await;
+                    let read =
+                        bucket_access(self.aws, credentials, name, Some(owner), region).await;
                     return LogBucket {
                         name: name.to_string(),
                         access: read.map_or_else(
@@ -158,7 +163,7 @@ impl BucketOwners<'_> {
         // A bucket policy may still grant the audited account these reads.
         let reader = fallback_reader(uses);
         let read = match self.access.credentials(&reader).await {
-            Ok(credentials) => bucket_access(self.aws, credentials, name, None)
+            Ok(credentials) => bucket_access(self.aws, credentials, name, None, None)
                 .await
                 .map_err(|e| e.to_string()),
             Err(error) => Err(error.to_string()),
@@ -179,8 +184,18 @@ impl BucketOwners<'_> {
         }
     }
 
-    /// The account whose own `ListBuckets` holds `name`, asking the likeliest first.
-    async fn find_owner(&self, name: &str, uses: &Uses) -> Result<String, NotFound> {
+    /// The bucket's owner, and its region when finding the owner told it. The likely owners (an
+    /// account id in the name, the trails' owners) are asked first, each with one
+    /// GetBucketLocation carrying `ExpectedBucketOwner` as itself: S3 answers only if the bucket
+    /// is that account's, and the answer is the read the owner makes anyway. Otherwise the
+    /// accounts' own `ListBuckets` (each at most once per run): the users first, then every
+    /// other audited account.
+    async fn find_owner(
+        &self,
+        name: &str,
+        uses: &Uses,
+    ) -> Result<(String, Option<String>), NotFound> {
+        let mut asked = HashSet::new();
         let mut likely: Vec<String> = Vec::new();
         for id in account_ids_in(name) {
             if self.access.membership(&id).await == Membership::Member {
@@ -188,54 +203,54 @@ impl BucketOwners<'_> {
             }
         }
         likely.extend(uses.trail_owners.iter().cloned());
-        likely.extend(uses.readers.iter().cloned());
-        let mut asked = HashSet::new();
-        let mut not_found = NotFound {
-            listed: 0,
-            unlisted: Vec::new(),
-        };
         for account in likely {
             if !asked.insert(account.clone()) {
                 continue;
             }
-            match self.listing(&account).await {
-                Ok(owned) if owned.contains(name) => return Ok(account),
-                Ok(_) => not_found.listed += 1,
-                Err(error) => not_found.unlisted.push(error),
+            let Ok(credentials) = self.access.credentials(&account).await else {
+                continue;
+            };
+            if let Ok(region) = bucket_region(self.aws, credentials, name, Some(&account)).await {
+                return Ok((account, Some(region)));
             }
         }
-        let rest: Vec<String> = self
-            .access
-            .audited_accounts()
-            .into_iter()
-            .filter(|a| !asked.contains(a))
-            .collect();
-        let listings: Vec<(String, Result<bool, String>)> = stream::iter(rest)
-            .map(|account| async move {
-                let owns = self
-                    .listing(&account)
-                    .await
-                    .map(|owned| owned.contains(name));
-                (account, owns)
-            })
-            .buffer_unordered(16)
-            .collect()
-            .await;
-        let mut owners: Vec<&String> = Vec::new();
-        for (account, owns) in &listings {
-            match owns {
-                Ok(true) => owners.push(account),
-                Ok(false) => not_found.listed += 1,
-                Err(error) => not_found.unlisted.push(error.clone()),
+        let mut listed: HashSet<String> = HashSet::new();
+        let mut not_found = NotFound {
+            listed: 0,
+            unlisted: Vec::new(),
+        };
+        let users = uses.readers.iter().cloned();
+        let rest = self.access.audited_accounts().into_iter();
+        for batch in [users.collect::<Vec<_>>(), rest.collect()] {
+            let batch: Vec<String> = batch
+                .into_iter()
+                .filter(|a| listed.insert(a.clone()))
+                .collect();
+            let listings: Vec<(String, Result<bool, String>)> = stream::iter(batch)
+                .map(|account| async move {
+                    let owns = self
+                        .listing(&account)
+                        .await
+                        .map(|owned| owned.contains(name));
+                    (account, owns)
+                })
+                .buffer_unordered(16)
+                .collect()
+                .await;
+            let mut owners: Vec<&String> = Vec::new();
+            for (account, owns) in &listings {
+                match owns {
+                    Ok(true) => owners.push(account),
+                    Ok(false) => not_found.listed += 1,
+                    Err(error) => not_found.unlisted.push(error.clone()),
+                }
+            }
+            if let Some(owner) = owners.into_iter().min() {
+                return Ok((owner.clone(), None));
             }
         }
-        match owners.into_iter().min() {
-            Some(owner) => Ok(owner.clone()),
-            None => {
-                not_found.unlisted.sort();
-                Err(not_found)
-            }
-        }
+        not_found.unlisted.sort();
+        Err(not_found)
     }
 
     /// The buckets `account` owns, read once per run.
@@ -345,7 +360,31 @@ fn account_ids_in(name: &str) -> Vec<String> {
     ids
 }
 
-/// The bucket's public exposure and access logging. With `owner`, every call carries
+/// Where the bucket lives: GetBucketLocation answers from any region; the other calls must go to
+/// the bucket's own. With `owner`, S3 refuses (403) unless the bucket is that account's.
+async fn bucket_region(
+    aws: &Aws,
+    credentials: Option<Credentials>,
+    name: &str,
+    owner: Option<&String>,
+) -> Result<String, CallError> {
+    let located = aws
+        .s3(FALLBACK_REGION, credentials)
+        .get_bucket_location()
+        .bucket(name)
+        .set_expected_bucket_owner(owner.cloned())
+        .send()
+        .await
+        .map_err(|e| CallError::new(format!("s3:GetBucketLocation on {name}"), &e))?;
+    Ok(match located.location_constraint() {
+        None => FALLBACK_REGION.to_string(),
+        Some(BucketLocationConstraint::Eu) => "eu-west-1".to_string(),
+        Some(constraint) if constraint.as_str().is_empty() => FALLBACK_REGION.to_string(),
+        Some(constraint) => constraint.as_str().to_string(),
+    })
+}
+
+/// The bucket's public exposure and access logging, in `region` if known. With `owner`, every call carries
 /// `ExpectedBucketOwner`: S3 answers 403 if the bucket is not that account's, so what is read
 /// "as the owner" is the owner's bucket
 /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html).
@@ -354,23 +393,13 @@ async fn bucket_access(
     credentials: Option<Credentials>,
     name: &str,
     owner: Option<&String>,
+    region: Option<String>,
 ) -> Result<BucketAccess, CallError> {
-    let owner = owner.cloned();
-    // GetBucketLocation answers from any region; the other calls must go to the bucket's own.
-    let located = aws
-        .s3(FALLBACK_REGION, credentials.clone())
-        .get_bucket_location()
-        .bucket(name)
-        .set_expected_bucket_owner(owner.clone())
-        .send()
-        .await
-        .map_err(|e| CallError::new(format!("s3:GetBucketLocation on {name}"), &e))?;
-    let region = match located.location_constraint() {
-        None => FALLBACK_REGION.to_string(),
-        Some(BucketLocationConstraint::Eu) => "eu-west-1".to_string(),
-        Some(constraint) if constraint.as_str().is_empty() => FALLBACK_REGION.to_string(),
-        Some(constraint) => constraint.as_str().to_string(),
+    let region = match region {
+        Some(region) => region,
+        None => bucket_region(aws, credentials.clone(), name, owner).await?,
     };
+    let owner = owner.cloned();
     let s3 = aws.s3(&region, credentials);
     let (block, policy, acl, logging) = tokio::join!(
         s3.get_public_access_block()

@@ -318,9 +318,15 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
         };
         format!("{}:{action}", request.service)
     };
+    // A bucket whose owner neither its name nor its trail names is found by ListBuckets: the
+    // Control Tower layout has one.
+    let landing_zone = Emulator::start("control-tower");
+    let output = landing_zone.scan(&landing_zone.dir.path().join("out"), &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let called: BTreeSet<String> = emulator
         .requests()
         .iter()
+        .chain(landing_zone.requests().iter())
         .map(permission)
         // "No permissions are required to perform this operation" (STS API reference).
         .filter(|p| p != "sts:GetCallerIdentity")

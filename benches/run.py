@@ -207,8 +207,10 @@ def main() -> None:
     args = parser.parse_args()
     ORGTRAIL = args.binary.resolve()
 
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--bins", "--examples"], cwd=REPO,
-                   check=True)
+    # Another build given and no offline part (which needs the release generator): nothing to build.
+    if args.binary == ORGTRAIL or args.offline_accounts:
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--bins", "--examples"], cwd=REPO,
+                       check=True)
     print(f"Machine: {os.cpu_count()} cores; {args.runs} runs each, medians (min-max).\n")
 
     with tempfile.TemporaryDirectory() as tmp:

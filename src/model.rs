@@ -160,6 +160,10 @@ pub struct CollectionStats {
     /// Of the retries, those that followed a throttling answer (absent from older inventories).
     #[serde(default)]
     pub throttling_retries: u64,
+    /// Accounts outside the run's scope (or not audited) entered only to read resources the
+    /// audited trails use: a log bucket or key they own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entered_for_resources: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +246,10 @@ pub enum Readable<T> {
 pub struct LogBucket {
     pub name: String,
     pub access: Readable<BucketAccess>,
+    /// The account it was read as, when that is its owner (absent: read with the audited
+    /// account's own access, or not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_as_owner: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -279,6 +287,9 @@ pub struct TrailKey {
     pub arn: String,
     /// Whether automatic rotation is on.
     pub rotation: Readable<bool>,
+    /// The account it was read as, when that is its owner (the account its ARN names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_as_owner: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -357,6 +368,9 @@ pub struct Trail {
     pub unread: Vec<UnreadCall>,
 }
 
+/// How AWS Control Tower names what it deploys.
+pub const CONTROL_TOWER_PREFIX: &str = "aws-controltower-";
+
 /// The calls that tell about one trail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TrailCall {
@@ -431,6 +445,13 @@ impl Trail {
     pub fn covers(&self, region: &str) -> Result<bool, &UnreadCall> {
         self.described()
             .map(|trail| trail.is_multi_region || trail.home_region == region)
+    }
+
+    /// Whether AWS Control Tower deployed it: its baseline trail is `aws-controltower-BaselineCloudTrail`,
+    /// and every resource Control Tower creates is named `aws-controltower-...` (Control Tower user
+    /// guide, "Logging and monitoring in AWS Control Tower" and "Resources created").
+    pub fn deployed_by_control_tower(&self) -> bool {
+        self.name.starts_with(CONTROL_TOWER_PREFIX)
     }
 
     /// The account that owns the trail: the management account, for an organization trail seen

@@ -15,7 +15,7 @@
 //! (`Trail::unread`) and the account's other trails still count.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_cloudtrail::config::Credentials;
@@ -24,20 +24,23 @@ use aws_sdk_cloudtrail::types as aws;
 use aws_sdk_cloudtrail::Client;
 use chrono::{DateTime, Utc};
 use futures::stream::{Stream, StreamExt};
-use tokio::sync::OnceCell;
 
-use crate::assume::{credentials_for, AssumeError, AuditRole, Caller};
+use crate::assume::{AssumeError, AuditRole};
 use crate::aws::{Aws, CallError};
 use crate::model::{
     Account, AccountInventory, AdvancedEventSelector, Audit, DataResource, EventSelector,
-    EventSelectors, FieldSelector, LogBucket, Trail, TrailCall, TrailKey, TrailStatus, UnreadCall,
+    EventSelectors, FieldSelector, Trail, TrailCall, TrailStatus, UnreadCall,
 };
 use crate::regions::{listing_region, GLOBAL_SERVICE_EVENTS_REGION};
+use access::{once_cell, Once};
 
+mod access;
 mod organization;
 mod resources;
 
+pub use access::{AccountAccess, Membership, OwnerUnreachable};
 pub use organization::share_organization_trails;
+pub use resources::read_trail_resources;
 
 #[derive(Debug, Clone)]
 pub struct CollectOptions {
@@ -70,16 +73,19 @@ pub enum Plan {
 /// trails are shared from the same copy.
 pub async fn collect(
     aws: &Aws,
-    caller: &Caller,
+    access: &AccountAccess,
     plans: impl Stream<Item = Plan>,
     options: &CollectOptions,
     progress: &dyn Progress,
 ) -> Vec<AccountInventory> {
-    let sts = aws.sts();
-    let shared = SharedTrails::new(aws, &sts, caller, &options.role);
+    let shared = SharedTrails::new(aws, access);
     let mut accounts: Vec<AccountInventory> = plans
         .map(|plan| {
-            let (sts, shared) = (&sts, &shared);
+            let shared = &shared;
+            match &plan {
+                Plan::Audit(account) => access.note_listed(&account.id, true),
+                Plan::Skip(account, _) => access.note_listed(&account.id, false),
+            }
             async move {
                 let inventory = match plan {
                     Plan::Skip(account, reason) => AccountInventory {
@@ -92,7 +98,7 @@ pub async fn collect(
                     },
                     Plan::Audit(account) => {
                         progress.account_started(&account);
-                        let work = collect_account(aws, sts, caller, &account.id, options, shared);
+                        let work = collect_account(aws, access, &account.id, options, shared);
                         let (audit, collected) =
                             match tokio::time::timeout(options.account_timeout, work).await {
                                 Ok(Ok(collected)) => (Audit::Audited, collected),
@@ -116,8 +122,8 @@ pub async fn collect(
                             account,
                             audit,
                             trails: collected.trails,
-                            log_buckets: collected.log_buckets,
-                            trail_keys: collected.trail_keys,
+                            log_buckets: Vec::new(),
+                            trail_keys: Vec::new(),
                             collected_at: collected.collected_at,
                         }
                     }
@@ -147,63 +153,26 @@ pub enum CollectError {
 #[derive(Default)]
 struct Collected {
     trails: Vec<Trail>,
-    log_buckets: Vec<LogBucket>,
-    trail_keys: Vec<TrailKey>,
     /// When its trails had been read: the account's own time for every time-based condition.
     collected_at: Option<DateTime<Utc>>,
 }
 
 async fn collect_account(
     aws: &Aws,
-    sts: &aws_sdk_sts::Client,
-    caller: &Caller,
+    access: &AccountAccess,
     account_id: &str,
     options: &CollectOptions,
-    shared: &SharedTrails,
+    shared: &SharedTrails<'_>,
 ) -> Result<Collected, CollectError> {
-    let credentials = credentials_for(sts, caller, account_id, &options.role).await?;
-    let listing = listing_region(caller.partition(), &options.regions, aws.region());
-    let trails = collect_trails(
-        aws,
-        credentials.clone(),
-        account_id,
-        listing,
-        options,
-        shared,
-    )
-    .await?;
+    let credentials = access.credentials(account_id).await?;
+    let listing = listing_region(access.caller().partition(), &options.regions, aws.region());
+    let trails = collect_trails(aws, credentials, account_id, listing, options, shared).await?;
     // Stamped once the trails are read, so a delivery's age is never understated.
     let collected_at = Some(Utc::now());
-
-    // Each distinct bucket and key once, read with this account's access.
-    let mut bucket_names: Vec<&str> = trails
-        .iter()
-        .filter_map(|t| t.s3_bucket_name.as_deref())
-        .collect();
-    bucket_names.sort_unstable();
-    bucket_names.dedup();
-    let mut key_ids: Vec<&str> = trails
-        .iter()
-        .filter_map(|t| t.kms_key_id.as_deref())
-        .collect();
-    key_ids.sort_unstable();
-    key_ids.dedup();
-    let (log_buckets, trail_keys) = tokio::join!(
-        futures::future::join_all(bucket_names.iter().map(|name| resources::log_bucket(
-            aws,
-            credentials.clone(),
-            name
-        ))),
-        futures::future::join_all(key_ids.iter().map(|key| resources::trail_key(
-            aws,
-            credentials.clone(),
-            key
-        ))),
-    );
+    // Buckets and keys are read after every account's trails, each once, as its owner
+    // (`read_trail_resources`).
     Ok(Collected {
         trails,
-        log_buckets,
-        trail_keys,
         collected_at,
     })
 }
@@ -214,7 +183,7 @@ async fn collect_trails(
     account_id: &str,
     listing_region: &str,
     options: &CollectOptions,
-    shared: &SharedTrails,
+    shared: &SharedTrails<'_>,
 ) -> Result<Vec<Trail>, CallError> {
     let clients = RegionalClients::new(aws, credentials);
     // ListTrails answers for every region from any one of them; DescribeTrails too, given ARNs.
@@ -260,7 +229,7 @@ async fn collect_trails(
             // (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DescribeTrails.html).
             // Such a trail is kept, unread, never dropped without a word.
             let summary = listed.iter().find(|t| t.trail_arn() == Some(arn.as_str()));
-            found.push(Found::NotDescribed(Box::new(not_described(
+            found.push(Found::Settled(Box::new(not_described(
                 arn,
                 summary.and_then(|t| t.name()),
                 summary.and_then(|t| t.home_region()),
@@ -268,17 +237,8 @@ async fn collect_trails(
             ))));
             continue;
         };
-        let Some(home) = trail.home_region() else {
-            continue;
-        };
-        let covers_audited_region = trail.is_multi_region_trail().unwrap_or(false)
-            || options.regions.iter().any(|r| r == home);
-        // A single-region trail homed in us-east-1 receives the account's global service events
-        // even when us-east-1 is not audited: CT-005 needs it.
-        let carries_global_events = home == GLOBAL_SERVICE_EVENTS_REGION
-            && trail.include_global_service_events().unwrap_or(false);
-        if covers_audited_region || carries_global_events {
-            found.push(Found::Described(trail));
+        if let Some(found_trail) = to_read(trail, &options.regions) {
+            found.push(found_trail);
         }
     }
 
@@ -286,7 +246,7 @@ async fn collect_trails(
         let clients = &clients;
         async move {
             let trail = match found {
-                Found::NotDescribed(trail) => return *trail,
+                Found::Settled(trail) => return *trail,
                 Found::Described(trail) => trail,
             };
             let client = clients.get(trail.home_region().unwrap_or(listing_region));
@@ -302,10 +262,36 @@ async fn collect_trails(
     Ok(futures::future::join_all(details).await)
 }
 
-/// A listed trail, as `DescribeTrails` answered for it or not.
+/// A listed trail: described, its status and selectors to read; or settled already (not
+/// described, or not readable), kept with the reason.
 enum Found<'a> {
     Described(&'a aws::Trail),
-    NotDescribed(Box<Trail>),
+    Settled(Box<Trail>),
+}
+
+/// Whether a described trail concerns the audit, and how: its status and selectors are read
+/// when it covers an audited region (or carries global service events); one without a home
+/// region cannot be asked (both calls answer only there), and is kept with that reason rather
+/// than dropped.
+fn to_read<'a>(trail: &'a aws::Trail, regions: &[String]) -> Option<Found<'a>> {
+    let Some(home) = trail.home_region().filter(|h| !h.is_empty()) else {
+        let arn = trail.trail_arn().unwrap_or_default();
+        let state = TrailState::unread(|call| {
+            format!(
+                "{} on {arn} not attempted: cloudtrail:DescribeTrails gave this trail no home \
+                 region, and CloudTrail answers for a trail only in its home region",
+                call.operation()
+            )
+        });
+        return Some(Found::Settled(Box::new(described_trail(trail, state))));
+    };
+    let covers_audited_region =
+        trail.is_multi_region_trail().unwrap_or(false) || regions.iter().any(|r| r == home);
+    // A single-region trail homed in us-east-1 receives the account's global service events
+    // even when us-east-1 is not audited: CT-005 needs it.
+    let carries_global_events = home == GLOBAL_SERVICE_EVENTS_REGION
+        && trail.include_global_service_events().unwrap_or(false);
+    (covers_audited_region || carries_global_events).then_some(Found::Described(trail))
 }
 
 /// A trail `ListTrails` named and `DescribeTrails` did not return: only its name, ARN and home
@@ -380,34 +366,19 @@ impl TrailState {
 /// state is read once per run with the owner's credentials (the caller's when the caller owns
 /// it, else the audit role assumed in the owner) and shared with every member. A failure is kept
 /// too: members are never asked instead.
-struct SharedTrails {
-    aws: Aws,
-    sts: aws_sdk_sts::Client,
-    caller: Caller,
-    role: AuditRole,
+struct SharedTrails<'a> {
+    aws: &'a Aws,
+    access: &'a AccountAccess,
     fetched: Once<TrailState>,
-    /// Credentials in each owner account, obtained once.
-    owners: Once<Result<Option<Credentials>, AssumeError>>,
 }
 
-/// One value per key, computed once by whichever task asks first.
-type Once<T> = Mutex<HashMap<String, Arc<OnceCell<T>>>>;
-
-impl SharedTrails {
-    fn new(aws: &Aws, sts: &aws_sdk_sts::Client, caller: &Caller, role: &AuditRole) -> Self {
+impl<'a> SharedTrails<'a> {
+    fn new(aws: &'a Aws, access: &'a AccountAccess) -> Self {
         SharedTrails {
-            aws: aws.clone(),
-            sts: sts.clone(),
-            caller: caller.clone(),
-            role: role.clone(),
+            aws,
+            access,
             fetched: Mutex::default(),
-            owners: Mutex::default(),
         }
-    }
-
-    fn cell<T>(cells: &Once<T>, key: &str) -> Arc<OnceCell<T>> {
-        let mut cells = cells.lock().expect("shared trail lock");
-        cells.entry(key.to_string()).or_default().clone()
     }
 
     /// The organization trail's state, read as its owner. `reader` is the account whose
@@ -422,12 +393,12 @@ impl SharedTrails {
         let arn = trail.trail_arn().unwrap_or_default();
         let owner = arn.split(':').nth(4).unwrap_or_default().to_string();
         let home = trail.home_region().unwrap_or_default().to_string();
-        Self::cell(&self.fetched, arn)
+        once_cell(&self.fetched, arn)
             .get_or_init(|| async {
                 if owner == reader {
                     return trail_state(reader_client, arn).await;
                 }
-                match self.owner_credentials(&owner).await {
+                match self.access.credentials(&owner).await {
                     Ok(credentials) => {
                         let client = self.aws.cloudtrail(&home, credentials);
                         trail_state(&client, arn).await
@@ -444,13 +415,6 @@ impl SharedTrails {
                     }),
                 }
             })
-            .await
-            .clone()
-    }
-
-    async fn owner_credentials(&self, owner: &str) -> Result<Option<Credentials>, AssumeError> {
-        Self::cell(&self.owners, owner)
-            .get_or_init(|| credentials_for(&self.sts, &self.caller, owner, &self.role))
             .await
             .clone()
     }
@@ -605,5 +569,45 @@ fn advanced_selector(selector: &aws::AdvancedEventSelector) -> AdvancedEventSele
                 other_operators: Default::default(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trail_described_without_a_home_region_is_kept_with_the_reason_not_dropped() {
+        let trail = aws::Trail::builder()
+            .name("nowhere")
+            .trail_arn("arn:aws:cloudtrail:eu-west-1:111111111111:trail/nowhere")
+            .is_multi_region_trail(true)
+            .s3_bucket_name("logs")
+            .build();
+        let Some(Found::Settled(kept)) = to_read(&trail, &["eu-west-1".to_string()]) else {
+            panic!("a trail without a home region must be kept, settled");
+        };
+        assert_eq!(kept.name, "nowhere");
+        // What DescribeTrails said is kept; what could not be asked is unread, with the reason.
+        assert_eq!(kept.s3_bucket_name.as_deref(), Some("logs"));
+        assert!(kept.described().is_ok());
+        let status = kept.read_status().unwrap_err();
+        assert!(status.error.contains("no home region"), "{}", status.error);
+        assert!(kept.read_selectors().is_err());
+    }
+
+    #[test]
+    fn a_trail_with_a_home_region_outside_the_audit_is_not_read() {
+        let trail = aws::Trail::builder()
+            .name("elsewhere")
+            .home_region("ap-south-1")
+            .is_multi_region_trail(false)
+            .build();
+        assert!(to_read(&trail, &["eu-west-1".to_string()]).is_none());
+        let regions = ["ap-south-1".to_string()];
+        assert!(matches!(
+            to_read(&trail, &regions),
+            Some(Found::Described(_))
+        ));
     }
 }

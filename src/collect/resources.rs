@@ -271,14 +271,14 @@ impl BucketOwners<'_> {
                     .collect::<Vec<_>>()
                     .await
                     .into_iter()
-                    .map(|bucket| bucket.map(|b| b.name().unwrap_or_default().to_string()))
-                    .collect::<Result<HashSet<String>, _>>()
-                    .map_err(|e| {
-                        format!(
+                    .map(|bucket| match bucket {
+                        Ok(bucket) => Ok(bucket.name().unwrap_or_default().to_string()),
+                        Err(e) => Err(format!(
                             "account {account}: {}",
                             CallError::new("s3:ListBuckets", &e)
-                        )
+                        )),
                     })
+                    .collect::<Result<HashSet<String>, String>>()
             })
             .await
             .clone()

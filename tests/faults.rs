@@ -401,16 +401,16 @@ fn endless_template(dir: &Path) -> PathBuf {
     templates
 }
 
-/// Whether report.md is being written: its staged file (in the run's staging directory inside
-/// `out`) is there and growing.
-fn staging_markdown(out: &Path) -> bool {
-    std::fs::read_dir(out).unwrap().any(|entry| {
-        let entry = entry.unwrap();
-        entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(".orgtrail-")
-            && std::fs::metadata(entry.path().join("report.md")).is_ok_and(|m| m.len() > 0)
+/// Whether `name` is being written in the run's staging directory in `out` (report/staging.rs).
+fn staging(out: &Path, name: &str) -> bool {
+    std::fs::read_dir(out).is_ok_and(|entries| {
+        entries.flatten().any(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".orgtrail-")
+                && std::fs::metadata(entry.path().join(name)).is_ok_and(|m| m.len() > 0)
+        })
     })
 }
 
@@ -480,7 +480,9 @@ fn interrupting_or_killing_a_run_while_it_collects_or_writes_leaves_out_as_it_wa
                 endless,
             ],
         ));
-        wait_until("the scan writing its reports", || staging_markdown(&out));
+        wait_until("the scan writing its reports", || {
+            staging(&out, "report.md")
+        });
         let status = signal_and_wait(child, signal);
         assert_eq!(status.code(), Some(130), "{signal} while writing");
         assert_unchanged(&out, &before, &format!("{signal} while writing"));
@@ -494,7 +496,7 @@ fn interrupting_or_killing_a_run_while_it_collects_or_writes_leaves_out_as_it_wa
                 .args(["--templates", endless, "--out"])
                 .arg(&out),
         );
-        wait_until("report writing its reports", || staging_markdown(&out));
+        wait_until("report writing its reports", || staging(&out, "report.md"));
         let status = signal_and_wait(child, signal);
         assert_eq!(status.code(), Some(130), "{signal} while `report` wrote");
         assert_unchanged(&out, &before, &format!("{signal} while `report` wrote"));
@@ -511,17 +513,6 @@ fn endless(dir: &Path, file: &str) -> PathBuf {
     )
     .unwrap();
     templates
-}
-
-/// Whether a file whose name starts with `.{name}.` (a staged `name`) is being written in `out`.
-fn staging(out: &Path, name: &str) -> bool {
-    let prefix = format!(".{name}.");
-    std::fs::read_dir(out).is_ok_and(|entries| {
-        entries.flatten().any(|entry| {
-            entry.file_name().to_string_lossy().starts_with(&prefix)
-                && entry.metadata().is_ok_and(|m| m.len() > 0)
-        })
-    })
 }
 
 #[test]

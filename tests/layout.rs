@@ -13,14 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{demo_inventory, read_json, report, stderr};
-
-const SEED_RULES: [&str; 4] = [
-    "cloudtrail-multi-region-management-events",
-    "cloudtrail-cloudwatch-logs",
-    "cloudtrail-global-service-events",
-    "cloudtrail-management-events",
-];
+use support::{demo_inventory, read_json, report, stderr, SEED_RULES};
 
 /// The 10,000-account organization reported (html, csv, md) into `dir/out`: the directory.
 fn large_report(dir: &Path) -> PathBuf {

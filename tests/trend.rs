@@ -14,14 +14,8 @@ use std::process::Output;
 
 use orgtrail::model::Inventory;
 use serde_json::Value;
-use support::{orgtrail, read_json, stderr};
+use support::{orgtrail, read_json, stderr, SEED_RULES};
 
-const SEED_RULES: [&str; 4] = [
-    "cloudtrail-multi-region-management-events",
-    "cloudtrail-cloudwatch-logs",
-    "cloudtrail-global-service-events",
-    "cloudtrail-management-events",
-];
 const SEP: &str = "2026-09-01T06:00:00+00:00";
 const OCT: &str = "2026-10-01T06:00:00+00:00";
 const NOV: &str = "2026-11-01T06:00:00+00:00";

@@ -25,6 +25,14 @@ pub const CALLER_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYcallerSECRET"
 /// takes seconds; this allows for a machine busy with other tests, and still fails a hang.
 const EMULATOR_START_LIMIT: Duration = Duration::from_secs(300);
 
+/// The seed controls' rules (CIS 3.1, CIS 3.4, CT-005, CT-010), as report.json names them.
+pub const SEED_RULES: [&str; 4] = [
+    "cloudtrail-multi-region-management-events",
+    "cloudtrail-cloudwatch-logs",
+    "cloudtrail-global-service-events",
+    "cloudtrail-management-events",
+];
+
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }

@@ -45,6 +45,7 @@ fn main() {
         collection: Some(CollectionStats::default()),
         settings: None,
         shard: None,
+        service_control_policies: None,
     };
     serde_json::to_writer(std::io::stdout().lock(), &inventory).expect("write to stdout");
 }
@@ -126,6 +127,7 @@ fn account(
             email: format!("aws+workload-{i:05}@example.com"),
             status: status.to_string(),
             ou_path: Some(format!("Root/Workloads/Team-{:03}", i % 300)),
+            parent_ids: Vec::new(),
         },
         audit,
         trails,

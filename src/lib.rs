@@ -93,6 +93,19 @@ pub async fn scan(
     let collecting =
         collect::collect(aws, &caller, plans, options, progress).map(Ok::<_, ScanError>);
     let (organization, accounts) = futures::try_join!(discovering, collecting)?;
+    // Read once the accounts are known: the policies along their paths, each document once.
+    let service_control_policies = match organization.id {
+        Some(_) => Some(
+            collect::service_control_policies(
+                &aws.organizations(),
+                &accounts,
+                organization.management_account_id.as_deref(),
+                scope.walk_width,
+            )
+            .await,
+        ),
+        None => None,
+    };
     Ok(Inventory {
         schema: INVENTORY_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -110,6 +123,7 @@ pub async fn scan(
         }),
         settings: None,
         shard: scope.shard,
+        service_control_policies,
     })
 }
 

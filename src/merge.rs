@@ -1,6 +1,8 @@
 //! Shard inventories (`scan --shard K/N`, run on N machines) → one inventory of the organization.
 
-use crate::model::{CollectionStats, Inventory};
+use std::collections::btree_map::Entry;
+
+use crate::model::{CollectionStats, Inventory, Readable, ServiceControlPolicies};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
@@ -80,6 +82,7 @@ pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
         }
     }
     merged.collection = Some(stats);
+    merged.service_control_policies = merge_policies(&parts);
     for part in parts {
         // Each account keeps its own collection time; one from a shard written before accounts
         // were stamped takes its shard's, never the earliest shard's, so a delivery that was
@@ -105,6 +108,37 @@ pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
     // An organization trail one shard found applies to the members of every shard.
     crate::collect::share_organization_trails(&mut merged.accounts);
     Ok(merged)
+}
+
+/// Each shard read the policies over its own accounts: together they are the whole set. What one
+/// shard read stands over another's failure to read the same thing.
+fn merge_policies(parts: &[Inventory]) -> Option<ServiceControlPolicies> {
+    let mut read = parts
+        .iter()
+        .filter_map(|p| p.service_control_policies.as_ref());
+    let mut merged = read.next()?.clone();
+    for part in read {
+        for (target, attached) in &part.attached {
+            keep_best(merged.attached.entry(target.clone()), attached);
+        }
+        for (id, policy) in &part.policies {
+            keep_best(merged.policies.entry(id.clone()), policy);
+        }
+    }
+    Some(merged)
+}
+
+fn keep_best<T: Clone>(slot: Entry<'_, String, Readable<T>>, offered: &Readable<T>) {
+    match slot {
+        Entry::Vacant(slot) => {
+            slot.insert(offered.clone());
+        }
+        Entry::Occupied(mut slot) => {
+            if matches!(slot.get(), Readable::NotVerifiable { .. }) {
+                slot.insert(offered.clone());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +167,7 @@ mod tests {
                         email: String::new(),
                         status: "ACTIVE".into(),
                         ou_path: None,
+                        parent_ids: Vec::new(),
                     },
                     audit: Audit::Audited,
                     trails: vec![],
@@ -149,6 +184,7 @@ mod tests {
             }),
             settings: None,
             shard: Some(Shard { index, count }),
+            service_control_policies: None,
         }
     }
 

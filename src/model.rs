@@ -32,6 +32,10 @@ pub struct Inventory {
     /// Set when this inventory holds one shard of the organization (`scan --shard K/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// The service control policies that apply to the audited accounts, as Organizations
+    /// answered; `None` when they were not read (no organization, or an older inventory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_control_policies: Option<ServiceControlPolicies>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -186,6 +190,10 @@ pub struct Account {
     /// Where the account sits: "Root/Workloads/Prod".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ou_path: Option<String>,
+    /// The ids along that path: the root first, then each OU down to the account's parent.
+    /// Service control policies attached to each of them apply to the account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parent_ids: Vec<String>,
 }
 
 impl Account {
@@ -197,6 +205,30 @@ impl Account {
             "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED" | "PENDING_ACTIVATION"
         )
     }
+}
+
+/// What Organizations says of the service control policies (SCPs) in force: whether they are on,
+/// which policies are attached to each root, OU and account (directly: inheritance is the
+/// rules' business), and each distinct policy's document, read once per run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceControlPolicies {
+    /// `DescribeOrganization`'s FeatureSet: SCPs exist only in an organization with ALL features.
+    pub feature_set: Readable<String>,
+    /// The root's status for the SERVICE_CONTROL_POLICY policy type (`ListRoots`): ENABLED,
+    /// PENDING_ENABLE or PENDING_DISABLE; `None` when the type is not enabled there.
+    pub root_status: Readable<Option<String>>,
+    /// Target id (root, OU or account) → the ids of the SCPs attached to it directly.
+    pub attached: BTreeMap<String, Readable<Vec<String>>>,
+    /// Policy id → the policy.
+    pub policies: BTreeMap<String, Readable<ServiceControlPolicy>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceControlPolicy {
+    pub name: String,
+    pub aws_managed: bool,
+    /// The policy document, as JSON text.
+    pub content: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

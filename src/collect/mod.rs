@@ -35,9 +35,11 @@ use crate::model::{
 use crate::regions::{listing_region, GLOBAL_SERVICE_EVENTS_REGION};
 
 mod organization;
+mod policies;
 mod resources;
 
 pub use organization::share_organization_trails;
+pub use policies::service_control_policies;
 
 #[derive(Debug, Clone)]
 pub struct CollectOptions {

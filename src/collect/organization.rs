@@ -80,6 +80,7 @@ mod tests {
                 email: String::new(),
                 status: status.into(),
                 ou_path: None,
+                parent_ids: Vec::new(),
             },
             audit,
             trails,

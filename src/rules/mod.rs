@@ -6,9 +6,11 @@
 mod catalogue_tests;
 pub mod coverage;
 mod data_events;
+mod guardrails;
 mod integrity;
 mod management;
 mod monitoring;
+pub mod scp;
 #[cfg(test)]
 mod seed_tests;
 pub mod selectors;
@@ -21,7 +23,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::findings::{Control, Severity};
-pub use verdict::{AccountTrails, Check, Verdict};
+pub use verdict::{AccountTrails, Check, Placement, Verdict};
 
 const CATALOGUE: &str = include_str!("catalogue.toml");
 
@@ -104,6 +106,7 @@ pub const ALL: &[(&str, Check)] = &[
         "cloudtrail-sns-notifications",
         monitoring::sns_notifications,
     ),
+    ("cloudtrail-protected-by-scp", guardrails::protected_by_scp),
 ];
 
 pub fn by_id(id: &str) -> Option<Check> {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::findings::{Evidence, Status, TrailEvidence};
-use crate::model::{LogBucket, Trail, TrailKey, UnreadCall};
+use crate::model::{LogBucket, ServiceControlPolicies, Trail, TrailKey, UnreadCall};
 
 /// What a check sees: one audited account's trails, as of the moment they were collected.
 pub struct AccountTrails<'a> {
@@ -18,6 +18,18 @@ pub struct AccountTrails<'a> {
     /// judged against it, so re-evaluating an old inventory gives the verdict it had when it was
     /// taken, and an account read late in a long scan is judged at its own time.
     pub collected_at: DateTime<Utc>,
+    /// Where the account sits in its organization, for the rules on what guards it.
+    pub placement: Placement<'a>,
+}
+
+/// The account's place in the organization and the service control policies read there.
+#[derive(Default, Clone, Copy)]
+pub struct Placement<'a> {
+    /// The root and the OUs down to the account's parent.
+    pub parent_ids: &'a [String],
+    pub management_account_id: Option<&'a str>,
+    /// `None` when they were not read.
+    pub service_control_policies: Option<&'a ServiceControlPolicies>,
 }
 
 pub struct Verdict {

@@ -15,7 +15,7 @@ const CT_010: &str = "cloudtrail-management-events";
 const SEED_RULES: [&str; 4] = [CIS_3_1, CIS_3_4, CT_005, CT_010];
 
 /// The catalogue, in its order: the columns of the verdict table.
-const RULES: [&str; 16] = [
+const RULES: [&str; 17] = [
     CIS_3_1,
     CIS_3_4,
     CT_005,
@@ -32,7 +32,9 @@ const RULES: [&str; 16] = [
     "cloudtrail-s3-delivery-healthy",
     "cloudtrail-insights",
     "cloudtrail-sns-notifications",
+    SCP_GUARDRAIL,
 ];
+const SCP_GUARDRAIL: &str = "cloudtrail-protected-by-scp";
 
 /// account name → rule → status, from report.json.
 fn verdicts(emulator: &Emulator, report: &Value) -> BTreeMap<String, BTreeMap<String, String>> {
@@ -87,34 +89,36 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_rule_and_accoun
     let expected: &[(&str, &str)] = &[
         //                   CIS 3.1, CloudWatch, CT-005, CT-010, enabled, coverage,
         //                   validation, KMS, rotation, not public, access logs,
-        //                   S3 writes, S3 reads, delivery, Insights, SNS
-        ("management", "PPPP PP PPPPP PPP PP"),
-        ("compliant", "PPPP PP PPPPP PPP PP"),
+        //                   S3 writes, S3 reads, delivery, Insights, SNS, SCP guardrail
+        // (the dozen's organization never enabled SCPs: every member fails the guardrail, the
+        // management account is not restricted by SCPs and passes as not applicable)
+        ("management", "PPPP PP PPPPP PPP PP P"),
+        ("compliant", "PPPP PP PPPPP PPP PP F"),
         // No trail: nothing passes, not even "no public bucket".
-        ("no-trails", "FFFF FF FFFFF FFF FF"),
+        ("no-trails", "FFFF FF FFFFF FFF FF F"),
         // A single-Region trail in eu-west-1 with a log group: it misses us-east-1, where the
         // global service events are, and every other region; its bucket has no grants.
-        ("regional-only", "FPFP PF PFFPF FFP FF"),
+        ("regional-only", "FPFP PF PFFPF FFP FF F"),
         // Stopped: only its (private) bucket passes.
-        ("not-logging", "FFFF FF FFFPF FFF FF"),
+        ("not-logging", "FFFF FF FFFPF FFF FF F"),
         // Writes only, management and S3 objects; a key without rotation.
-        ("write-only", "FFPP PF FPFPF PFP FF"),
+        ("write-only", "FFPP PF FPFPF PFP FF F"),
         // Reads and writes from two advanced selectors: a union that covers every region.
-        ("advanced-union", "PFPP PP FFFPF FFP FF"),
+        ("advanced-union", "PFPP PP FFFPF FFP FF F"),
         // Last CloudWatch delivery 48 hours before collection; a public-read bucket.
-        ("stale-cloudwatch", "PFPP PP FFFFF FFP FF"),
+        ("stale-cloudwatch", "PFPP PP FFFFF FFP FF F"),
         // Single-Region, in us-east-1, without global service events.
-        ("no-global-events", "FFFP PF FFFPF FFP FF"),
+        ("no-global-events", "FFFP PF FFFPF FFP FF F"),
         // Two multi-Region trails (both carry global events: a warning); "first" failed to
         // deliver to S3.
-        ("duplicate-global", "PFPP PP FFFPF FFF FF"),
+        ("duplicate-global", "PFPP PP FFFPF FFF FF F"),
         // S3 objects, read and written, and no management events: so no global service events
         // either, and its log group carries no management events.
-        ("data-events-only", "FFFF PF FFFPF PPP FF"),
+        ("data-events-only", "FFFF PF FFFPF PPP FF F"),
         // Its audit role is gone: every rule is an ERROR naming AssumeRole.
-        ("role-missing", "EEEE EE EEEEE EEE EE"),
+        ("role-missing", "EEEE EE EEEEE EEE EE E"),
         // Audited with the external ID its trust policy asks for; it has no trail.
-        ("external-id", "FFFF FF FFFFF FFF FF"),
+        ("external-id", "FFFF FF FFFFF FFF FF F"),
     ];
     let verdicts = verdicts(&emulator, &report);
     for (account, letters) in expected {
@@ -1149,4 +1153,62 @@ fn selectors_with_values_fields_or_operators_orgtrail_does_not_know_count_as_not
             assert!(detail.contains(named), "{account} {rule}: {detail}");
         }
     }
+}
+
+#[test]
+fn the_scp_guardrail_protects_the_ou_it_is_attached_to_names_the_exempt_role_and_reads_each_policy_once(
+) {
+    let emulator = Emulator::start("guardrails");
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan(&out, &[]);
+    // Findings failed, every account audited: exit 0 (exit codes: src/failure.rs).
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let verdicts = verdicts(&emulator, &report);
+    let scp = |account: &str| verdicts[account][SCP_GUARDRAIL].as_str();
+    // Guarded/Inner inherits the Deny attached to Guarded, two levels up.
+    assert_eq!(scp("guarded"), "PASS");
+    assert_eq!(scp("guarded-too"), "PASS");
+    let guarded = finding_of(&emulator, &report, "guarded", SCP_GUARDRAIL);
+    let summary = guarded["evidence"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!("OU {}", emulator.unit("Guarded")))
+            && summary.contains("except for principals arn:aws:iam::*:role/TrailAdmin"),
+        "{summary}"
+    );
+    // FullAWSAccess alone, at every level of Open's path.
+    assert_eq!(scp("open"), "FAIL");
+    let open = finding_of(&emulator, &report, "open", SCP_GUARDRAIL);
+    assert!(open["remediation"]
+        .as_str()
+        .unwrap()
+        .contains(r#""ArnNotLike":{"aws:PrincipalArn""#));
+    // A Deny that holds only for principals without a tag: not counted, not guessed.
+    assert_eq!(scp("tagged"), "ERROR");
+    assert!(
+        finding_of(&emulator, &report, "tagged", SCP_GUARDRAIL)["evidence"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("aws:PrincipalTag/team")
+    );
+    // SCPs never restrict the management account: its finding says so, and it is no failure.
+    assert_eq!(scp("management"), "PASS");
+    assert!(
+        finding_of(&emulator, &report, "management", SCP_GUARDRAIL)["evidence"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("management account, which service control policies never restrict")
+    );
+
+    // The call budget: one ListPoliciesForTarget per root, OU and member on the audited paths
+    // (root, Guarded, Inner, Open, Tagged, and four members), one DescribePolicy per distinct
+    // policy (FullAWSAccess and the two guardrails), all from the caller.
+    let requests = emulator.requests();
+    let count = |action: &str| requests.iter().filter(|r| r.action == action).count();
+    assert_eq!(count("ListPoliciesForTarget"), 5 + 4);
+    assert_eq!(count("DescribePolicy"), 3);
+    assert!(requests
+        .iter()
+        .filter(|r| r.action == "ListPoliciesForTarget" || r.action == "DescribePolicy")
+        .all(|r| r.account == emulator.account("management")));
 }

@@ -1137,6 +1137,64 @@ def arm_issue14(args, resolve) -> None:
             CLOUDWATCH_DELIVERED_AT[trail.arn] = ready - 24 * 3600 + float(seconds)
 
 
+# --- Service control policies that guard trails (issue 23) ---------------------------------------
+# ListPoliciesForTarget and DescribePolicy "can be called only from the organization's management
+# account or by a member account that is a delegated administrator"
+# (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListPoliciesForTarget.html,
+# .../API_DescribePolicy.html): moto serves only the management account, so a delegated
+# administrator's reads are served from the management account's organization, as above.
+# ListPoliciesForTarget lists "the policies that are directly attached to the specified target
+# root, organizational unit (OU), or account" (the same page), which moto does: inheritance is the
+# caller's to work out. moto leaves the root's PolicyTypes empty until EnablePolicyType, as AWS
+# does for an organization created through the API ("Enabling a policy type",
+# https://docs.aws.amazon.com/organizations/latest/userguide/enable-policy-type.html), so the
+# scenario enables SCPs the way an administrator would.
+DELEGATED_ADMIN_READS.update({"ListPoliciesForTarget", "DescribePolicy", "ListPolicies",
+                              "ListTargetsForPolicy"})
+
+TRAIL_CHANGES = ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
+                 "cloudtrail:PutEventSelectors"]
+TRAIL_ADMIN_ROLE = "arn:aws:iam::*:role/TrailAdmin"
+
+
+def scp(org: Org, name: str, statement: dict, *targets: str) -> str:
+    policy = org.org.create_policy(
+        Name=name, Description=name, Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )["Policy"]["PolicySummary"]["Id"]
+    for target in targets:
+        org.org.attach_policy(PolicyId=policy, TargetId=target)
+    return policy
+
+
+def seed_guardrails(org: Org) -> None:
+    """The guardrail on one OU and not another: Guarded (its member two levels down, in
+    Guarded/Inner) denies trail changes to all but a TrailAdmin role; Open has FullAWSAccess
+    only; Tagged denies them under a condition on a principal tag, which cannot be judged. The
+    management account, which SCPs never restrict, has a trail of its own."""
+    org.org.enable_policy_type(RootId=org.root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    guarded = org.ou("Guarded")
+    inner = org.ou("Inner", guarded)
+    open_unit = org.ou("Open")
+    tagged = org.ou("Tagged")
+    org.trail(MANAGEMENT_ACCOUNT, "management-trail", **MULTI_REGION)
+    org.trail(org.account("guarded", inner), "main", **MULTI_REGION)
+    org.trail(org.account("guarded-too", inner), "main", **MULTI_REGION)
+    org.trail(org.account("open", open_unit), "main", **MULTI_REGION)
+    org.trail(org.account("tagged", tagged), "main", **MULTI_REGION)
+    scp(org, "protect-trails", {
+        "Sid": "ProtectTrails", "Effect": "Deny", "Action": TRAIL_CHANGES, "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": TRAIL_ADMIN_ROLE}},
+    }, guarded)
+    scp(org, "protect-trails-by-tag", {
+        "Effect": "Deny", "Action": "cloudtrail:*", "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "security"}},
+    }, tagged)
+
+
+SCENARIOS["guardrails"] = seed_guardrails
+
+
 # --- Wide organizations and a distant endpoint ---------------------------------------------------
 
 

@@ -90,8 +90,8 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_rule_and_accoun
         //                   CIS 3.1, CloudWatch, CT-005, CT-010, enabled, coverage,
         //                   validation, KMS, rotation, not public, access logs,
         //                   S3 writes, S3 reads, delivery, Insights, SNS, SCP guardrail
-        // (the dozen's organization never enabled SCPs: every member fails the guardrail, the
-        // management account is not restricted by SCPs and passes as not applicable)
+        // (SCPs on, FullAWSAccess alone: every member fails the guardrail; the management
+        // account is not restricted by SCPs and passes as not applicable)
         ("management", "PPPP PP PPPPP PPP PP P"),
         ("compliant", "PPPP PP PPPPP PPP PP F"),
         // No trail: nothing passes, not even "no public bucket".

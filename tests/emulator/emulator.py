@@ -1195,6 +1195,16 @@ def seed_guardrails(org: Org) -> None:
 SCENARIOS["guardrails"] = seed_guardrails
 
 
+def seed_dozen_with_scps(org: Org) -> None:
+    """The dozen, in an organization with SCPs on and FullAWSAccess alone (AWS attaches it to
+    every root, OU and account when SCPs are enabled): no member is guarded, on what was read."""
+    org.org.enable_policy_type(RootId=org.root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    seed_dozen(org)
+
+
+SCENARIOS["dozen"] = seed_dozen_with_scps
+
+
 # --- Wide organizations and a distant endpoint ---------------------------------------------------
 
 

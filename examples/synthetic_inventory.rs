@@ -133,6 +133,7 @@ fn account(
         trails,
         log_buckets: Vec::new(),
         trail_keys: Vec::new(),
+        log_groups: Vec::new(),
         collected_at: Some(now),
     }
 }

@@ -139,6 +139,7 @@ fn account_findings(
                 trails: &inventory.trails,
                 log_buckets: &inventory.log_buckets,
                 trail_keys: &inventory.trail_keys,
+                log_groups: &inventory.log_groups,
                 regions,
                 collected_at,
                 placement,
@@ -366,6 +367,7 @@ mod tests {
             trails: vec![],
             log_buckets: vec![],
             trail_keys: vec![],
+            log_groups: Vec::new(),
             collected_at: None,
         }
     }

@@ -173,6 +173,7 @@ mod tests {
                     trails: vec![],
                     log_buckets: vec![],
                     trail_keys: vec![],
+                    log_groups: Vec::new(),
                     collected_at: None,
                 })
                 .collect(),

@@ -243,6 +243,10 @@ pub struct AccountInventory {
     /// The trails' KMS keys, as read with this account's access.
     #[serde(default)]
     pub trail_keys: Vec<TrailKey>,
+    /// The CloudWatch Logs groups the trails deliver to, with the metric filters, alarms and
+    /// topics that watch them, read as the group's owner.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_groups: Vec<LogGroup>,
     /// When this account's trails were read: "delivered within 24 hours" is judged against it, so
     /// a scan (or a set of merged shards) that runs for hours never lets a stale delivery pass.
     /// Absent in inventories written before orgtrail stamped accounts: the run's time stands in.
@@ -293,6 +297,54 @@ impl PublicAccessBlock {
             && self.block_public_policy
             && self.restrict_public_buckets
     }
+}
+
+/// A trail's CloudWatch Logs group and what watches it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogGroup {
+    /// As the trail names it (`CloudWatchLogsLogGroupArn`).
+    pub arn: String,
+    pub watch: Readable<LogGroupWatch>,
+}
+
+/// The group's metric filters (`logs:DescribeMetricFilters`), the alarms on the metrics they
+/// publish (`cloudwatch:DescribeAlarms` in the group's region), and the SNS topics those alarms
+/// notify (`sns:ListSubscriptionsByTopic`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogGroupWatch {
+    pub metric_filters: Vec<MetricFilter>,
+    pub alarms: Vec<MetricAlarm>,
+    pub topics: Vec<AlarmTopic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricFilter {
+    pub name: String,
+    pub pattern: String,
+    /// The metrics it publishes, as (namespace, name).
+    pub metrics: Vec<MetricName>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MetricName {
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricAlarm {
+    pub name: String,
+    pub metric: MetricName,
+    pub actions_enabled: bool,
+    /// What it does on entering ALARM: SNS topic ARNs among others.
+    pub alarm_actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmTopic {
+    pub arn: String,
+    /// The subscriptions' ARNs; an unconfirmed one reads "PendingConfirmation".
+    pub subscriptions: Readable<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -30,10 +30,11 @@ use crate::assume::{credentials_for, AssumeError, AuditRole, Caller};
 use crate::aws::{Aws, CallError};
 use crate::model::{
     Account, AccountInventory, AdvancedEventSelector, Audit, DataResource, EventSelector,
-    EventSelectors, FieldSelector, LogBucket, Trail, TrailCall, TrailKey, TrailStatus, UnreadCall,
+    EventSelectors, FieldSelector, LogBucket, LogGroup, Readable, Trail, TrailCall, TrailKey, TrailStatus, UnreadCall,
 };
 use crate::regions::{listing_region, GLOBAL_SERVICE_EVENTS_REGION};
 
+mod log_groups;
 mod organization;
 mod policies;
 mod resources;
@@ -88,6 +89,7 @@ pub async fn collect(
                         trails: Vec::new(),
                         log_buckets: Vec::new(),
                         trail_keys: Vec::new(),
+                        log_groups: Vec::new(),
                         collected_at: None,
                     },
                     Plan::Audit(account) => {
@@ -117,6 +119,7 @@ pub async fn collect(
                             trails: collected.trails,
                             log_buckets: collected.log_buckets,
                             trail_keys: collected.trail_keys,
+                            log_groups: collected.log_groups,
                             collected_at: collected.collected_at,
                         }
                     }
@@ -148,6 +151,7 @@ struct Collected {
     trails: Vec<Trail>,
     log_buckets: Vec<LogBucket>,
     trail_keys: Vec<TrailKey>,
+    log_groups: Vec<LogGroup>,
     /// When its trails had been read: the account's own time for every time-based condition.
     collected_at: Option<DateTime<Utc>>,
 }
@@ -187,7 +191,13 @@ async fn collect_account(
         .collect();
     key_ids.sort_unstable();
     key_ids.dedup();
-    let (log_buckets, trail_keys) = tokio::join!(
+    let mut group_arns: Vec<&str> = trails
+        .iter()
+        .filter_map(|t| t.cloudwatch_logs_log_group_arn.as_deref())
+        .collect();
+    group_arns.sort_unstable();
+    group_arns.dedup();
+    let (log_buckets, trail_keys, log_groups) = tokio::join!(
         futures::future::join_all(bucket_names.iter().map(|name| resources::log_bucket(
             aws,
             credentials.clone(),
@@ -198,11 +208,17 @@ async fn collect_account(
             credentials.clone(),
             key
         ))),
+        futures::future::join_all(
+            group_arns
+                .iter()
+                .map(|arn| shared.log_group(arn, account_id, credentials.clone()))
+        ),
     );
     Ok(Collected {
         trails,
         log_buckets,
         trail_keys,
+        log_groups,
         collected_at,
     })
 }
@@ -387,6 +403,9 @@ struct SharedTrails {
     fetched: Once<TrailState>,
     /// Credentials in each owner account, obtained once.
     owners: Once<Result<Option<Credentials>, AssumeError>>,
+    /// Each trail's log group and what watches it, read once per run as its owner: an
+    /// organization trail's is shared by every member.
+    log_groups: Once<LogGroup>,
 }
 
 /// One value per key, computed once by whichever task asks first.
@@ -401,6 +420,7 @@ impl SharedTrails {
             role: role.clone(),
             fetched: Mutex::default(),
             owners: Mutex::default(),
+            log_groups: Mutex::default(),
         }
     }
 
@@ -442,6 +462,41 @@ impl SharedTrails {
                         )
                     }),
                 }
+            })
+            .await
+            .clone()
+    }
+
+    /// The log group `arn`, read with `reader_credentials` when `reader` owns it, else with its
+    /// owner's.
+    async fn log_group(
+        &self,
+        arn: &str,
+        reader: &str,
+        reader_credentials: Option<Credentials>,
+    ) -> LogGroup {
+        let owner = arn.split(':').nth(4).unwrap_or_default().to_string();
+        Self::cell(&self.log_groups, arn)
+            .get_or_init(|| async {
+                let credentials = if owner == reader {
+                    reader_credentials
+                } else {
+                    match self.owner_credentials(&owner).await {
+                        Ok(credentials) => credentials,
+                        Err(error) => {
+                            return LogGroup {
+                                arn: arn.to_string(),
+                                watch: Readable::NotVerifiable {
+                                    reason: format!(
+                                        "log group {arn} is read as its owner, account {owner}, \
+                                         which could not be entered: {error}"
+                                    ),
+                                },
+                            }
+                        }
+                    }
+                };
+                log_groups::log_group(&self.aws, credentials, arn).await
             })
             .await
             .clone()

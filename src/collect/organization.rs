@@ -5,7 +5,7 @@
 //! trail found anywhere in the run (the management account's trails or any member's listing) is
 //! given to every ACTIVE member audited, with the state its owner's credentials read.
 
-use crate::model::{AccountInventory, Audit, LogBucket, Readable, Trail, TrailKey};
+use crate::model::{AccountInventory, Audit, LogBucket, LogGroup, Readable, Trail, TrailKey};
 
 /// Give every audited ACTIVE account the organization trails found in any audited account that
 /// it does not list itself. Pure: used after collection, and again after `orgtrail merge` so
@@ -29,6 +29,18 @@ pub fn share_organization_trails(accounts: &mut [AccountInventory]) {
         }
     }
     let found: Vec<Trail> = found.into_iter().cloned().collect();
+    // An organization trail's log group is read as its owner, so one copy serves every member.
+    let groups: Vec<LogGroup> = found
+        .iter()
+        .filter_map(|t| t.cloudwatch_logs_log_group_arn.as_deref())
+        .filter_map(|arn| {
+            accounts
+                .iter()
+                .flat_map(|a| &a.log_groups)
+                .find(|g| g.arn == arn)
+                .cloned()
+        })
+        .collect();
     for account in accounts
         .iter_mut()
         .filter(|a| matches!(a.audit, Audit::Audited) && a.account.status == "ACTIVE")
@@ -62,6 +74,14 @@ pub fn share_organization_trails(accounts: &mut [AccountInventory]) {
                     });
                 }
             }
+            if let Some(group) = groups
+                .iter()
+                .find(|g| Some(g.arn.as_str()) == trail.cloudwatch_logs_log_group_arn.as_deref())
+            {
+                if !account.log_groups.iter().any(|g| g.arn == group.arn) {
+                    account.log_groups.push(group.clone());
+                }
+            }
             account.trails.push(trail.clone());
         }
     }
@@ -86,6 +106,7 @@ mod tests {
             trails,
             log_buckets: vec![],
             trail_keys: vec![],
+            log_groups: Vec::new(),
             collected_at: None,
         }
     }

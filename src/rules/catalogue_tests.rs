@@ -7,7 +7,8 @@ use super::{catalogue, AccountTrails, Placement, Verdict};
 use crate::findings::Status;
 use crate::model::{
     AdvancedEventSelector, BucketAccess, DataResource, EventSelector, EventSelectors,
-    FieldSelector, LogBucket, PublicAccessBlock, Readable, ServiceControlPolicies,
+    AlarmTopic, FieldSelector, LogBucket, LogGroup, LogGroupWatch, MetricAlarm, MetricFilter,
+    MetricName, PublicAccessBlock, Readable, ServiceControlPolicies,
     ServiceControlPolicy, Trail, TrailKey, TrailStatus,
 };
 
@@ -23,6 +24,7 @@ pub(super) struct Account {
     pub(super) trails: Vec<Trail>,
     pub(super) log_buckets: Vec<LogBucket>,
     pub(super) trail_keys: Vec<TrailKey>,
+    pub(super) log_groups: Vec<LogGroup>,
     pub(super) regions: Vec<String>,
     /// The root and OU above the account, and the SCPs the organization has there.
     pub(super) parent_ids: Vec<String>,
@@ -39,6 +41,9 @@ impl Account {
                 rotation: Readable::Read(true),
             }],
             regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            log_groups: vec![watched_log_group(
+                "arn:aws:logs:us-east-1:111111111111:log-group:main:*",
+            )],
             parent_ids: vec![ROOT.into(), OU.into()],
             policies: guarded_organization(),
         }
@@ -64,6 +69,7 @@ pub(super) fn run_as(account: &Account, account_id: &str, rule: &str) -> Verdict
         trails: &account.trails,
         log_buckets: &account.log_buckets,
         trail_keys: &account.trail_keys,
+        log_groups: &account.log_groups,
         regions: &account.regions,
         collected_at: now(),
         placement: Placement {
@@ -72,6 +78,37 @@ pub(super) fn run_as(account: &Account, account_id: &str, rule: &str) -> Verdict
             service_control_policies: Some(&account.policies),
         },
     })
+}
+
+pub(super) const CHANGES_TOPIC: &str = "arn:aws:sns:us-east-1:111111111111:security-alerts";
+
+/// A log group with CIS's filter for trail changes, an alarm on its metric and a topic someone
+/// confirmed a subscription to.
+pub(super) fn watched_log_group(arn: &str) -> LogGroup {
+    let metric = MetricName {
+        namespace: "CISBenchmark".into(),
+        name: "TrailChanges".into(),
+    };
+    LogGroup {
+        arn: arn.into(),
+        watch: Readable::Read(LogGroupWatch {
+            metric_filters: vec![MetricFilter {
+                name: "trail-changes".into(),
+                pattern: super::filter_pattern::CIS_PATTERN.into(),
+                metrics: vec![metric.clone()],
+            }],
+            alarms: vec![MetricAlarm {
+                name: "trail-changes".into(),
+                metric,
+                actions_enabled: true,
+                alarm_actions: vec![CHANGES_TOPIC.into()],
+            }],
+            topics: vec![AlarmTopic {
+                arn: CHANGES_TOPIC.into(),
+                subscriptions: Readable::Read(vec![format!("{CHANGES_TOPIC}:0f3c")]),
+            }],
+        }),
+    }
 }
 
 pub(super) const MANAGEMENT: &str = "999999999999";

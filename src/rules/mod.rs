@@ -5,11 +5,13 @@
 #[cfg(test)]
 mod catalogue_tests;
 pub mod coverage;
+mod alarms;
 mod data_events;
 mod guardrails;
 mod integrity;
 mod management;
 mod monitoring;
+pub mod filter_pattern;
 pub mod scp;
 #[cfg(test)]
 mod seed_tests;
@@ -107,6 +109,7 @@ pub const ALL: &[(&str, Check)] = &[
         monitoring::sns_notifications,
     ),
     ("cloudtrail-protected-by-scp", guardrails::protected_by_scp),
+    ("cloudtrail-changes-alarmed", alarms::changes_alarmed),
 ];
 
 pub fn by_id(id: &str) -> Option<Check> {

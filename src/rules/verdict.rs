@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::findings::{Evidence, Status, TrailEvidence};
-use crate::model::{LogBucket, ServiceControlPolicies, Trail, TrailKey, UnreadCall};
+use crate::model::{LogBucket, LogGroup, ServiceControlPolicies, Trail, TrailKey, UnreadCall};
 
 /// What a check sees: one audited account's trails, as of the moment they were collected.
 pub struct AccountTrails<'a> {
@@ -12,6 +12,8 @@ pub struct AccountTrails<'a> {
     pub trails: &'a [Trail],
     pub log_buckets: &'a [LogBucket],
     pub trail_keys: &'a [TrailKey],
+    /// The trails' log groups and what watches them.
+    pub log_groups: &'a [LogGroup],
     /// The audited regions.
     pub regions: &'a [String],
     /// When this account was collected: time-based conditions ("delivered within 24 hours") are
@@ -88,6 +90,14 @@ impl TrailGaps {
         self.when(!trail.is_multi_region, || {
             format!("single-region trail (home {})", trail.home_region)
         });
+    }
+
+    /// Something the rule needs that could not be read, in words: the call and its error.
+    pub fn not_read(&mut self, reason: impl Into<String>) {
+        let reason = reason.into();
+        if !self.unread.contains(&reason) {
+            self.unread.push(reason);
+        }
     }
 
     /// The value, or `None` having noted that it could not be read.

@@ -6,14 +6,72 @@
 //! group (the management account, for an organization trail's); a group without metric
 //! filters costs one call.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_cloudtrail::config::Credentials;
+use futures::stream::{self, StreamExt};
 
+use super::AccountAccess;
 use crate::aws::{Aws, CallError};
 use crate::model::{
-    AlarmTopic, LogGroup, LogGroupWatch, MetricAlarm, MetricFilter, MetricName, Readable,
+    AccountInventory, AlarmTopic, Audit, LogGroup, LogGroupWatch, MetricAlarm, MetricFilter,
+    MetricName, Readable,
 };
+
+/// Every log group the audited accounts' trails deliver to, read once per run as the account
+/// its ARN names (an organization trail's group, in the management account, serves every
+/// member), then given to each account whose trails name it.
+pub async fn read_log_groups(
+    aws: &Aws,
+    access: &AccountAccess,
+    accounts: &mut [AccountInventory],
+    concurrency: usize,
+) {
+    let mut readers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for account in accounts
+        .iter()
+        .filter(|a| matches!(a.audit, Audit::Audited))
+    {
+        for arn in account
+            .trails
+            .iter()
+            .filter_map(|t| t.cloudwatch_logs_log_group_arn.as_deref())
+        {
+            readers
+                .entry(arn.to_string())
+                .or_default()
+                .insert(account.account.id.clone());
+        }
+    }
+    let read: Vec<LogGroup> = stream::iter(readers.keys())
+        .map(|arn| async move {
+            let owner = arn.split(':').nth(4).unwrap_or_default();
+            match access.as_owner(owner).await {
+                Ok(credentials) => log_group(aws, credentials, arn).await,
+                Err(unreachable) => LogGroup {
+                    arn: arn.clone(),
+                    watch: Readable::NotVerifiable {
+                        reason: format!("log group {arn} is read as its owner, and {unreachable}"),
+                    },
+                },
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    for account in accounts
+        .iter_mut()
+        .filter(|a| matches!(a.audit, Audit::Audited))
+    {
+        let id = &account.account.id;
+        account.log_groups = read
+            .iter()
+            .filter(|g| readers[&g.arn].contains(id))
+            .cloned()
+            .collect();
+        account.log_groups.sort_by(|a, b| a.arn.cmp(&b.arn));
+    }
+}
 
 /// `arn:aws:logs:<region>:<account>:log-group:<name>:*` → (region, name).
 fn region_and_name(arn: &str) -> Option<(&str, &str)> {

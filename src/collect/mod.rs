@@ -15,7 +15,7 @@
 //! (`Trail::unread`) and the account's other trails still count.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_cloudtrail::config::Credentials;
@@ -24,23 +24,27 @@ use aws_sdk_cloudtrail::types as aws;
 use aws_sdk_cloudtrail::Client;
 use chrono::{DateTime, Utc};
 use futures::stream::{Stream, StreamExt};
-use tokio::sync::OnceCell;
 
-use crate::assume::{credentials_for, AssumeError, AuditRole, Caller};
+use crate::assume::{AssumeError, AuditRole};
 use crate::aws::{Aws, CallError};
 use crate::model::{
     Account, AccountInventory, AdvancedEventSelector, Audit, DataResource, EventSelector,
-    EventSelectors, FieldSelector, LogBucket, LogGroup, Readable, Trail, TrailCall, TrailKey, TrailStatus, UnreadCall,
+    EventSelectors, FieldSelector, Trail, TrailCall, TrailStatus, UnreadCall,
 };
 use crate::regions::{listing_region, GLOBAL_SERVICE_EVENTS_REGION};
+use access::{once_cell, Once};
 
+mod access;
 mod log_groups;
 mod organization;
 mod policies;
 mod resources;
 
+pub use access::{AccountAccess, Membership, OwnerUnreachable};
 pub use organization::share_organization_trails;
+pub use log_groups::read_log_groups;
 pub use policies::service_control_policies;
+pub use resources::read_trail_resources;
 
 #[derive(Debug, Clone)]
 pub struct CollectOptions {
@@ -71,16 +75,19 @@ pub enum Plan {
 /// trails are shared from the same copy.
 pub async fn collect(
     aws: &Aws,
-    caller: &Caller,
+    access: &AccountAccess,
     plans: impl Stream<Item = Plan>,
     options: &CollectOptions,
     progress: &dyn Progress,
 ) -> Vec<AccountInventory> {
-    let sts = aws.sts();
-    let shared = SharedTrails::new(aws, &sts, caller, &options.role);
+    let shared = SharedTrails::new(aws, access);
     let mut accounts: Vec<AccountInventory> = plans
         .map(|plan| {
-            let (sts, shared) = (&sts, &shared);
+            let shared = &shared;
+            match &plan {
+                Plan::Audit(account) => access.note_listed(&account.id, true),
+                Plan::Skip(account, _) => access.note_listed(&account.id, false),
+            }
             async move {
                 let inventory = match plan {
                     Plan::Skip(account, reason) => AccountInventory {
@@ -93,7 +100,7 @@ pub async fn collect(
                         collected_at: None,
                     },
                     Plan::Audit(account) => {
-                        let work = collect_account(aws, sts, caller, &account.id, options, shared);
+                        let work = collect_account(aws, access, &account.id, options, shared);
                         let (audit, collected) =
                             match tokio::time::timeout(options.account_timeout, work).await {
                                 Ok(Ok(collected)) => (Audit::Audited, collected),
@@ -117,9 +124,9 @@ pub async fn collect(
                             account,
                             audit,
                             trails: collected.trails,
-                            log_buckets: collected.log_buckets,
-                            trail_keys: collected.trail_keys,
-                            log_groups: collected.log_groups,
+                            log_buckets: Vec::new(),
+                            trail_keys: Vec::new(),
+                            log_groups: Vec::new(),
                             collected_at: collected.collected_at,
                         }
                     }
@@ -149,76 +156,26 @@ pub enum CollectError {
 #[derive(Default)]
 struct Collected {
     trails: Vec<Trail>,
-    log_buckets: Vec<LogBucket>,
-    trail_keys: Vec<TrailKey>,
-    log_groups: Vec<LogGroup>,
     /// When its trails had been read: the account's own time for every time-based condition.
     collected_at: Option<DateTime<Utc>>,
 }
 
 async fn collect_account(
     aws: &Aws,
-    sts: &aws_sdk_sts::Client,
-    caller: &Caller,
+    access: &AccountAccess,
     account_id: &str,
     options: &CollectOptions,
-    shared: &SharedTrails,
+    shared: &SharedTrails<'_>,
 ) -> Result<Collected, CollectError> {
-    let credentials = credentials_for(sts, caller, account_id, &options.role).await?;
-    let listing = listing_region(caller.partition(), &options.regions, aws.region());
-    let trails = collect_trails(
-        aws,
-        credentials.clone(),
-        account_id,
-        listing,
-        options,
-        shared,
-    )
-    .await?;
+    let credentials = access.credentials(account_id).await?;
+    let listing = listing_region(access.caller().partition(), &options.regions, aws.region());
+    let trails = collect_trails(aws, credentials, account_id, listing, options, shared).await?;
     // Stamped once the trails are read, so a delivery's age is never understated.
     let collected_at = Some(Utc::now());
-
-    // Each distinct bucket and key once, read with this account's access.
-    let mut bucket_names: Vec<&str> = trails
-        .iter()
-        .filter_map(|t| t.s3_bucket_name.as_deref())
-        .collect();
-    bucket_names.sort_unstable();
-    bucket_names.dedup();
-    let mut key_ids: Vec<&str> = trails
-        .iter()
-        .filter_map(|t| t.kms_key_id.as_deref())
-        .collect();
-    key_ids.sort_unstable();
-    key_ids.dedup();
-    let mut group_arns: Vec<&str> = trails
-        .iter()
-        .filter_map(|t| t.cloudwatch_logs_log_group_arn.as_deref())
-        .collect();
-    group_arns.sort_unstable();
-    group_arns.dedup();
-    let (log_buckets, trail_keys, log_groups) = tokio::join!(
-        futures::future::join_all(bucket_names.iter().map(|name| resources::log_bucket(
-            aws,
-            credentials.clone(),
-            name
-        ))),
-        futures::future::join_all(key_ids.iter().map(|key| resources::trail_key(
-            aws,
-            credentials.clone(),
-            key
-        ))),
-        futures::future::join_all(
-            group_arns
-                .iter()
-                .map(|arn| shared.log_group(arn, account_id, credentials.clone()))
-        ),
-    );
+    // Buckets and keys are read after every account's trails, each once, as its owner
+    // (`read_trail_resources`).
     Ok(Collected {
         trails,
-        log_buckets,
-        trail_keys,
-        log_groups,
         collected_at,
     })
 }
@@ -229,7 +186,7 @@ async fn collect_trails(
     account_id: &str,
     listing_region: &str,
     options: &CollectOptions,
-    shared: &SharedTrails,
+    shared: &SharedTrails<'_>,
 ) -> Result<Vec<Trail>, CallError> {
     let clients = RegionalClients::new(aws, credentials);
     // ListTrails answers for every region from any one of them; DescribeTrails too, given ARNs.
@@ -395,38 +352,19 @@ impl TrailState {
 /// state is read once per run with the owner's credentials (the caller's when the caller owns
 /// it, else the audit role assumed in the owner) and shared with every member. A failure is kept
 /// too: members are never asked instead.
-struct SharedTrails {
-    aws: Aws,
-    sts: aws_sdk_sts::Client,
-    caller: Caller,
-    role: AuditRole,
+struct SharedTrails<'a> {
+    aws: &'a Aws,
+    access: &'a AccountAccess,
     fetched: Once<TrailState>,
-    /// Credentials in each owner account, obtained once.
-    owners: Once<Result<Option<Credentials>, AssumeError>>,
-    /// Each trail's log group and what watches it, read once per run as its owner: an
-    /// organization trail's is shared by every member.
-    log_groups: Once<LogGroup>,
 }
 
-/// One value per key, computed once by whichever task asks first.
-type Once<T> = Mutex<HashMap<String, Arc<OnceCell<T>>>>;
-
-impl SharedTrails {
-    fn new(aws: &Aws, sts: &aws_sdk_sts::Client, caller: &Caller, role: &AuditRole) -> Self {
+impl<'a> SharedTrails<'a> {
+    fn new(aws: &'a Aws, access: &'a AccountAccess) -> Self {
         SharedTrails {
-            aws: aws.clone(),
-            sts: sts.clone(),
-            caller: caller.clone(),
-            role: role.clone(),
+            aws,
+            access,
             fetched: Mutex::default(),
-            owners: Mutex::default(),
-            log_groups: Mutex::default(),
         }
-    }
-
-    fn cell<T>(cells: &Once<T>, key: &str) -> Arc<OnceCell<T>> {
-        let mut cells = cells.lock().expect("shared trail lock");
-        cells.entry(key.to_string()).or_default().clone()
     }
 
     /// The organization trail's state, read as its owner. `reader` is the account whose
@@ -441,12 +379,12 @@ impl SharedTrails {
         let arn = trail.trail_arn().unwrap_or_default();
         let owner = arn.split(':').nth(4).unwrap_or_default().to_string();
         let home = trail.home_region().unwrap_or_default().to_string();
-        Self::cell(&self.fetched, arn)
+        once_cell(&self.fetched, arn)
             .get_or_init(|| async {
                 if owner == reader {
                     return trail_state(reader_client, arn).await;
                 }
-                match self.owner_credentials(&owner).await {
+                match self.access.credentials(&owner).await {
                     Ok(credentials) => {
                         let client = self.aws.cloudtrail(&home, credentials);
                         trail_state(&client, arn).await
@@ -463,48 +401,6 @@ impl SharedTrails {
                     }),
                 }
             })
-            .await
-            .clone()
-    }
-
-    /// The log group `arn`, read with `reader_credentials` when `reader` owns it, else with its
-    /// owner's.
-    async fn log_group(
-        &self,
-        arn: &str,
-        reader: &str,
-        reader_credentials: Option<Credentials>,
-    ) -> LogGroup {
-        let owner = arn.split(':').nth(4).unwrap_or_default().to_string();
-        Self::cell(&self.log_groups, arn)
-            .get_or_init(|| async {
-                let credentials = if owner == reader {
-                    reader_credentials
-                } else {
-                    match self.owner_credentials(&owner).await {
-                        Ok(credentials) => credentials,
-                        Err(error) => {
-                            return LogGroup {
-                                arn: arn.to_string(),
-                                watch: Readable::NotVerifiable {
-                                    reason: format!(
-                                        "log group {arn} is read as its owner, account {owner}, \
-                                         which could not be entered: {error}"
-                                    ),
-                                },
-                            }
-                        }
-                    }
-                };
-                log_groups::log_group(&self.aws, credentials, arn).await
-            })
-            .await
-            .clone()
-    }
-
-    async fn owner_credentials(&self, owner: &str) -> Result<Option<Credentials>, AssumeError> {
-        Self::cell(&self.owners, owner)
-            .get_or_init(|| credentials_for(&self.sts, &self.caller, owner, &self.role))
             .await
             .clone()
     }

@@ -339,7 +339,7 @@ fn list_parent(
                     let id = u.id()?.to_string();
                     Some(Unit {
                         path: format!("{path}/{name}"),
-                        ids: [unit_ids.as_slice(), &[id.clone()]].concat(),
+                        ids: [unit_ids.as_slice(), std::slice::from_ref(&id)].concat(),
                         id,
                     })
                 })

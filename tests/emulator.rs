@@ -1249,7 +1249,8 @@ fn changes_are_alarmed_only_through_a_filter_an_alarm_and_a_confirmed_subscriber
     );
     assert_eq!(verdicts["filter-only"][CHANGES_ALARMED], "FAIL");
     assert!(
-        detail("filter-only").contains("no alarm watches its metric CISBenchmark/CloudTrailChanges"),
+        detail("filter-only")
+            .contains("no alarm watches its metric CISBenchmark/CloudTrailChanges"),
         "{}",
         detail("filter-only")
     );
@@ -1270,7 +1271,10 @@ fn changes_are_alarmed_only_through_a_filter_an_alarm_and_a_confirmed_subscriber
         .as_str()
         .unwrap()
         .to_string();
-    assert!(remediation.contains("($.eventName = StopLogging)"), "{remediation}");
+    assert!(
+        remediation.contains("($.eventName = StopLogging)"),
+        "{remediation}"
+    );
 }
 
 #[test]
@@ -1281,11 +1285,20 @@ fn an_organization_trails_log_group_is_read_once_as_its_owner_for_every_member()
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
     let verdicts = verdicts(&emulator, &report);
-    for account in ["management", "org-trail-only-0", "org-trail-only-1", "org-trail-only-2"] {
+    for account in [
+        "management",
+        "org-trail-only-0",
+        "org-trail-only-1",
+        "org-trail-only-2",
+    ] {
         assert_eq!(verdicts[account][CHANGES_ALARMED], "PASS", "{account}");
     }
     let requests = emulator.requests();
-    for action in ["DescribeMetricFilters", "DescribeAlarms", "ListSubscriptionsByTopic"] {
+    for action in [
+        "DescribeMetricFilters",
+        "DescribeAlarms",
+        "ListSubscriptionsByTopic",
+    ] {
         let calls: Vec<_> = requests.iter().filter(|r| r.action == action).collect();
         assert_eq!(calls.len(), 1, "{action}: {calls:?}");
         assert_eq!(calls[0].account, emulator.account("management"), "{action}");

@@ -134,8 +134,7 @@ async fn watch(
     if metric_filters.is_empty() {
         return Ok(LogGroupWatch::default());
     }
-    let published: BTreeSet<&MetricName> =
-        metric_filters.iter().flat_map(|f| &f.metrics).collect();
+    let published: BTreeSet<&MetricName> = metric_filters.iter().flat_map(|f| &f.metrics).collect();
     let pages: Vec<_> = aws
         .cloudwatch(region, credentials.clone())
         .describe_alarms()

@@ -41,9 +41,9 @@ mod policies;
 mod resources;
 
 pub use access::{AccountAccess, Membership, OwnerUnreachable};
-pub use organization::share_organization_trails;
 pub use log_groups::read_log_groups;
-pub use policies::service_control_policies;
+pub use organization::share_organization_trails;
+pub use policies::{policy_targets, service_control_policies};
 pub use resources::read_trail_resources;
 
 #[derive(Debug, Clone)]

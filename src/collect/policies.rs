@@ -20,14 +20,33 @@ use crate::model::{
     AccountInventory, Audit, Readable, ServiceControlPolicies, ServiceControlPolicy,
 };
 
-/// The SCPs attached along every audited member's path, and each distinct policy's document.
-/// `width` bounds the calls in flight. The management account is not asked about: "SCPs don't
-/// affect users or roles in the management account"
+/// The roots, OUs and accounts whose attached SCPs apply to an audited member: every id on
+/// each member's path, and the member. The management account is left out: "SCPs don't affect
+/// users or roles in the management account"
 /// (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html>).
-pub async fn service_control_policies(
-    client: &Client,
+pub fn policy_targets(
     accounts: &[AccountInventory],
     management_account_id: Option<&str>,
+) -> BTreeSet<String> {
+    accounts
+        .iter()
+        .filter(|a| matches!(a.audit, Audit::Audited))
+        .filter(|a| Some(a.account.id.as_str()) != management_account_id)
+        .flat_map(|a| {
+            a.account
+                .parent_ids
+                .iter()
+                .cloned()
+                .chain([a.account.id.clone()])
+        })
+        .collect()
+}
+
+/// The SCPs attached to each of `targets` ([`policy_targets`]), and each distinct policy's
+/// document. `width` bounds the calls in flight.
+pub async fn service_control_policies(
+    client: &Client,
+    targets: BTreeSet<String>,
     width: usize,
 ) -> ServiceControlPolicies {
     let (feature_set, root_status) = tokio::join!(feature_set(client), root_status(client));
@@ -42,20 +61,11 @@ pub async fn service_control_policies(
             policies: BTreeMap::new(),
         };
     }
-    let targets: BTreeSet<&str> = accounts
-        .iter()
-        .filter(|a| matches!(a.audit, Audit::Audited))
-        .filter(|a| Some(a.account.id.as_str()) != management_account_id)
-        .flat_map(|a| {
-            a.account
-                .parent_ids
-                .iter()
-                .map(String::as_str)
-                .chain([a.account.id.as_str()])
-        })
-        .collect();
     let attached: BTreeMap<String, Readable<Vec<String>>> = stream::iter(targets)
-        .map(|target| async move { (target.to_string(), attached_to(client, target).await) })
+        .map(|target| async move {
+            let attached = attached_to(client, &target).await;
+            (target, attached)
+        })
         .buffer_unordered(width.max(1))
         .collect()
         .await;

@@ -82,7 +82,10 @@ fn trail_alarmed(account: &AccountTrails, trail: &Trail) -> Judged {
         let events: Vec<&str> = match events_caught(filter) {
             Ok(events) => events,
             Err(why) => {
-                short.push(format!("metric filter {}: pattern not understood ({why})", filter.name));
+                short.push(format!(
+                    "metric filter {}: pattern not understood ({why})",
+                    filter.name
+                ));
                 continue;
             }
         };
@@ -91,7 +94,11 @@ fn trail_alarmed(account: &AccountTrails, trail: &Trail) -> Judged {
         }
         match notified(watch, filter) {
             Notified::Yes(path) => {
-                alarmed.push(format!("filter {} ({}) → {path}", filter.name, events.join(", ")));
+                alarmed.push(format!(
+                    "filter {} ({}) → {path}",
+                    filter.name,
+                    events.join(", ")
+                ));
                 caught.extend(events);
             }
             Notified::No(why) => short.push(format!(
@@ -162,7 +169,10 @@ fn notified(watch: &LogGroupWatch, filter: &MetricFilter) -> Notified {
             .iter()
             .map(|m| format!("{}/{}", m.namespace, m.name))
             .collect();
-        return Notified::No(format!("no alarm watches its metric {}", metrics.join(", ")));
+        return Notified::No(format!(
+            "no alarm watches its metric {}",
+            metrics.join(", ")
+        ));
     }
     let mut nearest = None;
     let mut unread = None;
@@ -182,7 +192,12 @@ fn notified(watch: &LogGroupWatch, filter: &MetricFilter) -> Notified {
             continue;
         }
         for arn in topics {
-            match watch.topics.iter().find(|t| t.arn == arn).map(|t| &t.subscriptions) {
+            match watch
+                .topics
+                .iter()
+                .find(|t| t.arn == arn)
+                .map(|t| &t.subscriptions)
+            {
                 Some(Readable::Read(subscriptions)) => {
                     let confirmed = subscriptions.iter().filter(|s| *s != PENDING).count();
                     if confirmed > 0 {
@@ -266,18 +281,22 @@ mod tests {
     #[test]
     fn an_alarm_whose_topic_nobody_confirmed_fails_and_an_unread_topic_is_an_error() {
         let mut account = Account::by_the_book();
-        watch(&mut account).topics[0].subscriptions = Readable::Read(vec!["PendingConfirmation".into()]);
+        watch(&mut account).topics[0].subscriptions =
+            Readable::Read(vec!["PendingConfirmation".into()]);
         let verdict = account.run(RULE);
         assert_eq!(verdict.status, Status::Fail);
-        assert!(verdict.evidence.trails[0]
-            .detail
-            .contains(&format!("topic {CHANGES_TOPIC} has no confirmed subscription (1 pending)")));
+        assert!(verdict.evidence.trails[0].detail.contains(&format!(
+            "topic {CHANGES_TOPIC} has no confirmed subscription (1 pending)"
+        )));
         watch(&mut account).topics[0].subscriptions = Readable::NotVerifiable {
             reason: "sns:ListSubscriptionsByTopic access denied (AuthorizationError)".into(),
         };
         let verdict = account.run(RULE);
         assert_eq!(verdict.status, Status::Error);
-        assert!(verdict.evidence.summary.contains("sns:ListSubscriptionsByTopic"));
+        assert!(verdict
+            .evidence
+            .summary
+            .contains("sns:ListSubscriptionsByTopic"));
     }
 
     #[test]
@@ -300,7 +319,9 @@ mod tests {
         watch(&mut account).metric_filters.push(second);
         assert_eq!(account.run(RULE).status, Status::Pass);
         // The log group of another trail does not stand in for this one's.
-        account.log_groups = vec![watched_log_group("arn:aws:logs:us-east-1:111111111111:log-group:other:*")];
+        account.log_groups = vec![watched_log_group(
+            "arn:aws:logs:us-east-1:111111111111:log-group:other:*",
+        )];
         assert_eq!(account.run(RULE).status, Status::Error);
     }
 }

@@ -6,10 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 use super::{catalogue, AccountTrails, Placement, Verdict};
 use crate::findings::Status;
 use crate::model::{
-    AdvancedEventSelector, BucketAccess, DataResource, EventSelector, EventSelectors,
-    AlarmTopic, FieldSelector, LogBucket, LogGroup, LogGroupWatch, MetricAlarm, MetricFilter,
-    MetricName, PublicAccessBlock, Readable, ServiceControlPolicies,
-    ServiceControlPolicy, Trail, TrailKey, TrailStatus,
+    AdvancedEventSelector, AlarmTopic, BucketAccess, DataResource, EventSelector, EventSelectors,
+    FieldSelector, LogBucket, LogGroup, LogGroupWatch, MetricAlarm, MetricFilter, MetricName,
+    PublicAccessBlock, Readable, ServiceControlPolicies, ServiceControlPolicy, Trail, TrailKey,
+    TrailStatus,
 };
 
 pub(super) const ACCOUNT: &str = "111111111111";

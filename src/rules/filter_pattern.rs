@@ -51,9 +51,7 @@ fn terms_catch(pattern: &str, event_name: &str) -> bool {
     if !optional.is_empty() {
         return optional.iter().any(|t| present(t));
     }
-    terms
-        .iter()
-        .all(|t| !t.starts_with('-') && present(t))
+    terms.iter().all(|t| !t.starts_with('-') && present(t))
 }
 
 fn split_terms(pattern: &str) -> Vec<String> {
@@ -110,7 +108,8 @@ impl Expression {
     fn holds(&self, event_name: &str) -> Option<bool> {
         match self {
             Expression::And(parts) => {
-                let results: Vec<Option<bool>> = parts.iter().map(|p| p.holds(event_name)).collect();
+                let results: Vec<Option<bool>> =
+                    parts.iter().map(|p| p.holds(event_name)).collect();
                 if results.contains(&Some(false)) {
                     Some(false)
                 } else if results.iter().all(|r| *r == Some(true)) {
@@ -120,7 +119,8 @@ impl Expression {
                 }
             }
             Expression::Or(parts) => {
-                let results: Vec<Option<bool>> = parts.iter().map(|p| p.holds(event_name)).collect();
+                let results: Vec<Option<bool>> =
+                    parts.iter().map(|p| p.holds(event_name)).collect();
                 if results.contains(&Some(true)) {
                     Some(true)
                 } else if results.iter().all(|r| *r == Some(false)) {
@@ -252,7 +252,11 @@ impl Parser {
                     Some(Token::Operator(operator)) => {
                         let value = match self.next() {
                             Some(Token::Word(v)) | Some(Token::Quoted(v)) => v,
-                            other => return Err(format!("no value after {selector} {operator}: {other:?}")),
+                            other => {
+                                return Err(format!(
+                                    "no value after {selector} {operator}: {other:?}"
+                                ))
+                            }
                         };
                         Ok(Expression::Compare {
                             selector,
@@ -324,12 +328,7 @@ fn tokenize(pattern: &str) -> Result<Vec<Token>, String> {
             }
             _ => {
                 let start = i;
-                while i < chars.len()
-                    && !chars[i].is_whitespace()
-                    && !matches!(chars[i], '(' | ')' | '{' | '}' | '=' | '!' | '<' | '>' | '"')
-                    && !(chars[i] == '&' && chars.get(i + 1) == Some(&'&'))
-                    && !(chars[i] == '|' && chars.get(i + 1) == Some(&'|'))
-                {
+                while i < chars.len() && !ends_word(&chars, i) {
                     i += 1;
                 }
                 tokens.push(Token::Word(chars[start..i].iter().collect()));
@@ -337,6 +336,19 @@ fn tokenize(pattern: &str) -> Result<Vec<Token>, String> {
         }
     }
     Ok(tokens)
+}
+
+/// Whether a bare word of a JSON pattern ends at `chars[i]`: white space, a bracket, an
+/// operator, a quote, `&&` or `||`.
+fn ends_word(chars: &[char], i: usize) -> bool {
+    let next = chars.get(i + 1).copied();
+    chars[i].is_whitespace()
+        || matches!(
+            chars[i],
+            '(' | ')' | '{' | '}' | '=' | '!' | '<' | '>' | '"'
+        )
+        || (chars[i] == '&' && next == Some('&'))
+        || (chars[i] == '|' && next == Some('|'))
 }
 
 /// The trail configuration changes `pattern` does not catch, in CIS's order.
@@ -382,7 +394,15 @@ mod tests {
             missed("?CreateTrail ?UpdateTrail ?DeleteTrail ?StartLogging ?StopLogging"),
             Ok(vec![])
         );
-        assert_eq!(missed("StopLogging"), Ok(vec!["CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging"]));
+        assert_eq!(
+            missed("StopLogging"),
+            Ok(vec![
+                "CreateTrail",
+                "UpdateTrail",
+                "DeleteTrail",
+                "StartLogging"
+            ])
+        );
         assert_eq!(missed("-StopLogging Trail").unwrap().len(), 5);
     }
 
@@ -403,10 +423,16 @@ mod tests {
         let wrong_source = "{ $.eventSource = s3.amazonaws.com && $.eventName = StopLogging }";
         assert_eq!(catches(wrong_source, "StopLogging"), Ok(false));
         // Negation.
-        assert_eq!(catches("{ $.eventName != ConsoleLogin }", "StopLogging"), Ok(true));
+        assert_eq!(
+            catches("{ $.eventName != ConsoleLogin }", "StopLogging"),
+            Ok(true)
+        );
         // `IS TRUE`, `NOT EXISTS`: unknown.
         assert_eq!(
-            catches("{ $.eventName = StopLogging && $.readOnly IS FALSE }", "StopLogging"),
+            catches(
+                "{ $.eventName = StopLogging && $.readOnly IS FALSE }",
+                "StopLogging"
+            ),
             Ok(false)
         );
     }

@@ -2,16 +2,16 @@
 //! function over one account's trails, in the file of its family (`management`, `monitoring`,
 //! `data_events`, `integrity`), sharing the verdict helpers of `verdict`.
 
+mod alarms;
 #[cfg(test)]
 mod catalogue_tests;
 pub mod coverage;
-mod alarms;
 mod data_events;
+pub mod filter_pattern;
 mod guardrails;
 mod integrity;
 mod management;
 mod monitoring;
-pub mod filter_pattern;
 pub mod scp;
 #[cfg(test)]
 mod seed_tests;

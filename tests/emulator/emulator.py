@@ -1208,6 +1208,15 @@ def seed_dozen_with_scps(org: Org) -> None:
 SCENARIOS["dozen"] = seed_dozen_with_scps
 
 
+def enable_scps(org: Org) -> None:
+    org.org.enable_policy_type(RootId=org.root_id, PolicyType="SERVICE_CONTROL_POLICY")
+
+
+# For BENCHMARKS.md's call budget with SCPs on: the benchmark organizations, FullAWSAccess alone.
+SCENARIOS["wide-with-scps"] = lambda org: (enable_scps(org), seed_wide(org))
+SCENARIOS["scale-50-with-scps"] = lambda org: (enable_scps(org), seed_scale(org, 50))
+
+
 # --- Alarms on trail configuration changes (issue 23) ---------------------------------------------
 # moto confirms every SNS subscription at once. AWS does not: an email, email-json, http or https
 # endpoint must confirm it first, and until then ListSubscriptionsByTopic answers

@@ -102,15 +102,11 @@ pub async fn scan(
     // and the service control policies along the accounts' paths, each document once.
     let targets = collect::policy_targets(&accounts, organization.management_account_id.as_deref());
     let organizations = aws.organizations();
+    // Asked even when Organizations could not be walked: an account in no organization is then
+    // told so, and a caller denied the reads gets them named.
+    // As many Organizations calls in flight as the walk keeps (two per OU listed).
     let policies = async {
-        match organization.id {
-            // As many Organizations calls in flight as the walk keeps (two per OU listed).
-            Some(_) => Some(
-                collect::service_control_policies(&organizations, targets, scope.walk_width * 2)
-                    .await,
-            ),
-            None => None,
-        }
+        Some(collect::service_control_policies(&organizations, targets, scope.walk_width * 2).await)
     };
     let resources = async {
         collect::read_trail_resources(aws, &access, &mut accounts, options.concurrency).await;

@@ -217,6 +217,7 @@ impl Account {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceControlPolicies {
     /// `DescribeOrganization`'s FeatureSet: SCPs exist only in an organization with ALL features.
+    /// [`NO_ORGANIZATION`] when the caller's account is in no organization.
     pub feature_set: Readable<String>,
     /// The root's status for the SERVICE_CONTROL_POLICY policy type (`ListRoots`): ENABLED,
     /// PENDING_ENABLE or PENDING_DISABLE; `None` when the type is not enabled there.
@@ -226,6 +227,9 @@ pub struct ServiceControlPolicies {
     /// Policy id → the policy.
     pub policies: BTreeMap<String, Readable<ServiceControlPolicy>>,
 }
+
+/// The feature set recorded when `DescribeOrganization` answers AWSOrganizationsNotInUseException.
+pub const NO_ORGANIZATION: &str = "NO_ORGANIZATION";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceControlPolicy {

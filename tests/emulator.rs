@@ -93,11 +93,12 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_rule_and_accoun
         //                   validation, KMS, rotation, not public, access logs,
         //                   S3 writes, S3 reads, delivery, Insights, SNS, SCP guardrail
         //                   changes alarmed
-        // (SCPs on, FullAWSAccess alone: every member fails the guardrail; the management
-        // account is not restricted by SCPs and passes as not applicable. Only the two accounts
-        // set up by the book alarm on trail changes.)
+        // (SCPs on, FullAWSAccess everywhere and the guardrail attached to compliant alone:
+        // every other member fails it; the management account is not restricted by SCPs and
+        // passes as not applicable. Only the two accounts set up by the book alarm on trail
+        // changes.)
         ("management", "PPPP PP PPPPP PPP PP PP"),
-        ("compliant", "PPPP PP PPPPP PPP PP FP"),
+        ("compliant", "PPPP PP PPPPP PPP PP PP"),
         // No trail: nothing passes, not even "no public bucket".
         ("no-trails", "FFFF FF FFFFF FFF FF FF"),
         // A single-Region trail in eu-west-1 with a log group: it misses us-east-1, where the
@@ -320,6 +321,8 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
         // GetPublicAccessBlock: "you must have the s3:GetBucketPublicAccessBlock permission").
         let action = match request.action.as_str() {
             "GetPublicAccessBlock" => "GetBucketPublicAccessBlock",
+            // ListBuckets: "you must have the s3:ListAllMyBuckets permission" (S3 API reference).
+            "ListBuckets" => "ListAllMyBuckets",
             action => action,
         };
         format!("{}:{action}", request.service)

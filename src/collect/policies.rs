@@ -15,7 +15,8 @@ use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType};
 use aws_sdk_organizations::Client;
 use futures::stream::{self, StreamExt};
 
-use crate::aws::CallError;
+use crate::aws::{error_code, CallError};
+use crate::model::NO_ORGANIZATION;
 use crate::model::{
     AccountInventory, Audit, Readable, ServiceControlPolicies, ServiceControlPolicy,
 };
@@ -107,6 +108,10 @@ async fn feature_set(client: &Client) -> Readable<String> {
                 .as_str()
                 .to_string(),
         ),
+        // "This account is not a member of an organization": no SCP can apply to it.
+        Err(e) if error_code(&e) == Some("AWSOrganizationsNotInUseException") => {
+            Readable::Read(NO_ORGANIZATION.to_string())
+        }
         Err(e) => unreadable(CallError::new("organizations:DescribeOrganization", &e)),
     }
 }

@@ -4,7 +4,7 @@
 use super::scp::{protection, Attached, Document, Level, Protection, Subject, TRAIL_CHANGES};
 use super::verdict::{AccountTrails, Verdict};
 use crate::findings::{Evidence, Status, TrailEvidence};
-use crate::model::{Readable, ServiceControlPolicies, Trail};
+use crate::model::{Readable, ServiceControlPolicies, Trail, NO_ORGANIZATION};
 
 /// The statement the remediation offers: Control Tower's mandatory control does the same for its
 /// own trail (AWS-GR_CLOUDTRAIL_CHANGE_PROHIBITED).
@@ -100,6 +100,12 @@ fn management_account() -> Verdict {
 /// `Ok(Some(reason))` when SCPs are not in force in the organization.
 fn enforced(policies: &ServiceControlPolicies) -> Result<Option<String>, String> {
     let feature_set = read(&policies.feature_set)?;
+    if feature_set == NO_ORGANIZATION {
+        return Ok(Some(
+            "the account is in no AWS Organization, so no service control policy applies to it"
+                .to_string(),
+        ));
+    }
     if feature_set != "ALL" {
         return Ok(Some(format!(
             "the organization's feature set is {feature_set}: service control policies exist \

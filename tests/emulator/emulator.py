@@ -478,6 +478,23 @@ def s3_set_action(self, resource_type, method, querystring):
             raise error
 
 S3Response._set_action = s3_set_action
+
+# (As issue-20's 2e55619 has it, which the credentials registry merged here relies on.)
+all_buckets_before_issue20 = S3Response.all_buckets
+
+
+def all_buckets_logged(self):
+    # ListBuckets is answered without passing _set_action: log it, and meet armed faults, here.
+    if REQUEST_LOG is not None:
+        fault = injected_fault("s3", self.current_account, "ListBuckets", self.emulator_request)
+        log_request(self.current_account, "s3", "ListBuckets", self.region, fault)
+        error = answer_with(fault, self.emulator_request)
+        if error is not None:
+            raise error
+    return all_buckets_before_issue20(self)
+
+
+S3Response.all_buckets = all_buckets_logged
 # AWS's default: another account's bucket answers AccessDenied unless its policy says otherwise.
 os.environ["MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS"] = "false"
 
@@ -1200,9 +1217,14 @@ def seed_dozen_with_scps(org: Org) -> None:
     every root, OU and account when SCPs are enabled): no member is guarded, on what was read."""
     org.org.enable_policy_type(RootId=org.root_id, PolicyType="SERVICE_CONTROL_POLICY")
     seed_dozen(org)
-    # The two accounts set up by the book also alarm on trail changes (defined further down).
+    # The two accounts set up by the book also alarm on trail changes (defined further down),
+    # and the compliant member is guarded by an SCP attached to the account itself.
     changes_alarm(org, MANAGEMENT_ACCOUNT, "management-trail")
     changes_alarm(org, org.accounts["compliant"], "main")
+    scp(org, "protect-trails", {
+        "Sid": "ProtectTrails", "Effect": "Deny", "Action": TRAIL_CHANGES, "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": TRAIL_ADMIN_ROLE}},
+    }, org.accounts["compliant"])
 
 
 SCENARIOS["dozen"] = seed_dozen_with_scps

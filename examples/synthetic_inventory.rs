@@ -50,6 +50,7 @@ pub fn inventory(count: usize) -> Inventory {
         collection: Some(CollectionStats::default()),
         settings: None,
         shard: None,
+        service_control_policies: None,
     }
 }
 
@@ -135,11 +136,13 @@ fn account(
             } else {
                 format!("Root/Workloads/Team-{:03}", i % 300)
             }),
+            parent_ids: Vec::new(),
         },
         audit,
         trails,
         log_buckets: Vec::new(),
         trail_keys: Vec::new(),
+        log_groups: Vec::new(),
         collected_at: Some(now),
     }
 }

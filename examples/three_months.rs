@@ -8,7 +8,8 @@
 //!
 //! tests/trend.rs checks the trend of these same months number by number, and
 //! tests/visual/screenshots.sh renders it. Each account is, month by month, `good` (the demo's
-//! payments-prod set-up: every rule passes), `bare` (no trail: every rule fails), `denied` (the
+//! payments-prod set-up: every rule passes), `bare` (no trail, outside the guarded OU: every rule
+//! fails), `denied` (the
 //! audit role could not be assumed: ERROR) or `closed` (listed, not audited):
 //!
 //! | account | 2026-09 | 2026-10 | 2026-11 | in the trend                                       |
@@ -22,7 +23,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
-use orgtrail::model::{AccountInventory, Audit, Inventory};
+use orgtrail::model::{AccountInventory, Audit, Inventory, Readable};
 
 const DEMO: &str = include_str!("demo-inventory.json");
 /// payments-prod, the demo account every rule passes.
@@ -67,12 +68,22 @@ pub fn months() -> Vec<(&'static str, Inventory)> {
                 .iter()
                 .map(|(id, name, states)| account(good, id, name, states[month], collected_at))
                 .collect();
-            let inventory = Inventory {
+            let mut inventory = Inventory {
                 collected_at,
                 accounts,
                 collection: None,
                 ..demo.clone()
             };
+            // Each account's own attachment (FullAWSAccess): the SCP guardrail is decided on
+            // what was read, from the OU the account sits in.
+            if let Some(policies) = inventory.service_control_policies.as_mut() {
+                for (id, _, _) in ACCOUNTS {
+                    policies.attached.insert(
+                        id.to_string(),
+                        Readable::Read(vec!["p-FullAWSAccess".to_string()]),
+                    );
+                }
+            }
             (*label, inventory)
         })
         .collect()
@@ -102,6 +113,10 @@ fn account(
             account.trails.clear();
             account.log_buckets.clear();
             account.trail_keys.clear();
+            account.log_groups.clear();
+            // Outside the OU whose SCP guards trails.
+            account.account.parent_ids =
+                vec!["r-acme".to_string(), "ou-acme-workloads".to_string()];
         }
         State::Denied => {
             account.trails.clear();

@@ -107,6 +107,44 @@ impl Aws {
         aws_sdk_kms::Client::from_conf(config.build())
     }
 
+    pub fn cloudwatch_logs(
+        &self,
+        region: &str,
+        credentials: Option<Credentials>,
+    ) -> aws_sdk_cloudwatchlogs::Client {
+        let mut config = aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.calls.clone());
+        if let Some(credentials) = credentials {
+            config = config.credentials_provider(credentials);
+        }
+        aws_sdk_cloudwatchlogs::Client::from_conf(config.build())
+    }
+
+    pub fn cloudwatch(
+        &self,
+        region: &str,
+        credentials: Option<Credentials>,
+    ) -> aws_sdk_cloudwatch::Client {
+        let mut config = aws_sdk_cloudwatch::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.calls.clone());
+        if let Some(credentials) = credentials {
+            config = config.credentials_provider(credentials);
+        }
+        aws_sdk_cloudwatch::Client::from_conf(config.build())
+    }
+
+    pub fn sns(&self, region: &str, credentials: Option<Credentials>) -> aws_sdk_sns::Client {
+        let mut config = aws_sdk_sns::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.calls.clone());
+        if let Some(credentials) = credentials {
+            config = config.credentials_provider(credentials);
+        }
+        aws_sdk_sns::Client::from_conf(config.build())
+    }
+
     /// The region calls go to when no other is implied.
     pub fn region(&self) -> &str {
         self.config

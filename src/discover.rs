@@ -112,6 +112,7 @@ pub async fn discover(
                     email: String::new(),
                     status: "UNKNOWN".to_string(),
                     ou_path: None,
+                    parent_ids: Vec::new(),
                 });
             }
             Organization {
@@ -149,9 +150,12 @@ async fn walk_organization(
             roots(client).await
         } else {
             futures::future::try_join_all(scope.organizational_units.iter().map(|unit| async {
+                let (path, ids) =
+                    futures::try_join!(unit_name(client, unit), ancestry(client, unit))?;
                 Ok(Unit {
                     id: unit.clone(),
-                    path: unit_name(client, unit).await?,
+                    path,
+                    ids,
                 })
             }))
             .await
@@ -224,10 +228,13 @@ impl InScope<'_> {
     }
 }
 
-/// A root or OU to list, with the path of names that leads to it ("Root/Workloads/Prod").
+/// A root or OU to list, with the path of names that leads to it ("Root/Workloads/Prod") and
+/// the ids along it, its own last: the targets whose service control policies its accounts
+/// inherit.
 struct Unit {
     id: String,
     path: String,
+    ids: Vec<String>,
 }
 
 /// What one page of a parent's listings held.
@@ -281,7 +288,7 @@ fn list_parent(
     client: &Client,
     unit: Unit,
 ) -> impl Stream<Item = Result<Listed, DiscoverError>> + Send + 'static {
-    let Unit { id, path } = unit;
+    let Unit { id, path, ids } = unit;
     let mut account_pages = client
         .list_accounts_for_parent()
         .parent_id(&id)
@@ -295,6 +302,7 @@ fn list_parent(
         .page_size(PAGE_SIZE)
         .send();
     let account_path = path.clone();
+    let unit_ids = ids.clone();
     let accounts = stream::poll_fn(move |cx| account_pages.poll_next(cx)).map(move |page| {
         let page = page.map_err(|e| {
             let message = describe_error("organizations:ListAccountsForParent", &e);
@@ -310,6 +318,7 @@ fn list_parent(
                 .iter()
                 .map(|a| Account {
                     ou_path: Some(account_path.clone()),
+                    parent_ids: ids.clone(),
                     ..to_account(a)
                 })
                 .collect(),
@@ -327,9 +336,11 @@ fn list_parent(
                 .iter()
                 .filter_map(|u| {
                     let name = u.name().unwrap_or_else(|| u.id().unwrap_or("?"));
+                    let id = u.id()?.to_string();
                     Some(Unit {
-                        id: u.id()?.to_string(),
                         path: format!("{path}/{name}"),
+                        ids: [unit_ids.as_slice(), std::slice::from_ref(&id)].concat(),
+                        id,
                     })
                 })
                 .collect(),
@@ -355,9 +366,11 @@ async fn roots(client: &Client) -> Result<Vec<Unit>, DiscoverError> {
         .into_iter()
         .flat_map(|p| p.roots.unwrap_or_default())
         .filter_map(|r| {
+            let id = r.id()?.to_string();
             Some(Unit {
-                id: r.id()?.to_string(),
                 path: r.name().unwrap_or("Root").to_string(),
+                ids: vec![id.clone()],
+                id,
             })
         })
         .collect())
@@ -389,6 +402,31 @@ async fn unit_name(client: &Client, unit: &str) -> Result<String, DiscoverError>
         .to_string())
 }
 
+/// The ids from the root down to `unit` (itself included), by `ListParents` upwards: an OU
+/// given with --ou inherits the service control policies of every OU above it. One call per
+/// level, for the few OUs --ou names.
+async fn ancestry(client: &Client, unit: &str) -> Result<Vec<String>, DiscoverError> {
+    let mut ids = vec![unit.to_string()];
+    while !ids[0].starts_with("r-") {
+        let parents = client
+            .list_parents()
+            .child_id(&ids[0])
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    describe_error("organizations:ListParents", &e),
+                    error_code(&e),
+                )
+            })?;
+        let Some(parent) = parents.parents().first().and_then(|p| p.id()) else {
+            break;
+        };
+        ids.insert(0, parent.to_string());
+    }
+    Ok(ids)
+}
+
 /// Organizations retired `Status` for `State` in September 2026; read either.
 fn to_account(account: &OrgAccount) -> Account {
     #[allow(deprecated)]
@@ -403,5 +441,6 @@ fn to_account(account: &OrgAccount) -> Account {
         email: account.email().unwrap_or_default().to_string(),
         status,
         ou_path: None,
+        parent_ids: Vec::new(),
     }
 }

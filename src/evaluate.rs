@@ -13,7 +13,7 @@ use crate::findings::{
 };
 use crate::model::{AccountInventory, Audit, Inventory};
 use crate::rules::coverage::region_coverage;
-use crate::rules::{framework_name, frameworks, AccountTrails, Rule};
+use crate::rules::{framework_name, frameworks, AccountTrails, Placement, Rule};
 use crate::waivers;
 
 /// Judge every account with every rule, then mute what the waivers cover on the report's date.
@@ -29,7 +29,12 @@ pub fn evaluate(
         .flat_map_iter(|account| {
             // An account's own stamp, or the run's in inventories written before accounts had one.
             let collected_at = account.collected_at.unwrap_or(inventory.collected_at);
-            account_findings(account, rules, &inventory.regions, collected_at)
+            let placement = Placement {
+                parent_ids: &account.account.parent_ids,
+                management_account_id: inventory.organization.management_account_id.as_deref(),
+                service_control_policies: inventory.service_control_policies.as_ref(),
+            };
+            account_findings(account, rules, &inventory.regions, collected_at, placement)
         })
         .collect();
     let accounts: Vec<AccountEntry> = inventory
@@ -91,6 +96,7 @@ fn account_findings(
     rules: &[Rule],
     regions: &[String],
     collected_at: DateTime<Utc>,
+    placement: Placement,
 ) -> Vec<Finding> {
     let account = &inventory.account;
     let account_name: Arc<str> = account.name.as_str().into();
@@ -133,8 +139,10 @@ fn account_findings(
                 trails: &inventory.trails,
                 log_buckets: &inventory.log_buckets,
                 trail_keys: &inventory.trail_keys,
+                log_groups: &inventory.log_groups,
                 regions,
                 collected_at,
+                placement,
             };
             rules
                 .iter()
@@ -353,11 +361,13 @@ mod tests {
                     "ACTIVE".into()
                 },
                 ou_path: None,
+                parent_ids: Vec::new(),
             },
             audit,
             trails: vec![],
             log_buckets: vec![],
             trail_keys: vec![],
+            log_groups: Vec::new(),
             collected_at: None,
         }
     }
@@ -378,6 +388,7 @@ mod tests {
             collection: None,
             settings: None,
             shard: None,
+            service_control_policies: None,
         }
     }
 

@@ -98,7 +98,21 @@ pub async fn scan(
     let whole_organization =
         scope.organizational_units.is_empty() && scope.accounts.is_empty() && scope.shard.is_none();
     access.note_organization(organization.id.as_deref(), whole_organization);
-    collect::read_trail_resources(aws, &access, &mut accounts, options.concurrency).await;
+    // Then, side by side: the trails' buckets, keys and log groups, each read once as its owner,
+    // and the service control policies along the accounts' paths, each document once.
+    let targets = collect::policy_targets(&accounts, organization.management_account_id.as_deref());
+    let organizations = aws.organizations();
+    // Asked even when Organizations could not be walked: an account in no organization is then
+    // told so, and a caller denied the reads gets them named.
+    // As many Organizations calls in flight as the walk keeps (two per OU listed).
+    let policies = async {
+        Some(collect::service_control_policies(&organizations, targets, scope.walk_width * 2).await)
+    };
+    let resources = async {
+        collect::read_trail_resources(aws, &access, &mut accounts, options.concurrency).await;
+        collect::read_log_groups(aws, &access, &mut accounts, options.concurrency).await;
+    };
+    let (service_control_policies, ()) = futures::join!(policies, resources);
     Ok(Inventory {
         schema: INVENTORY_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -117,6 +131,7 @@ pub async fn scan(
         }),
         settings: None,
         shard: scope.shard,
+        service_control_policies,
     })
 }
 

@@ -1,6 +1,8 @@
 //! Shard inventories (`scan --shard K/N`, run on N machines) → one inventory of the organization.
 
-use crate::model::{CollectionStats, Inventory};
+use std::collections::btree_map::Entry;
+
+use crate::model::{CollectionStats, Inventory, Readable, ServiceControlPolicies};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
@@ -85,6 +87,7 @@ pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
     stats.entered_for_resources.sort();
     stats.entered_for_resources.dedup();
     merged.collection = Some(stats);
+    merged.service_control_policies = merge_policies(&parts);
     for part in parts {
         // Each account keeps its own collection time; one from a shard written before accounts
         // were stamped takes its shard's, never the earliest shard's, so a delivery that was
@@ -124,6 +127,37 @@ pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
     Ok(merged)
 }
 
+/// Each shard read the policies over its own accounts: together they are the whole set. What one
+/// shard read stands over another's failure to read the same thing.
+fn merge_policies(parts: &[Inventory]) -> Option<ServiceControlPolicies> {
+    let mut read = parts
+        .iter()
+        .filter_map(|p| p.service_control_policies.as_ref());
+    let mut merged = read.next()?.clone();
+    for part in read {
+        for (target, attached) in &part.attached {
+            keep_best(merged.attached.entry(target.clone()), attached);
+        }
+        for (id, policy) in &part.policies {
+            keep_best(merged.policies.entry(id.clone()), policy);
+        }
+    }
+    Some(merged)
+}
+
+fn keep_best<T: Clone>(slot: Entry<'_, String, Readable<T>>, offered: &Readable<T>) {
+    match slot {
+        Entry::Vacant(slot) => {
+            slot.insert(offered.clone());
+        }
+        Entry::Occupied(mut slot) => {
+            if matches!(slot.get(), Readable::NotVerifiable { .. }) {
+                slot.insert(offered.clone());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,11 +184,13 @@ mod tests {
                         email: String::new(),
                         status: "ACTIVE".into(),
                         ou_path: None,
+                        parent_ids: Vec::new(),
                     },
                     audit: Audit::Audited,
                     trails: vec![],
                     log_buckets: vec![],
                     trail_keys: vec![],
+                    log_groups: Vec::new(),
                     collected_at: None,
                 })
                 .collect(),
@@ -167,6 +203,7 @@ mod tests {
             }),
             settings: None,
             shard: Some(Shard { index, count }),
+            service_control_policies: None,
         }
     }
 

@@ -32,6 +32,10 @@ pub struct Inventory {
     /// Set when this inventory holds one shard of the organization (`scan --shard K/N`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
+    /// The service control policies that apply to the audited accounts, as Organizations
+    /// answered; `None` when they were not read (no organization, or an older inventory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_control_policies: Option<ServiceControlPolicies>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -201,6 +205,10 @@ pub struct Account {
     /// Where the account sits: "Root/Workloads/Prod".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ou_path: Option<String>,
+    /// The ids along that path: the root first, then each OU down to the account's parent.
+    /// Service control policies attached to each of them apply to the account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parent_ids: Vec<String>,
 }
 
 impl Account {
@@ -212,6 +220,34 @@ impl Account {
             "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED" | "PENDING_ACTIVATION"
         )
     }
+}
+
+/// What Organizations says of the service control policies (SCPs) in force: whether they are on,
+/// which policies are attached to each root, OU and account (directly: inheritance is the
+/// rules' business), and each distinct policy's document, read once per run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceControlPolicies {
+    /// `DescribeOrganization`'s FeatureSet: SCPs exist only in an organization with ALL features.
+    /// [`NO_ORGANIZATION`] when the caller's account is in no organization.
+    pub feature_set: Readable<String>,
+    /// The root's status for the SERVICE_CONTROL_POLICY policy type (`ListRoots`): ENABLED,
+    /// PENDING_ENABLE or PENDING_DISABLE; `None` when the type is not enabled there.
+    pub root_status: Readable<Option<String>>,
+    /// Target id (root, OU or account) → the ids of the SCPs attached to it directly.
+    pub attached: BTreeMap<String, Readable<Vec<String>>>,
+    /// Policy id → the policy.
+    pub policies: BTreeMap<String, Readable<ServiceControlPolicy>>,
+}
+
+/// The feature set recorded when `DescribeOrganization` answers AWSOrganizationsNotInUseException.
+pub const NO_ORGANIZATION: &str = "NO_ORGANIZATION";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceControlPolicy {
+    pub name: String,
+    pub aws_managed: bool,
+    /// The policy document, as JSON text.
+    pub content: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -226,6 +262,10 @@ pub struct AccountInventory {
     /// The trails' KMS keys, as read with this account's access.
     #[serde(default)]
     pub trail_keys: Vec<TrailKey>,
+    /// The CloudWatch Logs groups the trails deliver to, with the metric filters, alarms and
+    /// topics that watch them, read as the group's owner.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_groups: Vec<LogGroup>,
     /// When this account's trails were read: "delivered within 24 hours" is judged against it, so
     /// a scan (or a set of merged shards) that runs for hours never lets a stale delivery pass.
     /// Absent in inventories written before orgtrail stamped accounts: the run's time stands in.
@@ -280,6 +320,54 @@ impl PublicAccessBlock {
             && self.block_public_policy
             && self.restrict_public_buckets
     }
+}
+
+/// A trail's CloudWatch Logs group and what watches it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogGroup {
+    /// As the trail names it (`CloudWatchLogsLogGroupArn`).
+    pub arn: String,
+    pub watch: Readable<LogGroupWatch>,
+}
+
+/// The group's metric filters (`logs:DescribeMetricFilters`), the alarms on the metrics they
+/// publish (`cloudwatch:DescribeAlarms` in the group's region), and the SNS topics those alarms
+/// notify (`sns:ListSubscriptionsByTopic`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogGroupWatch {
+    pub metric_filters: Vec<MetricFilter>,
+    pub alarms: Vec<MetricAlarm>,
+    pub topics: Vec<AlarmTopic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricFilter {
+    pub name: String,
+    pub pattern: String,
+    /// The metrics it publishes, as (namespace, name).
+    pub metrics: Vec<MetricName>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MetricName {
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricAlarm {
+    pub name: String,
+    pub metric: MetricName,
+    pub actions_enabled: bool,
+    /// What it does on entering ALARM: SNS topic ARNs among others.
+    pub alarm_actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmTopic {
+    pub arn: String,
+    /// The subscriptions' ARNs; an unconfirmed one reads "PendingConfirmation".
+    pub subscriptions: Readable<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -492,6 +492,7 @@ mod tests {
                     email: String::new(),
                     status: "ACTIVE".into(),
                     ou_path: None,
+                    parent_ids: Vec::new(),
                 },
                 audit,
             });

@@ -319,11 +319,15 @@ fn the_rules_command_prints_the_catalogue_with_its_mappings() {
             "cloudtrail-s3-delivery-healthy",
             "cloudtrail-insights",
             "cloudtrail-sns-notifications",
+            "cloudtrail-protected-by-scp",
+            "cloudtrail-changes-alarmed",
         ]
     );
-    // Every rule but the informational ones maps to at least one framework control.
+    // Every rule but the informational ones maps to at least one framework control. The SCP
+    // guardrail is the exception, and says why in its rationale: no benchmark or mapping table
+    // names a control for it (docs/mapping-sources.md), and none is claimed by analogy.
     for rule in rules.as_array().unwrap() {
-        if rule["severity"] != "informational" {
+        if rule["severity"] != "informational" && rule["id"] != "cloudtrail-protected-by-scp" {
             assert!(
                 !rule["controls"].as_array().unwrap().is_empty(),
                 "{}",

@@ -15,7 +15,7 @@ const CT_010: &str = "cloudtrail-management-events";
 const SEED_RULES: [&str; 4] = [CIS_3_1, CIS_3_4, CT_005, CT_010];
 
 /// The catalogue, in its order: the columns of the verdict table.
-const RULES: [&str; 16] = [
+const RULES: [&str; 18] = [
     CIS_3_1,
     CIS_3_4,
     CT_005,
@@ -32,7 +32,11 @@ const RULES: [&str; 16] = [
     "cloudtrail-s3-delivery-healthy",
     "cloudtrail-insights",
     "cloudtrail-sns-notifications",
+    SCP_GUARDRAIL,
+    CHANGES_ALARMED,
 ];
+const SCP_GUARDRAIL: &str = "cloudtrail-protected-by-scp";
+const CHANGES_ALARMED: &str = "cloudtrail-changes-alarmed";
 
 /// account name → rule → status, from report.json.
 fn verdicts(emulator: &Emulator, report: &Value) -> BTreeMap<String, BTreeMap<String, String>> {
@@ -87,34 +91,39 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_rule_and_accoun
     let expected: &[(&str, &str)] = &[
         //                   CIS 3.1, CloudWatch, CT-005, CT-010, enabled, coverage,
         //                   validation, KMS, rotation, not public, access logs,
-        //                   S3 writes, S3 reads, delivery, Insights, SNS
-        ("management", "PPPP PP PPPPP PPP PP"),
-        ("compliant", "PPPP PP PPPPP PPP PP"),
+        //                   S3 writes, S3 reads, delivery, Insights, SNS, SCP guardrail
+        //                   changes alarmed
+        // (SCPs on, FullAWSAccess everywhere and the guardrail attached to compliant alone:
+        // every other member fails it; the management account is not restricted by SCPs and
+        // passes as not applicable. Only the two accounts set up by the book alarm on trail
+        // changes.)
+        ("management", "PPPP PP PPPPP PPP PP PP"),
+        ("compliant", "PPPP PP PPPPP PPP PP PP"),
         // No trail: nothing passes, not even "no public bucket".
-        ("no-trails", "FFFF FF FFFFF FFF FF"),
+        ("no-trails", "FFFF FF FFFFF FFF FF FF"),
         // A single-Region trail in eu-west-1 with a log group: it misses us-east-1, where the
         // global service events are, and every other region; its bucket has no grants.
-        ("regional-only", "FPFP PF PFFPF FFP FF"),
+        ("regional-only", "FPFP PF PFFPF FFP FF FF"),
         // Stopped: only its (private) bucket passes.
-        ("not-logging", "FFFF FF FFFPF FFF FF"),
+        ("not-logging", "FFFF FF FFFPF FFF FF FF"),
         // Writes only, management and S3 objects; a key without rotation.
-        ("write-only", "FFPP PF FPFPF PFP FF"),
+        ("write-only", "FFPP PF FPFPF PFP FF FF"),
         // Reads and writes from two advanced selectors: a union that covers every region.
-        ("advanced-union", "PFPP PP FFFPF FFP FF"),
+        ("advanced-union", "PFPP PP FFFPF FFP FF FF"),
         // Last CloudWatch delivery 48 hours before collection; a public-read bucket.
-        ("stale-cloudwatch", "PFPP PP FFFFF FFP FF"),
+        ("stale-cloudwatch", "PFPP PP FFFFF FFP FF FF"),
         // Single-Region, in us-east-1, without global service events.
-        ("no-global-events", "FFFP PF FFFPF FFP FF"),
+        ("no-global-events", "FFFP PF FFFPF FFP FF FF"),
         // Two multi-Region trails (both carry global events: a warning); "first" failed to
         // deliver to S3.
-        ("duplicate-global", "PFPP PP FFFPF FFF FF"),
+        ("duplicate-global", "PFPP PP FFFPF FFF FF FF"),
         // S3 objects, read and written, and no management events: so no global service events
         // either, and its log group carries no management events.
-        ("data-events-only", "FFFF PF FFFPF PPP FF"),
+        ("data-events-only", "FFFF PF FFFPF PPP FF FF"),
         // Its audit role is gone: every rule is an ERROR naming AssumeRole.
-        ("role-missing", "EEEE EE EEEEE EEE EE"),
+        ("role-missing", "EEEE EE EEEEE EEE EE EE"),
         // Audited with the external ID its trust policy asks for; it has no trail.
-        ("external-id", "FFFF FF FFFFF FFF FF"),
+        ("external-id", "FFFF FF FFFFF FFF FF FF"),
     ];
     let verdicts = verdicts(&emulator, &report);
     for (account, letters) in expected {
@@ -369,7 +378,7 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
     let read_in_members: BTreeSet<String> = called
         .iter()
         .filter(|p| {
-            ["cloudtrail:", "s3:", "kms:"]
+            ["cloudtrail:", "s3:", "kms:", "logs:", "cloudwatch:", "sns:"]
                 .iter()
                 .any(|s| p.starts_with(s))
         })
@@ -385,7 +394,16 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
         Vec::<&String>::new(),
         "orgtrail uses permissions audit-role.yaml does not grant"
     );
-    for service in ["organizations", "sts", "cloudtrail", "s3", "kms"] {
+    for service in [
+        "organizations",
+        "sts",
+        "cloudtrail",
+        "s3",
+        "kms",
+        "logs",
+        "cloudwatch",
+        "sns",
+    ] {
         assert!(
             called.iter().any(|p| p.starts_with(&format!("{service}:"))),
             "no {service} call was made: the check above proves nothing for it"
@@ -1336,6 +1354,116 @@ fn a_control_tower_landing_zone_is_judged_on_buckets_and_keys_read_as_their_owne
 }
 
 #[test]
+fn the_scp_guardrail_protects_the_ou_it_is_attached_to_names_the_exempt_role_and_reads_each_policy_once(
+) {
+    let emulator = Emulator::start("guardrails");
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan(&out, &[]);
+    // Findings failed, every account audited: exit 0 (exit codes: src/failure.rs).
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let verdicts = verdicts(&emulator, &report);
+    let scp = |account: &str| verdicts[account][SCP_GUARDRAIL].as_str();
+    // Guarded/Inner inherits the Deny attached to Guarded, two levels up.
+    assert_eq!(scp("guarded"), "PASS");
+    assert_eq!(scp("guarded-too"), "PASS");
+    let guarded = finding_of(&emulator, &report, "guarded", SCP_GUARDRAIL);
+    let summary = guarded["evidence"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!("OU {}", emulator.unit("Guarded")))
+            && summary.contains("except for principals arn:aws:iam::*:role/TrailAdmin"),
+        "{summary}"
+    );
+    // FullAWSAccess alone, at every level of Open's path.
+    assert_eq!(scp("open"), "FAIL");
+    let open = finding_of(&emulator, &report, "open", SCP_GUARDRAIL);
+    assert!(open["remediation"]
+        .as_str()
+        .unwrap()
+        .contains(r#""ArnNotLike":{"aws:PrincipalArn""#));
+    // A Deny that holds only for principals without a tag: not counted, not guessed.
+    assert_eq!(scp("tagged"), "ERROR");
+    assert!(
+        finding_of(&emulator, &report, "tagged", SCP_GUARDRAIL)["evidence"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("aws:PrincipalTag/team")
+    );
+    // SCPs never restrict the management account: its finding says so, and it is no failure.
+    assert_eq!(scp("management"), "PASS");
+    assert!(
+        finding_of(&emulator, &report, "management", SCP_GUARDRAIL)["evidence"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("management account, which service control policies never restrict")
+    );
+
+    // The call budget: one ListPoliciesForTarget per root, OU and member on the audited paths
+    // (root, Guarded, Inner, Open, Tagged, and four members), one DescribePolicy per distinct
+    // policy (FullAWSAccess and the two guardrails), all from the caller.
+    let requests = emulator.requests();
+    let count = |action: &str| requests.iter().filter(|r| r.action == action).count();
+    assert_eq!(count("ListPoliciesForTarget"), 5 + 4);
+    assert_eq!(count("DescribePolicy"), 3);
+    assert!(requests
+        .iter()
+        .filter(|r| r.action == "ListPoliciesForTarget" || r.action == "DescribePolicy")
+        .all(|r| r.account == emulator.account("management")));
+}
+
+#[test]
+fn changes_are_alarmed_only_through_a_filter_an_alarm_and_a_confirmed_subscriber() {
+    let emulator = Emulator::start("alarms");
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan(&out, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let verdicts = verdicts(&emulator, &report);
+    let detail = |account: &str| {
+        let finding = finding_of(&emulator, &report, account, CHANGES_ALARMED);
+        finding["evidence"]["trails"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(verdicts["alarmed"][CHANGES_ALARMED], "PASS");
+    assert!(
+        detail("alarmed").contains("alarm cloudtrail-changes → topic")
+            && detail("alarmed").contains("1 confirmed subscription"),
+        "{}",
+        detail("alarmed")
+    );
+    assert_eq!(verdicts["filter-only"][CHANGES_ALARMED], "FAIL");
+    assert!(
+        detail("filter-only")
+            .contains("no alarm watches its metric CISBenchmark/CloudTrailChanges"),
+        "{}",
+        detail("filter-only")
+    );
+    // An email subscriber who never confirmed receives nothing (SNS answers PendingConfirmation).
+    assert_eq!(verdicts["unsubscribed"][CHANGES_ALARMED], "FAIL");
+    assert!(
+        detail("unsubscribed").contains("has no confirmed subscription (1 pending)"),
+        "{}",
+        detail("unsubscribed")
+    );
+    assert_eq!(verdicts["misses-stop"][CHANGES_ALARMED], "FAIL");
+    assert!(
+        detail("misses-stop").contains("no alarmed metric filter catches StopLogging"),
+        "{}",
+        detail("misses-stop")
+    );
+    let remediation = finding_of(&emulator, &report, "filter-only", CHANGES_ALARMED)["remediation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        remediation.contains("($.eventName = StopLogging)"),
+        "{remediation}"
+    );
+}
+
+#[test]
 fn a_scan_that_excludes_the_log_archive_still_reads_its_bucket_there_and_says_so() {
     let emulator = Emulator::start("control-tower");
     let log_archive = emulator.account("log-archive").to_string();
@@ -1353,4 +1481,32 @@ fn a_scan_that_excludes_the_log_archive_still_reads_its_bucket_there_and_says_so
     assert!(html.contains(&format!(
         "accounts entered only to read resources the audited trails use: {log_archive}"
     )));
+}
+
+#[test]
+fn an_organization_trails_log_group_is_read_once_as_its_owner_for_every_member() {
+    let emulator = Emulator::start("alarmed-organization-trail");
+    let out = emulator.dir.path().join("out");
+    let output = emulator.scan(&out, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+    let verdicts = verdicts(&emulator, &report);
+    for account in [
+        "management",
+        "org-trail-only-0",
+        "org-trail-only-1",
+        "org-trail-only-2",
+    ] {
+        assert_eq!(verdicts[account][CHANGES_ALARMED], "PASS", "{account}");
+    }
+    let requests = emulator.requests();
+    for action in [
+        "DescribeMetricFilters",
+        "DescribeAlarms",
+        "ListSubscriptionsByTopic",
+    ] {
+        let calls: Vec<_> = requests.iter().filter(|r| r.action == action).collect();
+        assert_eq!(calls.len(), 1, "{action}: {calls:?}");
+        assert_eq!(calls[0].account, emulator.account("management"), "{action}");
+    }
 }

@@ -389,7 +389,7 @@ fn junit_read_back_by_junitparser_counts_what_the_csv_counts() {
     // A suite per rule, a case per account in each; the accounts not audited in a suite of
     // their own.
     let suites = junit["suites"].as_array().unwrap();
-    assert_eq!(suites.len(), 16 + 1);
+    assert_eq!(suites.len(), 18 + 1);
     for suite in suites {
         let cases = suite["cases"].as_array().unwrap();
         assert_eq!(suite["tests"], cases.len());

@@ -35,11 +35,15 @@ use crate::regions::{listing_region, GLOBAL_SERVICE_EVENTS_REGION};
 use access::{once_cell, Once};
 
 mod access;
+mod log_groups;
 mod organization;
+mod policies;
 mod resources;
 
 pub use access::{AccountAccess, Membership, OwnerUnreachable};
+pub use log_groups::read_log_groups;
 pub use organization::share_organization_trails;
+pub use policies::{policy_targets, service_control_policies};
 pub use resources::read_trail_resources;
 
 #[derive(Debug, Clone)]
@@ -94,6 +98,7 @@ pub async fn collect(
                         trails: Vec::new(),
                         log_buckets: Vec::new(),
                         trail_keys: Vec::new(),
+                        log_groups: Vec::new(),
                         collected_at: None,
                     },
                     Plan::Audit(account) => {
@@ -124,6 +129,7 @@ pub async fn collect(
                             trails: collected.trails,
                             log_buckets: Vec::new(),
                             trail_keys: Vec::new(),
+                            log_groups: Vec::new(),
                             collected_at: collected.collected_at,
                         }
                     }

@@ -106,11 +106,13 @@ mod tests {
                 email: String::new(),
                 status: status.into(),
                 ou_path: None,
+                parent_ids: Vec::new(),
             },
             audit,
             trails,
             log_buckets: vec![],
             trail_keys: vec![],
+            log_groups: Vec::new(),
             collected_at: None,
         }
     }

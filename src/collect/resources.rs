@@ -254,6 +254,8 @@ impl BucketOwners<'_> {
     }
 
     /// The buckets `account` owns, read once per run.
+    // The SDK's error is large; it lives only until map_err turns it into words just below.
+    #[allow(clippy::result_large_err)]
     async fn listing(&self, account: &str) -> Result<HashSet<String>, String> {
         once_cell(&self.listings, account)
             .get_or_init(|| async {

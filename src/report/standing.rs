@@ -10,6 +10,13 @@ use serde::Serialize;
 use crate::findings::{AccountTally, Report, Status, Summary, Tally};
 use crate::rules::{framework_name, short_name, SEED_CONTROLS};
 
+/// After the seed controls, the headline says how many accounts cannot have their trails
+/// switched off quietly: guarded by an SCP, and alarmed on a change (issue 23).
+const GUARD_SHARES: [(&str, &str); 2] = [
+    ("Trails protected by SCP", "cloudtrail-protected-by-scp"),
+    ("Changes alarmed", "cloudtrail-changes-alarmed"),
+];
+
 /// How many failing accounts a control lists before it says "and N more".
 const FAILING_SHOWN: usize = 10;
 
@@ -121,7 +128,7 @@ pub fn headline(report: &Report) -> Headline<'_> {
         })
     };
     let mut lines = Vec::new();
-    for (label, rule_id) in SEED_CONTROLS {
+    for (label, rule_id) in SEED_CONTROLS.into_iter().chain(GUARD_SHARES) {
         let Some(tally) = report.summary.rules.iter().find(|t| t.key == rule_id) else {
             continue;
         };

@@ -3,11 +3,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{catalogue, AccountTrails, Verdict};
+use super::{catalogue, AccountTrails, Placement, Verdict};
 use crate::findings::Status;
 use crate::model::{
-    AdvancedEventSelector, BucketAccess, DataResource, EventSelector, EventSelectors,
-    FieldSelector, LogBucket, PublicAccessBlock, Readable, Trail, TrailKey, TrailStatus,
+    AdvancedEventSelector, AlarmTopic, BucketAccess, DataResource, EventSelector, EventSelectors,
+    FieldSelector, LogBucket, LogGroup, LogGroupWatch, MetricAlarm, MetricFilter, MetricName,
+    PublicAccessBlock, Readable, ServiceControlPolicies, ServiceControlPolicy, Trail, TrailKey,
+    TrailStatus,
 };
 
 pub(super) const ACCOUNT: &str = "111111111111";
@@ -22,7 +24,11 @@ pub(super) struct Account {
     pub(super) trails: Vec<Trail>,
     pub(super) log_buckets: Vec<LogBucket>,
     pub(super) trail_keys: Vec<TrailKey>,
+    pub(super) log_groups: Vec<LogGroup>,
     pub(super) regions: Vec<String>,
+    /// The root and OU above the account, and the SCPs the organization has there.
+    pub(super) parent_ids: Vec<String>,
+    pub(super) policies: ServiceControlPolicies,
 }
 
 impl Account {
@@ -36,26 +42,112 @@ impl Account {
                 read_as_owner: None,
             }],
             regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            log_groups: vec![watched_log_group(
+                "arn:aws:logs:us-east-1:111111111111:log-group:main:*",
+            )],
+            parent_ids: vec![ROOT.into(), OU.into()],
+            policies: guarded_organization(),
         }
     }
 
     pub(super) fn run(&self, rule: &str) -> Verdict {
-        let rule = catalogue()
-            .iter()
-            .find(|r| r.meta.id == rule)
-            .expect("rule exists");
-        (rule.check)(&AccountTrails {
-            account_id: ACCOUNT,
-            trails: &self.trails,
-            log_buckets: &self.log_buckets,
-            trail_keys: &self.trail_keys,
-            regions: &self.regions,
-            collected_at: now(),
-        })
+        run_as(self, ACCOUNT, rule)
     }
 
     pub(super) fn status(&self, rule: &str) -> Status {
         self.run(rule).status
+    }
+}
+
+/// `rule` on `account` as if it were the account `account_id`.
+pub(super) fn run_as(account: &Account, account_id: &str, rule: &str) -> Verdict {
+    let rule = catalogue()
+        .iter()
+        .find(|r| r.meta.id == rule)
+        .expect("rule exists");
+    (rule.check)(&AccountTrails {
+        account_id,
+        trails: &account.trails,
+        log_buckets: &account.log_buckets,
+        trail_keys: &account.trail_keys,
+        log_groups: &account.log_groups,
+        regions: &account.regions,
+        collected_at: now(),
+        placement: Placement {
+            parent_ids: &account.parent_ids,
+            management_account_id: Some(MANAGEMENT),
+            service_control_policies: Some(&account.policies),
+        },
+    })
+}
+
+pub(super) const CHANGES_TOPIC: &str = "arn:aws:sns:us-east-1:111111111111:security-alerts";
+
+/// A log group with CIS's filter for trail changes, an alarm on its metric and a topic someone
+/// confirmed a subscription to.
+pub(super) fn watched_log_group(arn: &str) -> LogGroup {
+    let metric = MetricName {
+        namespace: "CISBenchmark".into(),
+        name: "TrailChanges".into(),
+    };
+    LogGroup {
+        arn: arn.into(),
+        watch: Readable::Read(LogGroupWatch {
+            metric_filters: vec![MetricFilter {
+                name: "trail-changes".into(),
+                pattern: super::filter_pattern::CIS_PATTERN.into(),
+                metrics: vec![metric.clone()],
+            }],
+            alarms: vec![MetricAlarm {
+                name: "trail-changes".into(),
+                metric,
+                actions_enabled: true,
+                alarm_actions: vec![CHANGES_TOPIC.into()],
+            }],
+            topics: vec![AlarmTopic {
+                arn: CHANGES_TOPIC.into(),
+                subscriptions: Readable::Read(vec![format!("{CHANGES_TOPIC}:0f3c")]),
+            }],
+        }),
+    }
+}
+
+pub(super) const MANAGEMENT: &str = "999999999999";
+pub(super) const ROOT: &str = "r-root";
+pub(super) const OU: &str = "ou-root-workloads";
+pub(super) const FULL_AWS_ACCESS: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// SCPs on, FullAWSAccess at every level, and the guardrail against trail changes at the root.
+pub(super) fn guarded_organization() -> ServiceControlPolicies {
+    let policy = |name: &str, content: &str| {
+        Readable::Read(ServiceControlPolicy {
+            name: name.into(),
+            aws_managed: name == "FullAWSAccess",
+            content: content.into(),
+        })
+    };
+    let attached = |ids: &[&str]| Readable::Read(ids.iter().map(|id| id.to_string()).collect());
+    ServiceControlPolicies {
+        feature_set: Readable::Read("ALL".into()),
+        root_status: Readable::Read(Some("ENABLED".into())),
+        attached: [
+            (ROOT.to_string(), attached(&["p-FullAWSAccess", "p-guard"])),
+            (OU.to_string(), attached(&["p-FullAWSAccess"])),
+            (ACCOUNT.to_string(), attached(&["p-FullAWSAccess"])),
+        ]
+        .into(),
+        policies: [
+            (
+                "p-FullAWSAccess".to_string(),
+                policy("FullAWSAccess", FULL_AWS_ACCESS),
+            ),
+            (
+                "p-guard".to_string(),
+                policy("protect-trails", super::guardrails::MINIMAL_STATEMENT),
+            ),
+        ]
+        .into(),
     }
 }
 
@@ -141,7 +233,11 @@ fn an_account_set_up_by_the_book_passes_every_rule() {
 fn an_account_without_trails_fails_every_rule() {
     let mut account = Account::by_the_book();
     account.trails.clear();
-    for rule in catalogue() {
+    // The guardrail is the organization's: it holds whether or not the account has a trail yet.
+    for rule in catalogue()
+        .iter()
+        .filter(|r| r.meta.id != "cloudtrail-protected-by-scp")
+    {
         let verdict = account.run(&rule.meta.id);
         assert_eq!(verdict.status, Status::Fail, "{}", rule.meta.id);
         assert!(verdict.fix.is_some(), "{} gives no fix", rule.meta.id);

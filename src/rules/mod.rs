@@ -2,13 +2,17 @@
 //! function over one account's trails, in the file of its family (`management`, `monitoring`,
 //! `data_events`, `integrity`), sharing the verdict helpers of `verdict`.
 
+mod alarms;
 #[cfg(test)]
 mod catalogue_tests;
 pub mod coverage;
 mod data_events;
+pub mod filter_pattern;
+mod guardrails;
 mod integrity;
 mod management;
 mod monitoring;
+pub mod scp;
 #[cfg(test)]
 mod seed_tests;
 pub mod selectors;
@@ -21,7 +25,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::findings::{Control, Severity};
-pub use verdict::{AccountTrails, Check, Verdict};
+pub use verdict::{AccountTrails, Check, Placement, Verdict};
 
 const CATALOGUE: &str = include_str!("catalogue.toml");
 
@@ -104,6 +108,8 @@ pub const ALL: &[(&str, Check)] = &[
         "cloudtrail-sns-notifications",
         monitoring::sns_notifications,
     ),
+    ("cloudtrail-protected-by-scp", guardrails::protected_by_scp),
+    ("cloudtrail-changes-alarmed", alarms::changes_alarmed),
 ];
 
 pub fn by_id(id: &str) -> Option<Check> {

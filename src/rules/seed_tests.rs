@@ -66,8 +66,10 @@ fn run(rule: &str, trails: &[Trail]) -> Verdict {
         trails,
         log_buckets: &[],
         trail_keys: &[],
+        log_groups: &[],
         regions: &[],
         collected_at: now(),
+        placement: Default::default(),
     })
 }
 
@@ -232,8 +234,10 @@ fn cis_3_4_judges_freshness_at_collection_time_not_now() {
         trails: &[trail],
         log_buckets: &[],
         trail_keys: &[],
+        log_groups: &[],
         regions: &[],
         collected_at,
+        placement: Default::default(),
     });
     assert!(passes(&verdict), "{}", verdict.evidence.summary);
 }

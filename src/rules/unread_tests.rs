@@ -175,7 +175,11 @@ fn a_trail_listed_but_not_described_is_named_and_decides_nothing_it_cannot() {
         trails: vec![not_described("vanished")],
         ..Account::by_the_book()
     };
-    for rule in catalogue() {
+    // The SCP guardrail is judged from the organization's policies, which were read.
+    for rule in catalogue()
+        .iter()
+        .filter(|r| r.meta.id != "cloudtrail-protected-by-scp")
+    {
         let verdict = alone.run(&rule.meta.id);
         assert_eq!(
             verdict.status,
@@ -279,16 +283,19 @@ fn inventory_with(account_collected_at: Option<chrono::DateTime<chrono::Utc>>) -
                 email: String::new(),
                 status: "ACTIVE".into(),
                 ou_path: None,
+                parent_ids: Vec::new(),
             },
             audit: Audit::Audited,
             trails,
             log_buckets: book.log_buckets.clone(),
             trail_keys: book.trail_keys.clone(),
+            log_groups: Vec::new(),
             collected_at: account_collected_at,
         }],
         collection: None,
         settings: None,
         shard: None,
+        service_control_policies: None,
     }
 }
 
@@ -341,8 +348,10 @@ fn a_trail_view_never_passes_on_defaults_left_by_an_unread_call() {
         trails: std::slice::from_ref(&trail),
         log_buckets: &[],
         trail_keys: &[],
+        log_groups: &[],
         regions: &["us-east-1".to_string()],
         collected_at: now(),
+        placement: Default::default(),
     };
     for rule in [
         CIS_3_1,

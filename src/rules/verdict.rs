@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::findings::{Evidence, Status, TrailEvidence};
-use crate::model::{LogBucket, Trail, TrailKey, UnreadCall};
+use crate::model::{LogBucket, LogGroup, ServiceControlPolicies, Trail, TrailKey, UnreadCall};
 
 /// What a check sees: one audited account's trails, as of the moment they were collected.
 pub struct AccountTrails<'a> {
@@ -12,12 +12,26 @@ pub struct AccountTrails<'a> {
     pub trails: &'a [Trail],
     pub log_buckets: &'a [LogBucket],
     pub trail_keys: &'a [TrailKey],
+    /// The trails' log groups and what watches them.
+    pub log_groups: &'a [LogGroup],
     /// The audited regions.
     pub regions: &'a [String],
     /// When this account was collected: time-based conditions ("delivered within 24 hours") are
     /// judged against it, so re-evaluating an old inventory gives the verdict it had when it was
     /// taken, and an account read late in a long scan is judged at its own time.
     pub collected_at: DateTime<Utc>,
+    /// Where the account sits in its organization, for the rules on what guards it.
+    pub placement: Placement<'a>,
+}
+
+/// The account's place in the organization and the service control policies read there.
+#[derive(Default, Clone, Copy)]
+pub struct Placement<'a> {
+    /// The root and the OUs down to the account's parent.
+    pub parent_ids: &'a [String],
+    pub management_account_id: Option<&'a str>,
+    /// `None` when they were not read.
+    pub service_control_policies: Option<&'a ServiceControlPolicies>,
 }
 
 pub struct Verdict {
@@ -76,6 +90,14 @@ impl TrailGaps {
         self.when(!trail.is_multi_region, || {
             format!("single-region trail (home {})", trail.home_region)
         });
+    }
+
+    /// Something the rule needs that could not be read, in words: the call and its error.
+    pub fn not_read(&mut self, reason: impl Into<String>) {
+        let reason = reason.into();
+        if !self.unread.contains(&reason) {
+            self.unread.push(reason);
+        }
     }
 
     /// The value, or `None` having noted that it could not be read.

@@ -482,6 +482,23 @@ def s3_set_action(self, resource_type, method, querystring):
             raise error
 
 S3Response._set_action = s3_set_action
+
+# (As issue-20's 2e55619 has it, which the credentials registry merged here relies on.)
+all_buckets_before_issue20 = S3Response.all_buckets
+
+
+def all_buckets_logged(self):
+    # ListBuckets is answered without passing _set_action: log it, and meet armed faults, here.
+    if REQUEST_LOG is not None:
+        fault = injected_fault("s3", self.current_account, "ListBuckets", self.emulator_request)
+        log_request(self.current_account, "s3", "ListBuckets", self.region, fault)
+        error = answer_with(fault, self.emulator_request)
+        if error is not None:
+            raise error
+    return all_buckets_before_issue20(self)
+
+
+S3Response.all_buckets = all_buckets_logged
 # AWS's default: another account's bucket answers AccessDenied unless its policy says otherwise.
 os.environ["MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS"] = "false"
 
@@ -1139,6 +1156,280 @@ def arm_issue14(args, resolve) -> None:
         account, seconds = rule.split(":")
         for trail in account_trails(resolve(account)):
             CLOUDWATCH_DELIVERED_AT[trail.arn] = ready - 24 * 3600 + float(seconds)
+
+
+# --- Service control policies that guard trails (issue 23) ---------------------------------------
+# ListPoliciesForTarget and DescribePolicy "can be called only from the organization's management
+# account or by a member account that is a delegated administrator"
+# (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListPoliciesForTarget.html,
+# .../API_DescribePolicy.html): moto serves only the management account, so a delegated
+# administrator's reads are served from the management account's organization, as above.
+# ListPoliciesForTarget lists "the policies that are directly attached to the specified target
+# root, organizational unit (OU), or account" (the same page), which moto does: inheritance is the
+# caller's to work out. moto leaves the root's PolicyTypes empty until EnablePolicyType, as AWS
+# does for an organization created through the API ("Enabling a policy type",
+# https://docs.aws.amazon.com/organizations/latest/userguide/enable-policy-type.html), so the
+# scenario enables SCPs the way an administrator would.
+DELEGATED_ADMIN_READS.update({"ListPoliciesForTarget", "DescribePolicy", "ListPolicies",
+                              "ListTargetsForPolicy"})
+
+TRAIL_CHANGES = ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
+                 "cloudtrail:PutEventSelectors"]
+TRAIL_ADMIN_ROLE = "arn:aws:iam::*:role/TrailAdmin"
+
+
+def scp(org: Org, name: str, statement: dict, *targets: str) -> str:
+    policy = org.org.create_policy(
+        Name=name, Description=name, Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )["Policy"]["PolicySummary"]["Id"]
+    for target in targets:
+        org.org.attach_policy(PolicyId=policy, TargetId=target)
+    return policy
+
+
+def seed_guardrails(org: Org) -> None:
+    """The guardrail on one OU and not another: Guarded (its member two levels down, in
+    Guarded/Inner) denies trail changes to all but a TrailAdmin role; Open has FullAWSAccess
+    only; Tagged denies them under a condition on a principal tag, which cannot be judged. The
+    management account, which SCPs never restrict, has a trail of its own."""
+    org.org.enable_policy_type(RootId=org.root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    guarded = org.ou("Guarded")
+    inner = org.ou("Inner", guarded)
+    open_unit = org.ou("Open")
+    tagged = org.ou("Tagged")
+    org.trail(MANAGEMENT_ACCOUNT, "management-trail", **MULTI_REGION)
+    org.trail(org.account("guarded", inner), "main", **MULTI_REGION)
+    org.trail(org.account("guarded-too", inner), "main", **MULTI_REGION)
+    org.trail(org.account("open", open_unit), "main", **MULTI_REGION)
+    org.trail(org.account("tagged", tagged), "main", **MULTI_REGION)
+    scp(org, "protect-trails", {
+        "Sid": "ProtectTrails", "Effect": "Deny", "Action": TRAIL_CHANGES, "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": TRAIL_ADMIN_ROLE}},
+    }, guarded)
+    scp(org, "protect-trails-by-tag", {
+        "Effect": "Deny", "Action": "cloudtrail:*", "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "security"}},
+    }, tagged)
+
+
+SCENARIOS["guardrails"] = seed_guardrails
+
+
+def seed_dozen_with_scps(org: Org) -> None:
+    """The dozen, in an organization with SCPs on and FullAWSAccess alone (AWS attaches it to
+    every root, OU and account when SCPs are enabled): no member is guarded, on what was read."""
+    org.org.enable_policy_type(RootId=org.root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    seed_dozen(org)
+    # The two accounts set up by the book also alarm on trail changes (defined further down),
+    # and the compliant member is guarded by an SCP attached to the account itself.
+    changes_alarm(org, MANAGEMENT_ACCOUNT, "management-trail")
+    changes_alarm(org, org.accounts["compliant"], "main")
+    scp(org, "protect-trails", {
+        "Sid": "ProtectTrails", "Effect": "Deny", "Action": TRAIL_CHANGES, "Resource": "*",
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": TRAIL_ADMIN_ROLE}},
+    }, org.accounts["compliant"])
+
+
+SCENARIOS["dozen"] = seed_dozen_with_scps
+
+
+def enable_scps(org: Org) -> None:
+    org.org.enable_policy_type(RootId=org.root_id, PolicyType="SERVICE_CONTROL_POLICY")
+
+
+# For BENCHMARKS.md's call budget with SCPs on: the benchmark organizations, FullAWSAccess alone.
+SCENARIOS["wide-with-scps"] = lambda org: (enable_scps(org), seed_wide(org))
+SCENARIOS["scale-50-with-scps"] = lambda org: (enable_scps(org), seed_scale(org, 50))
+
+
+# --- Alarms on trail configuration changes (issue 23) ---------------------------------------------
+# moto confirms every SNS subscription at once. AWS does not: an email, email-json, http or https
+# endpoint must confirm it first, and until then ListSubscriptionsByTopic answers
+# "PendingConfirmation" for its SubscriptionArn (SNS API reference, "Subscribe": "the
+# subscription ARN ... is pending confirmation" until ConfirmSubscription,
+# https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html; ListSubscriptionsByTopic,
+# https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptionsByTopic.html). A same-account
+# SQS or Lambda endpoint needs no confirmation. Seeds confirm an endpoint with
+# CONFIRMED_ENDPOINTS; the rest of those protocols stay pending, as in AWS.
+import copy  # noqa: E402
+
+from moto.sns.models import SNSBackend  # noqa: E402
+
+NEEDS_CONFIRMATION = {"email", "email-json", "http", "https"}
+CONFIRMED_ENDPOINTS: set[str] = set()
+_list_subscriptions_by_topic_before_issue23 = SNSBackend.list_subscriptions_by_topic
+
+
+def list_subscriptions_by_topic_as_aws(self, topic_arn, next_token=None):
+    subscriptions, next_token = _list_subscriptions_by_topic_before_issue23(
+        self, topic_arn, next_token=next_token)
+    answered = []
+    for subscription in subscriptions:
+        if (subscription.protocol in NEEDS_CONFIRMATION
+                and subscription.endpoint not in CONFIRMED_ENDPOINTS):
+            subscription = copy.copy(subscription)
+            subscription.arn = "PendingConfirmation"
+        answered.append(subscription)
+    return answered, next_token
+
+
+SNSBackend.list_subscriptions_by_topic = list_subscriptions_by_topic_as_aws
+
+
+# CloudWatch speaks the Smithy RPC v2 CBOR protocol to current SDKs (aws-sdk-cloudwatch sends
+# DescribeAlarms as POST /service/GraniteServiceVersion20100801/operation/DescribeAlarms with
+# `smithy-protocol: rpc-v2-cbor`; the service still accepts the query protocol too: botocore's
+# model lists "protocols": ["smithy-rpc-v2-cbor", "json", "query"]). moto 5.2.5 answers only the
+# query protocol, so such a request is translated: its CBOR body decoded with botocore's CBOR
+# parser, re-sent to moto as a query request (so the request log and armed faults see it), and
+# moto's XML answer parsed and re-encoded as CBOR with botocore's serializer.
+import io  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
+
+import botocore.parsers  # noqa: E402
+import botocore.serialize  # noqa: E402
+import botocore.session  # noqa: E402
+
+CBOR_PREFIX = "/service/GraniteServiceVersion20100801/operation/"
+_cloudwatch_model = None
+_dispatch_before_cbor = DomainDispatcherApplication.__call__
+
+
+def cloudwatch_model():
+    global _cloudwatch_model
+    if _cloudwatch_model is None:
+        _cloudwatch_model = botocore.session.get_session().get_service_model("cloudwatch")
+    return _cloudwatch_model
+
+
+def cbor_text_map(values: dict) -> bytearray:
+    """A CBOR map of text strings (RFC 8949: major type 5, then 3), for an error's body."""
+    def head(major: int, length: int) -> bytes:
+        if length < 24:
+            return bytes([major << 5 | length])
+        return bytes([major << 5 | 25]) + length.to_bytes(2, "big")
+    out = bytearray(head(5, len(values)))
+    for key, value in values.items():
+        for text in (key, value):
+            data = text.encode()
+            out += head(3, len(data)) + data
+    return out
+
+
+def cbor_dispatch(self, environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    if not path.startswith(CBOR_PREFIX):
+        return _dispatch_before_cbor(self, environ, start_response)
+    operation = cloudwatch_model().operation_model(path[len(CBOR_PREFIX):])
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    parser = botocore.parsers.RpcV2CBORParser()
+    params = parser._initial_body_parse(body) if body else {}
+    params = params or {}
+    query = botocore.serialize.QuerySerializer().serialize_to_request(params, operation)["body"]
+    encoded = urlencode(query) if isinstance(query, dict) else query
+    forwarded = dict(environ)
+    forwarded.update({
+        "PATH_INFO": "/", "REQUEST_METHOD": "POST", "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(encoded)), "wsgi.input": io.BytesIO(encoded.encode()),
+    })
+    for header in ("HTTP_SMITHY_PROTOCOL", "HTTP_X_AMZN_QUERY_MODE", "HTTP_ACCEPT"):
+        forwarded.pop(header, None)
+    answered = {}
+
+    def capture(status, headers, exc_info=None):
+        answered["status"], answered["headers"] = status, headers
+        return lambda data: None
+
+    xml = b"".join(_dispatch_before_cbor(self, forwarded, capture))
+    code = int(answered["status"].split()[0])
+    query_parser = botocore.parsers.QueryParser()
+    result = query_parser.parse({"body": xml, "headers": {}, "status_code": code},
+                                operation.output_shape)
+    result.pop("ResponseMetadata", None)
+    out = bytearray()
+    serializer = botocore.serialize.RpcV2CBORSerializer()
+    if code >= 400:
+        error = result.get("Error", {})
+        out = cbor_text_map({"__type": error.get("Code", ""), "message": error.get("Message", "")})
+    elif operation.output_shape is not None:
+        serializer._serialize_data_item(out, result, operation.output_shape)
+    start_response(answered["status"], [("Content-Type", "application/cbor"),
+                                        ("smithy-protocol", "rpc-v2-cbor"),
+                                        ("Content-Length", str(len(out)))])
+    return [bytes(out)]
+
+
+DomainDispatcherApplication.__call__ = cbor_dispatch
+
+
+CIS_FILTER_PATTERN = ("{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || "
+                      "($.eventName = DeleteTrail) || ($.eventName = StartLogging) || "
+                      "($.eventName = StopLogging) }")
+
+
+def changes_alarm(org: Org, account_id: str, trail: str, pattern: str = CIS_FILTER_PATTERN,
+                  alarm: bool = True, subscriber: str | None = "sqs",
+                  region: str = "us-east-1") -> None:
+    """On the trail's log group (named as the trail, as Org.trail names it): a metric filter
+    with `pattern`, an alarm on its metric when `alarm`, notifying a topic with one subscriber
+    by `subscriber` ("sqs": confirmed; "email": pending) or none."""
+    client = org.inside(account_id)
+    client("logs", region).create_log_group(logGroupName=trail)
+    client("logs", region).put_metric_filter(
+        logGroupName=trail, filterName="cloudtrail-changes", filterPattern=pattern,
+        metricTransformations=[{"metricName": "CloudTrailChanges",
+                                "metricNamespace": "CISBenchmark", "metricValue": "1"}],
+    )
+    if not alarm:
+        return
+    topic = client("sns", region).create_topic(Name=f"{trail}-security-alerts")["TopicArn"]
+    if subscriber == "sqs":
+        queue = client("sqs", region).create_queue(QueueName=f"{trail}-alerts")["QueueUrl"]
+        queue_arn = client("sqs", region).get_queue_attributes(
+            QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        client("sns", region).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    elif subscriber == "email":
+        client("sns", region).subscribe(TopicArn=topic, Protocol="email",
+                                        Endpoint=f"security@{account_id}.example.com")
+    client("cloudwatch", region).put_metric_alarm(
+        AlarmName="cloudtrail-changes", MetricName="CloudTrailChanges", Namespace="CISBenchmark",
+        Statistic="Sum", Period=300, Threshold=1, EvaluationPeriods=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[topic],
+    )
+
+
+def seed_alarms(org: Org) -> None:
+    """A log group with CIS's filter, alarm and a subscribed topic; one with the filter but no
+    alarm; one whose alarm's topic has only an unconfirmed subscriber; one whose filter misses
+    StopLogging."""
+    watched = dict(cloudwatch_age_hours=1, **MULTI_REGION)
+    for name, options in [
+        ("alarmed", {}),
+        ("filter-only", {"alarm": False}),
+        ("unsubscribed", {"subscriber": "email"}),
+        ("misses-stop", {"pattern": CIS_FILTER_PATTERN.replace(
+            " || ($.eventName = StopLogging)", "")}),
+    ]:
+        account = org.account(name)
+        org.trail(account, "main", **watched)
+        changes_alarm(org, account, "main", **options)
+
+
+def seed_alarmed_organization_trail(org: Org) -> None:
+    """An organization trail whose log group, in the management account, is alarmed: read once,
+    as its owner, for every member."""
+    org.trail(MANAGEMENT_ACCOUNT, "org-trail", IsOrganizationTrail=True, cloudwatch_age_hours=1,
+              **MULTI_REGION)
+    changes_alarm(org, MANAGEMENT_ACCOUNT, "org-trail")
+    for i in range(3):
+        org.account(f"org-trail-only-{i}")
+
+
+SCENARIOS["alarms"] = seed_alarms
+SCENARIOS["alarmed-organization-trail"] = seed_alarmed_organization_trail
 
 
 # --- Wide organizations and a distant endpoint ---------------------------------------------------

@@ -42,6 +42,8 @@ struct ConfigFile {
     fail_on: Option<Spanned<String>>,
     /// `K/N`, or `auto` in an AWS Batch array child.
     shard: Option<Spanned<String>>,
+    /// The audit period: `YYYY-MM` or `START..END`.
+    period: Option<Spanned<String>>,
     /// A minisign secret key; its password comes from ORGTRAIL_SIGN_PASSWORD, never the file.
     sign_key: Option<Spanned<String>>,
 }
@@ -97,6 +99,7 @@ const SCAN_ONLY: &[&str] = &[
     "max_attempts",
     "retry_mode",
     "shard",
+    "period",
 ];
 
 /// Read `path` (or ./orgtrail.toml when `path` is `None` and it exists) into the arguments it
@@ -174,6 +177,7 @@ pub fn load(path: Option<&Path>, subcommand: &str) -> Result<Option<Loaded>, Con
     single!(waivers);
     single!(fail_on);
     single!(shard);
+    single!(period);
     single!(sign_key);
     if let Some(out) = &file.out {
         let date = chrono::Utc::now().format("%Y-%m-%d").to_string();

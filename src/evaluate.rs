@@ -11,9 +11,9 @@ use crate::findings::{
     AccountCoverage, AccountEntry, AccountTally, ControlTally, Evidence, Finding, Report, Status,
     Summary, Tally, REPORT_SCHEMA,
 };
-use crate::model::{AccountInventory, Audit, Inventory};
+use crate::model::{AccountInventory, Audit, Inventory, Period};
 use crate::rules::coverage::region_coverage;
-use crate::rules::{framework_name, frameworks, AccountTrails, Rule};
+use crate::rules::{framework_name, frameworks, AccountTrails, PeriodHistory, Rule};
 use crate::waivers;
 
 /// Judge every account with every rule, then mute what the waivers cover on the report's date.
@@ -29,7 +29,13 @@ pub fn evaluate(
         .flat_map_iter(|account| {
             // An account's own stamp, or the run's in inventories written before accounts had one.
             let collected_at = account.collected_at.unwrap_or(inventory.collected_at);
-            account_findings(account, rules, &inventory.regions, collected_at)
+            account_findings(
+                account,
+                rules,
+                &inventory.regions,
+                collected_at,
+                inventory.period,
+            )
         })
         .collect();
     let accounts: Vec<AccountEntry> = inventory
@@ -69,6 +75,7 @@ pub fn evaluate(
         framework_focus: Vec::new(),
         history: Vec::new(),
         seal: None,
+        period: inventory.period,
     };
     waivers::apply(&mut report, waivers, generated_at.date_naive());
     report.summary = summarise(&report.accounts, &report.findings, rules);
@@ -91,6 +98,7 @@ fn account_findings(
     rules: &[Rule],
     regions: &[String],
     collected_at: DateTime<Utc>,
+    period: Option<Period>,
 ) -> Vec<Finding> {
     let account = &inventory.account;
     let account_name: Arc<str> = account.name.as_str().into();
@@ -135,6 +143,9 @@ fn account_findings(
                 trail_keys: &inventory.trail_keys,
                 regions,
                 collected_at,
+                history: period
+                    .zip(inventory.history.as_ref())
+                    .map(|(period, events)| PeriodHistory { period, events }),
             };
             rules
                 .iter()
@@ -359,6 +370,7 @@ mod tests {
             log_buckets: vec![],
             trail_keys: vec![],
             collected_at: None,
+            history: Some(crate::model::Readable::Read(Vec::new())),
         }
     }
 
@@ -378,6 +390,10 @@ mod tests {
             collection: None,
             settings: None,
             shard: None,
+            period: Some(Period {
+                start: Utc::now() - chrono::Duration::days(30),
+                end: Utc::now(),
+            }),
         }
     }
 

@@ -25,6 +25,7 @@ pub mod findings;
 pub mod manifest;
 pub mod merge;
 pub mod model;
+pub mod period;
 pub mod regions;
 pub mod report;
 pub mod rules;
@@ -110,6 +111,7 @@ pub async fn scan(
         }),
         settings: None,
         shard: scope.shard,
+        period: Some(options.period),
     })
 }
 

@@ -139,6 +139,7 @@ mod tests {
                     log_buckets: vec![],
                     trail_keys: vec![],
                     collected_at: None,
+                    history: None,
                 })
                 .collect(),
             collection: Some(CollectionStats {
@@ -149,6 +150,7 @@ mod tests {
             }),
             settings: None,
             shard: Some(Shard { index, count }),
+            period: None,
         }
     }
 

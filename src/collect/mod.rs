@@ -30,12 +30,16 @@ use crate::assume::{credentials_for, AssumeError, AuditRole, Caller};
 use crate::aws::{Aws, CallError};
 use crate::model::{
     Account, AccountInventory, AdvancedEventSelector, Audit, DataResource, EventSelector,
-    EventSelectors, FieldSelector, LogBucket, Trail, TrailCall, TrailKey, TrailStatus, UnreadCall,
+    EventSelectors, FieldSelector, LogBucket, Period, Readable, Trail, TrailCall, TrailEvent,
+    TrailKey, TrailStatus, UnreadCall,
 };
 use crate::regions::{listing_region, GLOBAL_SERVICE_EVENTS_REGION};
 
+mod history;
 mod organization;
 mod resources;
+
+pub use history::LOOKUP_INTERVAL;
 
 pub use organization::share_organization_trails;
 
@@ -46,6 +50,8 @@ pub struct CollectOptions {
     pub concurrency: usize,
     /// Bound on one account's whole collection, retries included.
     pub account_timeout: Duration,
+    /// The audit period: trail history is read from its start up to the scan.
+    pub period: Period,
 }
 
 /// Told how a scan goes, for a progress bar or log lines.
@@ -87,6 +93,7 @@ pub async fn collect(
                         log_buckets: Vec::new(),
                         trail_keys: Vec::new(),
                         collected_at: None,
+                        history: None,
                     },
                     Plan::Audit(account) => {
                         let work = collect_account(aws, sts, caller, &account.id, options, shared);
@@ -116,6 +123,7 @@ pub async fn collect(
                             log_buckets: collected.log_buckets,
                             trail_keys: collected.trail_keys,
                             collected_at: collected.collected_at,
+                            history: collected.history,
                         }
                     }
                 };
@@ -148,6 +156,7 @@ struct Collected {
     trail_keys: Vec<TrailKey>,
     /// When its trails had been read: the account's own time for every time-based condition.
     collected_at: Option<DateTime<Utc>>,
+    history: Option<Readable<Vec<TrailEvent>>>,
 }
 
 async fn collect_account(
@@ -185,7 +194,16 @@ async fn collect_account(
         .collect();
     key_ids.sort_unstable();
     key_ids.dedup();
-    let (log_buckets, trail_keys) = tokio::join!(
+    let history = period_history(
+        aws,
+        credentials.clone(),
+        account_id,
+        &trails,
+        options,
+        shared,
+    );
+    let (history, log_buckets, trail_keys) = tokio::join!(
+        history,
         futures::future::join_all(bucket_names.iter().map(|name| resources::log_bucket(
             aws,
             credentials.clone(),
@@ -202,7 +220,71 @@ async fn collect_account(
         log_buckets,
         trail_keys,
         collected_at,
+        history: Some(history),
     })
+}
+
+/// The account's trail changes over the period: its own history, plus the changes of the
+/// organization trails that cover it, taken from their owner's history (read once per run, as
+/// the owner: a member's history does not hold calls made in the management account).
+async fn period_history(
+    aws: &Aws,
+    credentials: Option<Credentials>,
+    account_id: &str,
+    trails: &[Trail],
+    options: &CollectOptions,
+    shared: &SharedTrails,
+) -> Readable<Vec<TrailEvent>> {
+    let regions = history_regions(&options.regions, trails);
+    let own = shared
+        .history(aws, account_id, credentials, &regions, options.period)
+        .await;
+    let Readable::Read(mut events) = own else {
+        return own;
+    };
+    for trail in trails {
+        let Some(owner) = trail.owner_account().filter(|owner| *owner != account_id) else {
+            continue;
+        };
+        if !trail.is_organization_trail {
+            continue;
+        }
+        let owner_history = match shared.owner_credentials(owner).await {
+            Ok(credentials) => {
+                shared
+                    .history(aws, owner, credentials, &regions, options.period)
+                    .await
+            }
+            Err(error) => Readable::NotVerifiable {
+                reason: format!(
+                    "the history of organization trail {} is its owner's, the management account \
+                     {owner}, which could not be entered: {error}",
+                    trail.name
+                ),
+            },
+        };
+        match owner_history {
+            Readable::Read(owner_events) => events.extend(
+                owner_events
+                    .into_iter()
+                    .filter(|e| e.region == trail.home_region && e.trail_name() == trail.name),
+            ),
+            unread => return unread,
+        }
+    }
+    events.sort_by(|a, b| b.time.cmp(&a.time));
+    Readable::Read(events)
+}
+
+/// Every audited region, and the home region of every trail listed.
+fn history_regions(audited: &[String], trails: &[Trail]) -> Vec<String> {
+    let mut regions: Vec<String> = audited.to_vec();
+    for trail in trails {
+        if !regions.contains(&trail.home_region) && !trail.home_region.is_empty() {
+            regions.push(trail.home_region.clone());
+        }
+    }
+    regions
 }
 
 async fn collect_trails(
@@ -383,6 +465,8 @@ struct SharedTrails {
     caller: Caller,
     role: AuditRole,
     fetched: Once<TrailState>,
+    /// Each account's trail history over the period, read once.
+    histories: Once<Readable<Vec<TrailEvent>>>,
     /// Credentials in each owner account, obtained once.
     owners: Once<Result<Option<Credentials>, AssumeError>>,
 }
@@ -398,6 +482,7 @@ impl SharedTrails {
             caller: caller.clone(),
             role: role.clone(),
             fetched: Mutex::default(),
+            histories: Mutex::default(),
             owners: Mutex::default(),
         }
     }
@@ -440,6 +525,29 @@ impl SharedTrails {
                         )
                     }),
                 }
+            })
+            .await
+            .clone()
+    }
+
+    /// `account`'s trail history over `period` (up to now), read once per run.
+    async fn history(
+        &self,
+        aws: &Aws,
+        account: &str,
+        credentials: Option<Credentials>,
+        regions: &[String],
+        period: Period,
+    ) -> Readable<Vec<TrailEvent>> {
+        Self::cell(&self.histories, account)
+            .get_or_init(|| {
+                history::trail_changes(
+                    |region| aws.cloudtrail(region, credentials.clone()),
+                    account,
+                    regions,
+                    period.start,
+                    Utc::now().max(period.end),
+                )
             })
             .await
             .clone()

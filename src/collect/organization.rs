@@ -86,6 +86,7 @@ mod tests {
             log_buckets: vec![],
             trail_keys: vec![],
             collected_at: None,
+            history: None,
         }
     }
 

@@ -3,11 +3,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::verdict::PeriodHistory;
 use super::{catalogue, AccountTrails, Verdict};
 use crate::findings::Status;
 use crate::model::{
     AdvancedEventSelector, BucketAccess, DataResource, EventSelector, EventSelectors,
-    FieldSelector, LogBucket, PublicAccessBlock, Readable, Trail, TrailKey, TrailStatus,
+    FieldSelector, LogBucket, Period, PublicAccessBlock, Readable, Trail, TrailEvent, TrailKey,
+    TrailStatus,
 };
 
 pub(super) const ACCOUNT: &str = "111111111111";
@@ -23,6 +25,8 @@ pub(super) struct Account {
     pub(super) log_buckets: Vec<LogBucket>,
     pub(super) trail_keys: Vec<TrailKey>,
     pub(super) regions: Vec<String>,
+    /// The trail changes of the period (none: nothing changed).
+    pub(super) history: Readable<Vec<TrailEvent>>,
 }
 
 impl Account {
@@ -35,6 +39,7 @@ impl Account {
                 rotation: Readable::Read(true),
             }],
             regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            history: Readable::Read(Vec::new()),
         }
     }
 
@@ -50,6 +55,13 @@ impl Account {
             trail_keys: &self.trail_keys,
             regions: &self.regions,
             collected_at: now(),
+            history: Some(PeriodHistory {
+                period: Period {
+                    start: now() - Duration::days(30),
+                    end: now(),
+                },
+                events: &self.history,
+            }),
         })
     }
 

@@ -217,6 +217,7 @@ where
             summary,
             trails,
             warnings: Vec::new(),
+            ..Evidence::default()
         },
     }
 }

@@ -4,6 +4,7 @@
 
 #[cfg(test)]
 mod catalogue_tests;
+mod continuity;
 pub mod coverage;
 mod data_events;
 mod integrity;
@@ -12,6 +13,7 @@ mod monitoring;
 #[cfg(test)]
 mod seed_tests;
 pub mod selectors;
+pub mod timeline;
 #[cfg(test)]
 mod unread_tests;
 pub mod verdict;
@@ -21,7 +23,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::findings::{Control, Severity};
-pub use verdict::{AccountTrails, Check, Verdict};
+pub use verdict::{AccountTrails, Check, PeriodHistory, Verdict};
 
 const CATALOGUE: &str = include_str!("catalogue.toml");
 
@@ -103,6 +105,10 @@ pub const ALL: &[(&str, Check)] = &[
     (
         "cloudtrail-sns-notifications",
         monitoring::sns_notifications,
+    ),
+    (
+        "cloudtrail-logging-continuous",
+        continuity::logging_continuous,
     ),
 ];
 

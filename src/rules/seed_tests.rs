@@ -68,6 +68,7 @@ fn run(rule: &str, trails: &[Trail]) -> Verdict {
         trail_keys: &[],
         regions: &[],
         collected_at: now(),
+        history: None,
     })
 }
 
@@ -234,6 +235,7 @@ fn cis_3_4_judges_freshness_at_collection_time_not_now() {
         trail_keys: &[],
         regions: &[],
         collected_at,
+        history: None,
     });
     assert!(passes(&verdict), "{}", verdict.evidence.summary);
 }

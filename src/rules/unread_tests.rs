@@ -285,10 +285,12 @@ fn inventory_with(account_collected_at: Option<chrono::DateTime<chrono::Utc>>) -
             log_buckets: book.log_buckets.clone(),
             trail_keys: book.trail_keys.clone(),
             collected_at: account_collected_at,
+            history: None,
         }],
         collection: None,
         settings: None,
         shard: None,
+        period: None,
     }
 }
 
@@ -343,6 +345,7 @@ fn a_trail_view_never_passes_on_defaults_left_by_an_unread_call() {
         trail_keys: &[],
         regions: &["us-east-1".to_string()],
         collected_at: now(),
+        history: None,
     };
     for rule in [
         CIS_3_1,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::findings::{Evidence, Status, TrailEvidence};
-use crate::model::{LogBucket, Trail, TrailKey, UnreadCall};
+use crate::model::{LogBucket, Period, Readable, Trail, TrailEvent, TrailKey, UnreadCall};
 
 /// What a check sees: one audited account's trails, as of the moment they were collected.
 pub struct AccountTrails<'a> {
@@ -18,6 +18,16 @@ pub struct AccountTrails<'a> {
     /// judged against it, so re-evaluating an old inventory gives the verdict it had when it was
     /// taken, and an account read late in a long scan is judged at its own time.
     pub collected_at: DateTime<Utc>,
+    /// The audit period and the trail changes read over it; `None` when the inventory holds no
+    /// history (made before orgtrail read it).
+    pub history: Option<PeriodHistory<'a>>,
+}
+
+/// The audit period, and the account's trail changes from its start up to the scan.
+#[derive(Clone, Copy)]
+pub struct PeriodHistory<'a> {
+    pub period: Period,
+    pub events: &'a Readable<Vec<TrailEvent>>,
 }
 
 pub struct Verdict {
@@ -199,6 +209,7 @@ pub fn decided(
             summary,
             trails,
             warnings: Vec::new(),
+            ..Evidence::default()
         },
     }
 }
@@ -230,6 +241,7 @@ pub fn undecided(account: &AccountTrails, known: &str, trails: Vec<TrailEvidence
             summary,
             trails,
             warnings: Vec::new(),
+            ..Evidence::default()
         },
     }
 }

@@ -41,7 +41,7 @@ use futures::FutureExt;
 
 use crate::assume::caller_identity;
 use crate::aws::{Aws, CallError};
-use crate::collect::{CollectOptions, Plan, Progress};
+use crate::collect::{AccountAccess, CollectOptions, Plan, Progress};
 use crate::discover::{discover, DiscoverError, Scope};
 use crate::findings::{Report, Seal, Waiver, WaiverState};
 use crate::manifest::{Manifest, MANIFEST_FILE, MANIFEST_SCHEMA};
@@ -91,9 +91,15 @@ pub async fn scan(
         // `planned` is dropped here: the plans end, and collection finishes its last accounts.
         Ok::<_, ScanError>(organization)
     };
+    let access = AccountAccess::new(aws, &caller, &options.role);
     let collecting =
-        collect::collect(aws, &caller, plans, options, progress).map(Ok::<_, ScanError>);
-    let (organization, accounts) = futures::try_join!(discovering, collecting)?;
+        collect::collect(aws, &access, plans, options, progress).map(Ok::<_, ScanError>);
+    let (organization, mut accounts) = futures::try_join!(discovering, collecting)?;
+    // Every account's trails are known: their buckets and keys are read once each, as owner.
+    let whole_organization =
+        scope.organizational_units.is_empty() && scope.accounts.is_empty() && scope.shard.is_none();
+    access.note_organization(organization.id.as_deref(), whole_organization);
+    collect::read_trail_resources(aws, &access, &mut accounts, options.concurrency).await;
     Ok(Inventory {
         schema: INVENTORY_SCHEMA.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -108,6 +114,7 @@ pub async fn scan(
             api_calls: aws.calls.operations(),
             retries: aws.calls.retries(),
             throttling_retries: aws.calls.throttling_retries(),
+            entered_for_resources: access.entered_outside_scope(),
         }),
         settings: None,
         shard: scope.shard,

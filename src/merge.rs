@@ -77,8 +77,13 @@ pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
             stats.api_calls += part_stats.api_calls;
             stats.retries += part_stats.retries;
             stats.throttling_retries += part_stats.throttling_retries;
+            stats
+                .entered_for_resources
+                .extend(part_stats.entered_for_resources.iter().cloned());
         }
     }
+    stats.entered_for_resources.sort();
+    stats.entered_for_resources.dedup();
     merged.collection = Some(stats);
     for part in parts {
         // Each account keeps its own collection time; one from a shard written before accounts
@@ -101,6 +106,18 @@ pub fn merge(parts: Vec<Inventory>) -> Result<Inventory, MergeError> {
         .find(|w| w[0].account.id == w[1].account.id)
     {
         return Err(MergeError::Duplicate(pair[0].account.id.clone()));
+    }
+    // An account one shard entered for a bucket or key that another shard audits is audited.
+    if let Some(stats) = merged.collection.as_mut() {
+        let audited: Vec<&str> = merged
+            .accounts
+            .iter()
+            .filter(|a| matches!(a.audit, crate::model::Audit::Audited))
+            .map(|a| a.account.id.as_str())
+            .collect();
+        stats
+            .entered_for_resources
+            .retain(|id| !audited.contains(&id.as_str()));
     }
     // An organization trail one shard found applies to the members of every shard.
     crate::collect::share_organization_trails(&mut merged.accounts);
@@ -147,6 +164,7 @@ mod tests {
                 api_calls: 10,
                 retries: 1,
                 throttling_retries: 1,
+                entered_for_resources: vec![],
             }),
             settings: None,
             shard: Some(Shard { index, count }),

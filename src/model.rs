@@ -153,6 +153,10 @@ pub struct CollectionStats {
     /// Of the retries, those that followed a throttling answer (absent from older inventories).
     #[serde(default)]
     pub throttling_retries: u64,
+    /// Accounts outside the run's scope (or not audited) entered only to read resources the
+    /// audited trails use: a log bucket or key they own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entered_for_resources: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +244,10 @@ pub enum Readable<T> {
 pub struct LogBucket {
     pub name: String,
     pub access: Readable<BucketAccess>,
+    /// The account it was read as, when that is its owner (absent: read with the audited
+    /// account's own access, or not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_as_owner: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -277,6 +285,9 @@ pub struct TrailKey {
     pub arn: String,
     /// Whether automatic rotation is on.
     pub rotation: Readable<bool>,
+    /// The account it was read as, when that is its owner (the account its ARN names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_as_owner: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

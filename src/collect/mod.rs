@@ -15,7 +15,7 @@
 //! (`Trail::unread`) and the account's other trails still count.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_cloudtrail::config::Credentials;
@@ -24,24 +24,26 @@ use aws_sdk_cloudtrail::types as aws;
 use aws_sdk_cloudtrail::Client;
 use chrono::{DateTime, Utc};
 use futures::stream::{Stream, StreamExt};
-use tokio::sync::OnceCell;
 
-use crate::assume::{credentials_for, AssumeError, AuditRole, Caller};
+use crate::assume::{AssumeError, AuditRole};
 use crate::aws::{Aws, CallError};
 use crate::model::{
     Account, AccountInventory, AdvancedEventSelector, Audit, DataResource, EventSelector,
-    EventSelectors, FieldSelector, LogBucket, Period, Readable, Trail, TrailCall, TrailEvent,
-    TrailKey, TrailStatus, UnreadCall,
+    EventSelectors, FieldSelector, Period, Readable, Trail, TrailCall, TrailEvent, TrailStatus,
+    UnreadCall,
 };
 use crate::regions::{listing_region, GLOBAL_SERVICE_EVENTS_REGION};
+use access::{once_cell, Once};
 
+mod access;
 mod history;
 mod organization;
 mod resources;
 
+pub use access::{AccountAccess, Membership, OwnerUnreachable};
 pub use history::LOOKUP_INTERVAL;
-
 pub use organization::share_organization_trails;
+pub use resources::read_trail_resources;
 
 #[derive(Debug, Clone)]
 pub struct CollectOptions {
@@ -74,16 +76,19 @@ pub enum Plan {
 /// trails are shared from the same copy.
 pub async fn collect(
     aws: &Aws,
-    caller: &Caller,
+    access: &AccountAccess,
     plans: impl Stream<Item = Plan>,
     options: &CollectOptions,
     progress: &dyn Progress,
 ) -> Vec<AccountInventory> {
-    let sts = aws.sts();
-    let shared = SharedTrails::new(aws, &sts, caller, &options.role);
+    let shared = SharedTrails::new(aws, access);
     let mut accounts: Vec<AccountInventory> = plans
         .map(|plan| {
-            let (sts, shared) = (&sts, &shared);
+            let shared = &shared;
+            match &plan {
+                Plan::Audit(account) => access.note_listed(&account.id, true),
+                Plan::Skip(account, _) => access.note_listed(&account.id, false),
+            }
             async move {
                 let inventory = match plan {
                     Plan::Skip(account, reason) => AccountInventory {
@@ -96,7 +101,7 @@ pub async fn collect(
                         history: None,
                     },
                     Plan::Audit(account) => {
-                        let work = collect_account(aws, sts, caller, &account.id, options, shared);
+                        let work = collect_account(aws, access, &account.id, options, shared);
                         let (audit, collected) =
                             match tokio::time::timeout(options.account_timeout, work).await {
                                 Ok(Ok(collected)) => (Audit::Audited, collected),
@@ -120,8 +125,8 @@ pub async fn collect(
                             account,
                             audit,
                             trails: collected.trails,
-                            log_buckets: collected.log_buckets,
-                            trail_keys: collected.trail_keys,
+                            log_buckets: Vec::new(),
+                            trail_keys: Vec::new(),
                             collected_at: collected.collected_at,
                             history: collected.history,
                         }
@@ -152,8 +157,6 @@ pub enum CollectError {
 #[derive(Default)]
 struct Collected {
     trails: Vec<Trail>,
-    log_buckets: Vec<LogBucket>,
-    trail_keys: Vec<TrailKey>,
     /// When its trails had been read: the account's own time for every time-based condition.
     collected_at: Option<DateTime<Utc>>,
     history: Option<Readable<Vec<TrailEvent>>>,
@@ -161,14 +164,13 @@ struct Collected {
 
 async fn collect_account(
     aws: &Aws,
-    sts: &aws_sdk_sts::Client,
-    caller: &Caller,
+    access: &AccountAccess,
     account_id: &str,
     options: &CollectOptions,
-    shared: &SharedTrails,
+    shared: &SharedTrails<'_>,
 ) -> Result<Collected, CollectError> {
-    let credentials = credentials_for(sts, caller, account_id, &options.role).await?;
-    let listing = listing_region(caller.partition(), &options.regions, aws.region());
+    let credentials = access.credentials(account_id).await?;
+    let listing = listing_region(access.caller().partition(), &options.regions, aws.region());
     let trails = collect_trails(
         aws,
         credentials.clone(),
@@ -180,45 +182,11 @@ async fn collect_account(
     .await?;
     // Stamped once the trails are read, so a delivery's age is never understated.
     let collected_at = Some(Utc::now());
-
-    // Each distinct bucket and key once, read with this account's access.
-    let mut bucket_names: Vec<&str> = trails
-        .iter()
-        .filter_map(|t| t.s3_bucket_name.as_deref())
-        .collect();
-    bucket_names.sort_unstable();
-    bucket_names.dedup();
-    let mut key_ids: Vec<&str> = trails
-        .iter()
-        .filter_map(|t| t.kms_key_id.as_deref())
-        .collect();
-    key_ids.sort_unstable();
-    key_ids.dedup();
-    let history = period_history(
-        aws,
-        credentials.clone(),
-        account_id,
-        &trails,
-        options,
-        shared,
-    );
-    let (history, log_buckets, trail_keys) = tokio::join!(
-        history,
-        futures::future::join_all(bucket_names.iter().map(|name| resources::log_bucket(
-            aws,
-            credentials.clone(),
-            name
-        ))),
-        futures::future::join_all(key_ids.iter().map(|key| resources::trail_key(
-            aws,
-            credentials.clone(),
-            key
-        ))),
-    );
+    // Buckets and keys are read after every account's trails, each once, as its owner
+    // (`read_trail_resources`).
+    let history = period_history(credentials, account_id, &trails, options, shared).await;
     Ok(Collected {
         trails,
-        log_buckets,
-        trail_keys,
         collected_at,
         history: Some(history),
     })
@@ -228,16 +196,15 @@ async fn collect_account(
 /// organization trails that cover it, taken from their owner's history (read once per run, as
 /// the owner: a member's history does not hold calls made in the management account).
 async fn period_history(
-    aws: &Aws,
     credentials: Option<Credentials>,
     account_id: &str,
     trails: &[Trail],
     options: &CollectOptions,
-    shared: &SharedTrails,
+    shared: &SharedTrails<'_>,
 ) -> Readable<Vec<TrailEvent>> {
     let regions = history_regions(&options.regions, trails);
     let own = shared
-        .history(aws, account_id, credentials, &regions, options.period)
+        .history(account_id, credentials, &regions, options.period)
         .await;
     let Readable::Read(mut events) = own else {
         return own;
@@ -249,10 +216,12 @@ async fn period_history(
         if !trail.is_organization_trail {
             continue;
         }
-        let owner_history = match shared.owner_credentials(owner).await {
+        // During collection the registry's `credentials` is the one to ask (its `as_owner`
+        // knows the organization only once discovery is over).
+        let owner_history = match shared.access.credentials(owner).await {
             Ok(credentials) => {
                 shared
-                    .history(aws, owner, credentials, &regions, options.period)
+                    .history(owner, credentials, &regions, options.period)
                     .await
             }
             Err(error) => Readable::NotVerifiable {
@@ -293,7 +262,7 @@ async fn collect_trails(
     account_id: &str,
     listing_region: &str,
     options: &CollectOptions,
-    shared: &SharedTrails,
+    shared: &SharedTrails<'_>,
 ) -> Result<Vec<Trail>, CallError> {
     let clients = RegionalClients::new(aws, credentials);
     // ListTrails answers for every region from any one of them; DescribeTrails too, given ARNs.
@@ -459,37 +428,22 @@ impl TrailState {
 /// state is read once per run with the owner's credentials (the caller's when the caller owns
 /// it, else the audit role assumed in the owner) and shared with every member. A failure is kept
 /// too: members are never asked instead.
-struct SharedTrails {
-    aws: Aws,
-    sts: aws_sdk_sts::Client,
-    caller: Caller,
-    role: AuditRole,
+struct SharedTrails<'a> {
+    aws: &'a Aws,
+    access: &'a AccountAccess,
     fetched: Once<TrailState>,
     /// Each account's trail history over the period, read once.
     histories: Once<Readable<Vec<TrailEvent>>>,
-    /// Credentials in each owner account, obtained once.
-    owners: Once<Result<Option<Credentials>, AssumeError>>,
 }
 
-/// One value per key, computed once by whichever task asks first.
-type Once<T> = Mutex<HashMap<String, Arc<OnceCell<T>>>>;
-
-impl SharedTrails {
-    fn new(aws: &Aws, sts: &aws_sdk_sts::Client, caller: &Caller, role: &AuditRole) -> Self {
+impl<'a> SharedTrails<'a> {
+    fn new(aws: &'a Aws, access: &'a AccountAccess) -> Self {
         SharedTrails {
-            aws: aws.clone(),
-            sts: sts.clone(),
-            caller: caller.clone(),
-            role: role.clone(),
+            aws,
+            access,
             fetched: Mutex::default(),
             histories: Mutex::default(),
-            owners: Mutex::default(),
         }
-    }
-
-    fn cell<T>(cells: &Once<T>, key: &str) -> Arc<OnceCell<T>> {
-        let mut cells = cells.lock().expect("shared trail lock");
-        cells.entry(key.to_string()).or_default().clone()
     }
 
     /// The organization trail's state, read as its owner. `reader` is the account whose
@@ -504,12 +458,12 @@ impl SharedTrails {
         let arn = trail.trail_arn().unwrap_or_default();
         let owner = arn.split(':').nth(4).unwrap_or_default().to_string();
         let home = trail.home_region().unwrap_or_default().to_string();
-        Self::cell(&self.fetched, arn)
+        once_cell(&self.fetched, arn)
             .get_or_init(|| async {
                 if owner == reader {
                     return trail_state(reader_client, arn).await;
                 }
-                match self.owner_credentials(&owner).await {
+                match self.access.credentials(&owner).await {
                     Ok(credentials) => {
                         let client = self.aws.cloudtrail(&home, credentials);
                         trail_state(&client, arn).await
@@ -533,29 +487,21 @@ impl SharedTrails {
     /// `account`'s trail history over `period` (up to now), read once per run.
     async fn history(
         &self,
-        aws: &Aws,
         account: &str,
         credentials: Option<Credentials>,
         regions: &[String],
         period: Period,
     ) -> Readable<Vec<TrailEvent>> {
-        Self::cell(&self.histories, account)
+        once_cell(&self.histories, account)
             .get_or_init(|| {
                 history::trail_changes(
-                    |region| aws.cloudtrail(region, credentials.clone()),
+                    |region| self.aws.cloudtrail(region, credentials.clone()),
                     account,
                     regions,
                     period.start,
                     Utc::now().max(period.end),
                 )
             })
-            .await
-            .clone()
-    }
-
-    async fn owner_credentials(&self, owner: &str) -> Result<Option<Credentials>, AssumeError> {
-        Self::cell(&self.owners, owner)
-            .get_or_init(|| credentials_for(&self.sts, &self.caller, owner, &self.role))
             .await
             .clone()
     }

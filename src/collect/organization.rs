@@ -11,7 +11,9 @@ use crate::model::{AccountInventory, Audit, LogBucket, Readable, Trail, TrailKey
 /// it does not list itself. Pure: used after collection, and again after `orgtrail merge` so
 /// shards see each other's findings.
 pub fn share_organization_trails(accounts: &mut [AccountInventory]) {
-    let mut found: Vec<&Trail> = Vec::new();
+    // Each trail with the bucket and key entries of the account it was found in: read once as
+    // their owner (`read_trail_resources`), they are the same for every member.
+    let mut found: Vec<(&Trail, &AccountInventory)> = Vec::new();
     for account in accounts
         .iter()
         .filter(|a| matches!(a.audit, Audit::Audited))
@@ -20,46 +22,70 @@ pub fn share_organization_trails(accounts: &mut [AccountInventory]) {
             if !trail.is_organization_trail || trail.described().is_err() {
                 continue;
             }
-            match found.iter_mut().find(|t| t.arn == trail.arn) {
+            match found.iter_mut().find(|(t, _)| t.arn == trail.arn) {
                 // The copy read best wins (the owner's own has nothing unread).
-                Some(known) if known.unread.len() > trail.unread.len() => *known = trail,
+                Some(known) if known.0.unread.len() > trail.unread.len() => {
+                    *known = (trail, account)
+                }
                 Some(_) => {}
-                None => found.push(trail),
+                None => found.push((trail, account)),
             }
         }
     }
-    let found: Vec<Trail> = found.into_iter().cloned().collect();
+    let found: Vec<(Trail, Option<LogBucket>, Option<TrailKey>)> = found
+        .into_iter()
+        .map(|(trail, account)| {
+            let bucket = trail.s3_bucket_name.as_ref().and_then(|name| {
+                account
+                    .log_buckets
+                    .iter()
+                    .find(|b| &b.name == name)
+                    .cloned()
+            });
+            let key = trail
+                .kms_key_id
+                .as_ref()
+                .and_then(|arn| account.trail_keys.iter().find(|k| &k.arn == arn).cloned());
+            (trail.clone(), bucket, key)
+        })
+        .collect();
     for account in accounts
         .iter_mut()
         .filter(|a| matches!(a.audit, Audit::Audited) && a.account.status == "ACTIVE")
     {
-        for trail in &found {
+        for (trail, bucket_read, key_read) in &found {
             if account.trails.iter().any(|t| t.arn == trail.arn) {
                 continue;
             }
             let reason = format!(
                 "organization trail {} applies to this account but its own cloudtrail:ListTrails \
-                 did not list it, so its resources were not read with this account's access",
+                 did not list it, and the account that listed it holds no reading of it",
                 trail.name
             );
             if let Some(bucket) = &trail.s3_bucket_name {
                 if !account.log_buckets.iter().any(|b| &b.name == bucket) {
-                    account.log_buckets.push(LogBucket {
-                        name: bucket.clone(),
-                        access: Readable::NotVerifiable {
-                            reason: reason.clone(),
-                        },
-                    });
+                    account
+                        .log_buckets
+                        .push(bucket_read.clone().unwrap_or(LogBucket {
+                            name: bucket.clone(),
+                            access: Readable::NotVerifiable {
+                                reason: reason.clone(),
+                            },
+                            read_as_owner: None,
+                        }));
                 }
             }
             if let Some(key) = &trail.kms_key_id {
                 if !account.trail_keys.iter().any(|k| &k.arn == key) {
-                    account.trail_keys.push(TrailKey {
-                        arn: key.clone(),
-                        rotation: Readable::NotVerifiable {
-                            reason: reason.clone(),
-                        },
-                    });
+                    account
+                        .trail_keys
+                        .push(key_read.clone().unwrap_or(TrailKey {
+                            arn: key.clone(),
+                            rotation: Readable::NotVerifiable {
+                                reason: reason.clone(),
+                            },
+                            read_as_owner: None,
+                        }));
                 }
             }
             account.trails.push(trail.clone());

@@ -37,6 +37,7 @@ impl Account {
             trail_keys: vec![TrailKey {
                 arn: KEY.into(),
                 rotation: Readable::Read(true),
+                read_as_owner: None,
             }],
             regions: vec!["us-east-1".into(), "eu-west-1".into()],
             history: Readable::Read(Vec::new()),
@@ -128,6 +129,7 @@ pub(super) fn bucket(name: &str, access: BucketAccess) -> LogBucket {
     LogBucket {
         name: name.into(),
         access: Readable::Read(access),
+        read_as_owner: None,
     }
 }
 
@@ -200,10 +202,7 @@ fn key_rotation_off_fails_and_an_unreadable_key_is_not_verifiable() {
     };
     let verdict = account.run("cloudtrail-kms-key-rotation");
     assert_eq!(verdict.status, Status::Error);
-    assert!(verdict
-        .evidence
-        .summary
-        .contains("Not verifiable from this account"));
+    assert!(verdict.evidence.summary.contains("Not verifiable: "));
     assert!(verdict.fix.is_none());
 }
 
@@ -252,6 +251,7 @@ fn a_log_bucket_this_account_cannot_read_is_not_verifiable_rather_than_passed_or
         access: Readable::NotVerifiable {
             reason: "s3:GetBucketLocation on main-logs access denied (AccessDenied)".into(),
         },
+        read_as_owner: None,
     }];
     for rule in [
         "cloudtrail-log-bucket-not-public",
@@ -259,10 +259,7 @@ fn a_log_bucket_this_account_cannot_read_is_not_verifiable_rather_than_passed_or
     ] {
         let verdict = account.run(rule);
         assert_eq!(verdict.status, Status::Error, "{rule}");
-        assert!(verdict
-            .evidence
-            .summary
-            .contains("Not verifiable from this account"));
+        assert!(verdict.evidence.summary.contains("Not verifiable: "));
     }
     // But a bucket that can be read and fails still fails the account.
     let mut public = good_bucket();
@@ -429,4 +426,53 @@ fn insights_and_sns_are_informational_and_fail_only_their_own_rules() {
         };
         assert_eq!(account.status(&rule.meta.id), expected, "{}", rule.meta.id);
     }
+}
+
+#[test]
+fn a_bucket_and_key_read_as_their_owner_say_so_and_decide_the_verdict() {
+    let mut account = Account::by_the_book();
+    account.log_buckets[0].read_as_owner = Some("222222222222".into());
+    account.trail_keys[0].read_as_owner = Some("111111111111".into());
+    for (rule, owner) in [
+        ("cloudtrail-log-bucket-not-public", "222222222222"),
+        ("cloudtrail-log-bucket-access-logging", "222222222222"),
+        ("cloudtrail-kms-key-rotation", "111111111111"),
+    ] {
+        let verdict = account.run(rule);
+        assert_eq!(verdict.status, Status::Pass, "{rule}");
+        let detail = &verdict.evidence.trails[0].detail;
+        assert!(
+            detail.ends_with(&format!("(read as its owner, account {owner})")),
+            "{rule}: {detail}"
+        );
+    }
+    // Read with the audited account's own access (a policy granted it): said as such.
+    account.log_buckets[0].read_as_owner = None;
+    let verdict = account.run("cloudtrail-log-bucket-not-public");
+    assert!(verdict.evidence.trails[0]
+        .detail
+        .ends_with("(read with this account's access)"));
+}
+
+#[test]
+fn a_bucket_whose_owner_is_out_of_reach_is_an_error_carrying_the_owner_and_the_fix() {
+    let mut account = Account::by_the_book();
+    let reason = "its owner is an account outside organization o-abc (999999999999), where \
+                  orgtrail has no audit role; read with account 111111111111's access instead: \
+                  s3:GetBucketLocation on main-logs access denied (AccessDenied). Fix: add this \
+                  statement to the bucket policy of main-logs: {}";
+    account.log_buckets[0].access = Readable::NotVerifiable {
+        reason: reason.into(),
+    };
+    let verdict = account.run("cloudtrail-log-bucket-not-public");
+    assert_eq!(verdict.status, Status::Error);
+    assert_eq!(
+        verdict.evidence.trails[0].detail,
+        format!("main-logs: not verifiable: {reason}")
+    );
+    assert!(verdict
+        .evidence
+        .summary
+        .starts_with("Not verifiable: main-logs"));
+    assert!(!verdict.evidence.summary.contains("from this account"));
 }

@@ -74,7 +74,7 @@ pub fn kms_key_rotation(account: &AccountTrails) -> Verdict {
                     .trail_keys
                     .iter()
                     .find(|k| k.arn == key)
-                    .map(|k| &k.rotation)
+                    .map(|k| (&k.rotation, k.read_as_owner.as_deref()))
             },
             judge: |rotating: &bool| {
                 if *rotating {
@@ -104,13 +104,13 @@ pub fn kms_key_rotation(account: &AccountTrails) -> Verdict {
     )
 }
 
-/// A rule on a resource each trail points at (its log bucket, its KMS key), read with the
-/// audited account's access.
+/// A rule on a resource each trail points at (its log bucket, its KMS key), read as its owner
+/// where orgtrail could enter the owner, else with the audited account's access.
 struct ResourceRule<'r, T, Of, Read, Judge, Fix>
 where
     T: 'r,
     Of: Fn(&Trail) -> Option<String>,
-    Read: Fn(&str) -> Option<&'r Readable<T>>,
+    Read: Fn(&str) -> Option<(&'r Readable<T>, Option<&'r str>)>,
     Judge: Fn(&T) -> Result<String, String>,
     Fix: Fn(&[String]) -> String,
 {
@@ -125,15 +125,15 @@ where
     fix: Fix,
 }
 
-/// FAIL when a resource fails or a trail has none; else ERROR ("not verifiable from this
-/// account") when one could not be read; else PASS. A failure outranks an unreadable resource.
+/// FAIL when a resource fails or a trail has none; else ERROR ("not verifiable") when one could
+/// not be read, as its owner or otherwise; else PASS. A failure outranks an unreadable resource.
 fn resource_rule<'r, T, Of, Read, Judge, Fix>(
     account: &AccountTrails,
     rule: ResourceRule<'r, T, Of, Read, Judge, Fix>,
 ) -> Verdict
 where
     Of: Fn(&Trail) -> Option<String>,
-    Read: Fn(&str) -> Option<&'r Readable<T>>,
+    Read: Fn(&str) -> Option<(&'r Readable<T>, Option<&'r str>)>,
     Judge: Fn(&T) -> Result<String, String>,
     Fix: Fn(&[String]) -> String,
 {
@@ -153,16 +153,19 @@ where
             continue;
         };
         let (meets_rule, detail) = match (rule.read)(&resource) {
-            Some(Readable::Read(state)) => match (rule.judge)(state) {
-                Ok(detail) => (true, detail),
-                Err(detail) => {
-                    failing.push(resource.clone());
-                    (false, detail)
-                }
-            },
-            Some(Readable::NotVerifiable { reason }) => {
+            Some((Readable::Read(state), read_as)) => {
+                let (meets, detail) = match (rule.judge)(state) {
+                    Ok(detail) => (true, detail),
+                    Err(detail) => {
+                        failing.push(resource.clone());
+                        (false, detail)
+                    }
+                };
+                (meets, format!("{detail} ({})", read_as_words(read_as)))
+            }
+            Some((Readable::NotVerifiable { reason }, _)) => {
                 unreadable.push(resource.clone());
-                (false, format!("not verifiable from this account: {reason}"))
+                (false, format!("not verifiable: {reason}"))
             }
             None => {
                 unreadable.push(resource.clone());
@@ -190,7 +193,8 @@ where
         let mut parts = Vec::new();
         if !unreadable.is_empty() {
             parts.push(format!(
-                "Not verifiable from this account: {} (often in a central log-archive account; audit it from its owner)",
+                "Not verifiable: {} (neither its owner's access nor this account's could read \
+                 it; the evidence names the owner, the refused call and the fix)",
                 unreadable.join(", ")
             ));
         }
@@ -243,12 +247,26 @@ pub fn bucket_exposure(access: &BucketAccess) -> Result<String, String> {
     }
 }
 
+/// Whose access a verdict's data was read with: the owner's makes it the resource's own state.
+fn read_as_words(read_as: Option<&str>) -> String {
+    match read_as {
+        Some(owner) => format!("read as its owner, account {owner}"),
+        None => "read with this account's access".to_string(),
+    }
+}
+
 fn bucket_of(trail: &Trail) -> Option<String> {
     trail.s3_bucket_name.clone()
 }
 
-fn log_bucket<'r>(buckets: &'r [LogBucket], name: &str) -> Option<&'r Readable<BucketAccess>> {
-    buckets.iter().find(|b| b.name == name).map(|b| &b.access)
+fn log_bucket<'r>(
+    buckets: &'r [LogBucket],
+    name: &str,
+) -> Option<(&'r Readable<BucketAccess>, Option<&'r str>)> {
+    buckets
+        .iter()
+        .find(|b| b.name == name)
+        .map(|b| (&b.access, b.read_as_owner.as_deref()))
 }
 
 pub fn log_bucket_not_public(account: &AccountTrails) -> Verdict {

@@ -1219,6 +1219,9 @@ EVENTS: dict[tuple[str, str], list[dict]] = {}  # (account, region) -> events, o
 EVENTS_LOCK = threading.Lock()
 LOOKUP_REQUESTS: dict[tuple[str, str], list[float]] = {}  # accepted LookupEvents, by time
 LOOKUP_RATE = 2  # per second, per account, per region
+# Accounts where another client (a SIEM, another audit tool) uses one of the two lookups every
+# second, as AWS counts every caller of the account against the same limit: --lookup-shared.
+LOOKUP_SHARED: set[str] = set()
 # Seeded set-ups happened long ago: 100 days back, outside the 90 days LookupEvents reaches.
 SEEDED_LONG_AGO = timedelta(days=100)
 EVENT_CLOCK: datetime | None = None  # None: the real time
@@ -1329,7 +1332,8 @@ def lookup_events(self):
     now = time.time()
     with EVENTS_LOCK:
         recent = [t for t in LOOKUP_REQUESTS.get((account, region), []) if t > now - 1.0]
-        if len(recent) >= LOOKUP_RATE:
+        limit = LOOKUP_RATE - (1 if account in LOOKUP_SHARED else 0)
+        if len(recent) >= limit:
             LOOKUP_REQUESTS[(account, region)] = recent
             raise LookupError_("ThrottlingException", "Rate exceeded")
         LOOKUP_REQUESTS[(account, region)] = recent + [now]
@@ -1527,6 +1531,8 @@ def main() -> None:
                         metavar="ACCOUNT:SECONDS",
                         help="fix the account's CloudWatch Logs deliveries at 24 h minus SECONDS "
                              "before the emulator is ready: stale SECONDS later")
+    parser.add_argument("--lookup-shared", action="append", default=[], metavar="ACCOUNT",
+                        help="another client uses one of this account's two LookupEvents a second")
     parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
                         help="delay every answer by this many milliseconds once seeded")
     args = parser.parse_args()
@@ -1584,6 +1590,7 @@ def arm(args, org: Org) -> None:
     MAX_FAULTS_IN_A_ROW = args.faults_in_a_row
     EACH_FAULT_FIRST = args.each_fault_first
     arm_issue14(args, resolve)
+    LOOKUP_SHARED.update(resolve(account) for account in args.lookup_shared)
     LATENCY = args.latency / 1000
 
 

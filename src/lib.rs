@@ -269,6 +269,7 @@ pub fn write(
         inventory,
         files: staged.digests().to_vec(),
         signing_key_id: seal.signing_key_id.clone(),
+        period: report.period,
     };
     // Signed as the bytes written, so the signature verifies against the file on disk.
     let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;

@@ -318,6 +318,7 @@ fn the_rules_command_prints_the_catalogue_with_its_mappings() {
             "cloudtrail-s3-delivery-healthy",
             "cloudtrail-insights",
             "cloudtrail-sns-notifications",
+            "cloudtrail-logging-continuous",
         ]
     );
     // Every rule but the informational ones maps to at least one framework control.

@@ -10,6 +10,7 @@ mod markdown;
 mod ocsf;
 mod output;
 mod pages;
+mod period;
 mod present;
 mod sarif;
 mod staging;

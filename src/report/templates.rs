@@ -18,11 +18,13 @@ const PAGE: &str = "report.html.tera";
 const ACCOUNT: &str = "account.html.tera";
 const MARKDOWN: &str = "report.md.tera";
 const TREND: &str = "trend.html.tera";
-const EMBEDDED: [(&str, &str); 4] = [
+const PERIOD: &str = "period.html.tera";
+const EMBEDDED: [(&str, &str); 5] = [
     (PAGE, include_str!("../../templates/report.html.tera")),
     (ACCOUNT, include_str!("../../templates/account.html.tera")),
     (MARKDOWN, include_str!("../../templates/report.md.tera")),
     (TREND, include_str!("../../templates/trend.html.tera")),
+    (PERIOD, include_str!("../../templates/period.html.tera")),
 ];
 
 /// Where the page template places the accounts: `{{ accounts | safe }}` renders this marker,
@@ -148,7 +150,7 @@ impl Templates {
     }
 
     fn html(&self) -> Result<Tera, TemplateError> {
-        let mut tera = self.tera(&[PAGE, ACCOUNT])?;
+        let mut tera = self.tera(&[PAGE, ACCOUNT, PERIOD])?;
         tera.autoescape_on(vec![".html.tera"]);
         Ok(tera)
     }

@@ -23,6 +23,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::findings::{Control, Severity};
+pub use continuity::duration as duration_text;
 pub use verdict::{AccountTrails, Check, PeriodHistory, Verdict};
 
 const CATALOGUE: &str = include_str!("catalogue.toml");

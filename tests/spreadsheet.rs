@@ -112,10 +112,23 @@ fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text(
     let read = support::read_back("read_xlsx.py", &out.join("report.xlsx"));
     assert_eq!(
         read["sheets"],
-        serde_json::json!(["Summary", "Controls", "Findings", "Coverage", "Accounts", "Waivers"])
+        serde_json::json!([
+            "Summary",
+            "Controls",
+            "Findings",
+            "Coverage",
+            "Accounts",
+            "Waivers",
+            "Trail changes"
+        ])
     );
+    // The period's trail changes, one row each under the header, newest first.
+    let changes = &read["trail_changes"];
+    assert_eq!(changes.as_array().unwrap().len(), 1 + 4, "{changes}");
+    assert_eq!(changes[1][4], "StartLogging");
+    assert_eq!(changes[1][0], "2026-11-11T01:02:40");
     assert_eq!(read["frozen"], "A2", "the header row is frozen");
-    assert!(read["autofilter"].as_str().unwrap().starts_with("A1:O"));
+    assert!(read["autofilter"].as_str().unwrap().starts_with("A1:P"));
 
     let csv = cells(&out.join("findings.csv"));
     let workbook: Vec<Vec<String>> = serde_json::from_value(read["findings"].clone()).unwrap();

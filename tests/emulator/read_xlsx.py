@@ -5,7 +5,8 @@
 Prints {"sheets": [names], "findings": [[cell, ...], ...], "types": [[type, ...], ...],
 "frozen": "A2", "autofilter": "A1:O42", "controls": [[cell, ...], ...]}: every cell of the
 Findings sheet as text (dates as ISO 8601), with openpyxl's data type of each ("s" string, "n"
-number, "d" date, "f" formula), and the Controls sheet's rows as text.
+number, "d" date, "f" formula), the Controls sheet's rows as text, and the Trail changes sheet's
+("trail_changes") likewise.
 """
 
 import json
@@ -31,10 +32,18 @@ def main() -> int:
         ["" if cell.value is None else str(cell.value) for cell in row]
         for row in workbook["Controls"].iter_rows()
     ] if "Controls" in workbook.sheetnames else []
+    changes = [
+        [
+            cell.value.isoformat() if isinstance(cell.value, datetime) else ("" if cell.value is None else str(cell.value))
+            for cell in row
+        ]
+        for row in workbook["Trail changes"].iter_rows()
+    ] if "Trail changes" in workbook.sheetnames else []
     print(
         json.dumps(
             {
                 "controls": controls,
+                "trail_changes": changes,
                 "sheets": workbook.sheetnames,
                 "findings": rows,
                 "types": types,

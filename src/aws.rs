@@ -139,6 +139,15 @@ impl CallCounter {
     pub fn throttling_retries(&self) -> u64 {
         self.throttling_retries.load(Ordering::Relaxed)
     }
+
+    /// A call the caller sends again itself once the SDK has given up on it (the period's
+    /// history does): counted as a retry of that call, not as another call.
+    pub fn sent_again(&self, after_throttling: bool) {
+        self.operations.fetch_sub(1, Ordering::Relaxed);
+        if after_throttling {
+            self.throttling_retries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Left in an operation's configuration by one attempt for the next: whether the SDK classified

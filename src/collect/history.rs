@@ -19,26 +19,34 @@
 //! (<https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html>).
 //! Regions are read in parallel and, within one, requests leave [`LOOKUP_INTERVAL`] apart, so a
 //! scan stays under the limit by design; a throttling answer (another tool sharing the limit) is
-//! retried by the SDK like any other.
+//! retried by the SDK like any other. A history with a hole cannot be judged, so a lookup the
+//! SDK gave up on (throttled, a 5xx, no answer) is asked again, [`EXTRA_TRIES`] times at most,
+//! after a pause of a second or more: a month's verdict is worth a few seconds.
 
 use std::time::Duration;
 
+use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsError;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_cloudtrail::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::aws::CallError;
+use crate::aws::{CallCounter, CallError};
 use crate::model::{Readable, TrailEvent, TRAIL_CHANGE_EVENTS};
 
 /// Two requests a second per account and region is the limit; a little over half a second
 /// between them keeps clear of it when answers arrive bunched.
 pub const LOOKUP_INTERVAL: Duration = Duration::from_millis(550);
+/// Further tries of one lookup after the SDK's own attempts, each after a longer pause.
+pub const EXTRA_TRIES: u32 = 3;
 
 /// Every trail change recorded in `regions` of `account_id` from `from` to `to`, newest first;
 /// or, when any region could not be read, why (a history with a hole would pass a gap).
 pub async fn trail_changes(
     clients: impl Fn(&str) -> Client,
+    calls: &CallCounter,
     account_id: &str,
     regions: &[String],
     from: DateTime<Utc>,
@@ -46,7 +54,7 @@ pub async fn trail_changes(
 ) -> Readable<Vec<TrailEvent>> {
     let reads = regions.iter().map(|region| {
         let client = clients(region);
-        async move { region_changes(&client, account_id, region, from, to).await }
+        async move { region_changes(&client, calls, account_id, region, from, to).await }
     });
     let mut events = Vec::new();
     let mut failures = Vec::new();
@@ -68,6 +76,7 @@ pub async fn trail_changes(
 /// One region's changes: each event name in turn, every page, paced.
 async fn region_changes(
     client: &Client,
+    calls: &CallCounter,
     account_id: &str,
     region: &str,
     from: DateTime<Utc>,
@@ -80,21 +89,18 @@ async fn region_changes(
         loop {
             // A hand-written page loop rather than the SDK's paginator: the pace is per request.
             tokio::time::sleep_until(next_request).await;
-            let answer = client
-                .lookup_events()
-                .lookup_attributes(
-                    LookupAttribute::builder()
-                        .attribute_key(LookupAttributeKey::EventName)
-                        .attribute_value(name)
-                        .build()
-                        .expect("key and value are set"),
-                )
-                .start_time(aws_time(from))
-                .end_time(aws_time(to))
-                .max_results(50)
-                .set_next_token(token.take())
-                .send()
-                .await;
+            let mut tries = 0;
+            let answer = loop {
+                let answer = lookup(client, name, from, to, token.clone()).await;
+                match answer {
+                    Err(error) if tries < EXTRA_TRIES && worth_another_try(&error) => {
+                        tries += 1;
+                        tokio::time::sleep(LOOKUP_INTERVAL * 2u32.pow(tries)).await;
+                        calls.sent_again(error.code() == Some("ThrottlingException"));
+                    }
+                    answer => break answer,
+                }
+            };
             next_request = tokio::time::Instant::now() + LOOKUP_INTERVAL;
             let answer = answer.map_err(|e| {
                 CallError::new(format!("cloudtrail:LookupEvents ({name}) in {region}"), &e)
@@ -112,6 +118,51 @@ async fn region_changes(
         }
     }
     Ok(events)
+}
+
+type LookupAnswer = Result<
+    aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput,
+    SdkError<LookupEventsError, HttpResponse>,
+>;
+
+/// One page of one event name's lookup.
+async fn lookup(
+    client: &Client,
+    name: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    token: Option<String>,
+) -> LookupAnswer {
+    client
+        .lookup_events()
+        .lookup_attributes(
+            LookupAttribute::builder()
+                .attribute_key(LookupAttributeKey::EventName)
+                .attribute_value(name)
+                .build()
+                .expect("key and value are set"),
+        )
+        .start_time(aws_time(from))
+        .end_time(aws_time(to))
+        .max_results(50)
+        .set_next_token(token)
+        .send()
+        .await
+}
+
+/// Throttled, a server error, or no answer at all: the same request may well succeed later.
+/// Anything else (denied, a bad request) will not.
+fn worth_another_try(error: &SdkError<LookupEventsError, HttpResponse>) -> bool {
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => {
+            service.err().code() == Some("ThrottlingException")
+                || service.raw().status().as_u16() >= 500
+        }
+        _ => false,
+    }
 }
 
 fn aws_time(time: DateTime<Utc>) -> aws_sdk_cloudtrail::primitives::DateTime {

@@ -496,6 +496,7 @@ impl<'a> SharedTrails<'a> {
             .get_or_init(|| {
                 history::trail_changes(
                     |region| self.aws.cloudtrail(region, credentials.clone()),
+                    &self.aws.calls,
                     account,
                     regions,
                     period.start,

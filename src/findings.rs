@@ -319,7 +319,12 @@ impl TrailEvidence {
             name: trail.name.clone(),
             home_region: trail.home_region.clone(),
             meets_rule,
-            detail,
+            // Said on every verdict, so an auditor of a landing zone knows whose trail it is.
+            detail: if trail.deployed_by_control_tower() {
+                format!("{detail} [the trail AWS Control Tower deployed]")
+            } else {
+                detail
+            },
             unread: None,
         }
     }

@@ -366,6 +366,9 @@ pub struct Trail {
     pub unread: Vec<UnreadCall>,
 }
 
+/// How AWS Control Tower names what it deploys.
+pub const CONTROL_TOWER_PREFIX: &str = "aws-controltower-";
+
 /// The calls that tell about one trail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TrailCall {
@@ -440,6 +443,13 @@ impl Trail {
     pub fn covers(&self, region: &str) -> Result<bool, &UnreadCall> {
         self.described()
             .map(|trail| trail.is_multi_region || trail.home_region == region)
+    }
+
+    /// Whether AWS Control Tower deployed it: its baseline trail is `aws-controltower-BaselineCloudTrail`,
+    /// and every resource Control Tower creates is named `aws-controltower-...` (Control Tower user
+    /// guide, "Logging and monitoring in AWS Control Tower" and "Resources created").
+    pub fn deployed_by_control_tower(&self) -> bool {
+        self.name.starts_with(CONTROL_TOWER_PREFIX)
     }
 
     /// The account that owns the trail: the management account, for an organization trail seen

@@ -317,6 +317,8 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
         // GetPublicAccessBlock: "you must have the s3:GetBucketPublicAccessBlock permission").
         let action = match request.action.as_str() {
             "GetPublicAccessBlock" => "GetBucketPublicAccessBlock",
+            // ListBuckets: "you must have the s3:ListAllMyBuckets permission" (S3 API reference).
+            "ListBuckets" => "ListAllMyBuckets",
             action => action,
         };
         format!("{}:{action}", request.service)
@@ -1170,4 +1172,177 @@ fn selectors_with_values_fields_or_operators_orgtrail_does_not_know_count_as_not
             assert!(detail.contains(named), "{account} {rule}: {detail}");
         }
     }
+}
+
+/// The findings of one rule for one account: its status, summary and each trail's detail.
+fn rule_evidence(
+    emulator: &Emulator,
+    report: &Value,
+    account: &str,
+    rule: &str,
+) -> (String, String) {
+    let finding = finding_of(emulator, report, account, rule);
+    let details: Vec<&str> = finding["evidence"]["trails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| text(&t["detail"]))
+        .collect();
+    (
+        text(&finding["status"]).to_string(),
+        format!(
+            "{} | {}",
+            text(&finding["evidence"]["summary"]),
+            details.join(" | ")
+        ),
+    )
+}
+
+const BUCKET_RULES: [&str; 2] = [
+    "cloudtrail-log-bucket-not-public",
+    "cloudtrail-log-bucket-access-logging",
+];
+const KEY_ROTATION: &str = "cloudtrail-kms-key-rotation";
+
+#[test]
+fn a_control_tower_landing_zone_is_judged_on_buckets_and_keys_read_as_their_owners() {
+    let emulator = Emulator::start("control-tower");
+    let report = scanned(&emulator, "out", &[], 0);
+    let verdicts = verdicts(&emulator, &report);
+    let log_archive = emulator.account("log-archive").to_string();
+    let central = emulator.account("central-logging").to_string();
+    let management = emulator.account("management").to_string();
+
+    // The organization trail's bucket lives in the Log Archive, its key in the management
+    // account: every member covered only by it passes on data read there, said so.
+    for member in [
+        "management",
+        "log-archive",
+        "audit",
+        "workload-a",
+        "workload-b",
+        "central-logging",
+    ] {
+        for rule in BUCKET_RULES {
+            let (status, evidence) = rule_evidence(&emulator, &report, member, rule);
+            assert_eq!(status, "PASS", "{member} {rule}: {evidence}");
+            assert!(
+                evidence.contains(&format!("read as its owner, account {log_archive}")),
+                "{member} {rule}: {evidence}"
+            );
+            assert!(
+                evidence.contains("[the trail AWS Control Tower deployed]"),
+                "{evidence}"
+            );
+        }
+        let (status, evidence) = rule_evidence(&emulator, &report, member, KEY_ROTATION);
+        assert_eq!(status, "PASS", "{member}: {evidence}");
+        assert!(evidence.contains(&format!("read as its owner, account {management}")));
+    }
+
+    // A member writing to another member's bucket, with that member's key: judged on what the
+    // owner's access read (no access logging, no rotation there).
+    let (status, evidence) = rule_evidence(
+        &emulator,
+        &report,
+        "shared-writer",
+        "cloudtrail-log-bucket-access-logging",
+    );
+    assert_eq!(status, "FAIL", "{evidence}");
+    assert!(evidence.contains(&format!(
+        "shared-trail-logs: server access logging off (read as its owner, account {central})"
+    )));
+    assert_eq!(
+        verdicts["shared-writer"]["cloudtrail-log-bucket-not-public"],
+        "PASS"
+    );
+    let (status, evidence) = rule_evidence(&emulator, &report, "shared-writer", KEY_ROTATION);
+    assert_eq!(status, "FAIL", "{evidence}");
+    assert!(evidence.contains(&format!(
+        "automatic rotation off (read as its owner, account {central})"
+    )));
+
+    // A member's own public bucket fails, read as itself.
+    let (status, evidence) = rule_evidence(
+        &emulator,
+        &report,
+        "public-bucket",
+        "cloudtrail-log-bucket-not-public",
+    );
+    assert_eq!(status, "FAIL", "{evidence}");
+    assert!(evidence.contains("everyone (AllUsers): READ"), "{evidence}");
+
+    // A bucket outside the organization is the one ERROR: its owner named, the refused call, the
+    // statement to add.
+    let organization = text(&report["organization"]["id"]).to_string();
+    for rule in BUCKET_RULES {
+        let (status, evidence) = rule_evidence(&emulator, &report, "outside-writer", rule);
+        assert_eq!(status, "ERROR", "{rule}: {evidence}");
+        for words in [
+            format!("vendor-logs-999999999999: not verifiable: its owner is an account outside organization {organization} (its name suggests account 999999999999)"),
+            "s3:GetBucketLocation on vendor-logs-999999999999 access denied (AccessDenied)".to_string(),
+            "add this statement to the bucket policy of vendor-logs-999999999999".to_string(),
+            format!("\"Principal\":{{\"AWS\":\"arn:aws:iam::{}:role/OrganizationAccountAccessRole\"}}", emulator.account("outside-writer")),
+        ] {
+            assert!(evidence.contains(&words), "{rule}: missing «{words}» in {evidence}");
+        }
+    }
+
+    // The call budget: each bucket and key read once, as its owner; owners found with at most one
+    // ListBuckets per account; nobody entered twice; no account outside the organization tried.
+    let requests = emulator.requests();
+    let count = |action: &str| requests.iter().filter(|r| r.action == action).count();
+    let accounts = emulator.account_names().count();
+    assert_eq!(count("GetBucketLocation"), 4, "four distinct buckets");
+    assert_eq!(count("GetBucketAcl"), 3, "the outside one refused before");
+    assert_eq!(count("GetKeyRotationStatus"), 2, "two distinct keys");
+    let key_readers: BTreeSet<&str> = requests
+        .iter()
+        .filter(|r| r.action == "GetKeyRotationStatus")
+        .map(|r| r.account.as_str())
+        .collect();
+    assert_eq!(
+        key_readers,
+        BTreeSet::from([management.as_str(), central.as_str()])
+    );
+    let mut listings: HashMap<&str, usize> = HashMap::new();
+    for r in requests.iter().filter(|r| r.action == "ListBuckets") {
+        *listings.entry(r.account.as_str()).or_default() += 1;
+    }
+    assert!(listings.values().all(|n| *n == 1), "{listings:?}");
+    // Every member was listed once here: the outside bucket is owned by none of them.
+    assert_eq!(listings.len(), accounts, "{listings:?}");
+    assert!(listings.contains_key(log_archive.as_str()));
+    assert_eq!(
+        count("AssumeRole"),
+        accounts - 1,
+        "each member entered once"
+    );
+    let refused: Vec<_> = requests.iter().filter(|r| r.fault.is_some()).collect();
+    assert_eq!(
+        refused.len(),
+        1,
+        "only the outside bucket refused: {refused:?}"
+    );
+    assert_eq!(refused[0].account, emulator.account("outside-writer"));
+}
+
+#[test]
+fn a_scan_that_excludes_the_log_archive_still_reads_its_bucket_there_and_says_so() {
+    let emulator = Emulator::start("control-tower");
+    let log_archive = emulator.account("log-archive").to_string();
+    let report = scanned(&emulator, "out", &["--exclude-accounts", &log_archive], 0);
+    for rule in BUCKET_RULES {
+        let (status, evidence) = rule_evidence(&emulator, &report, "workload-a", rule);
+        assert_eq!(status, "PASS", "{evidence}");
+        assert!(evidence.contains(&format!("read as its owner, account {log_archive}")));
+    }
+    assert_eq!(
+        report["collection"]["entered_for_resources"],
+        serde_json::json!([log_archive])
+    );
+    let html = std::fs::read_to_string(emulator.dir.path().join("out/report.html")).unwrap();
+    assert!(html.contains(&format!(
+        "accounts entered only to read resources the audited trails use: {log_archive}"
+    )));
 }

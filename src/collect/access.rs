@@ -15,7 +15,7 @@ use aws_sdk_cloudtrail::config::Credentials;
 use tokio::sync::OnceCell;
 
 use crate::assume::{credentials_for, AssumeError, AuditRole, Caller};
-use crate::aws::{error_code, Aws, CallError};
+use crate::aws::Aws;
 
 /// One value per key, computed once by whichever task asks first.
 pub(crate) type Once<T> = Mutex<HashMap<String, Arc<OnceCell<T>>>>;
@@ -91,25 +91,21 @@ struct Listed {
 /// Per-account credentials for a run, each obtained once. Build one per run with
 /// [`AccountAccess::new`]; share it by reference.
 pub struct AccountAccess {
-    aws: Aws,
     sts: aws_sdk_sts::Client,
     caller: Caller,
     role: AuditRole,
     entered: Once<Result<Option<Credentials>, AssumeError>>,
     listed: Mutex<Listed>,
-    described: Once<Membership>,
 }
 
 impl AccountAccess {
     pub fn new(aws: &Aws, caller: &Caller, role: &AuditRole) -> Self {
         AccountAccess {
-            aws: aws.clone(),
             sts: aws.sts(),
             caller: caller.clone(),
             role: role.clone(),
             entered: Mutex::default(),
             listed: Mutex::default(),
-            described: Mutex::default(),
         }
     }
 
@@ -205,44 +201,24 @@ impl AccountAccess {
             })
     }
 
-    /// Whether `account_id` is a member: known from this run's listing, or (when the run walked
-    /// only part of the organization) asked of Organizations once (`DescribeAccount`).
+    /// Whether `account_id` is a member, as this run's listing tells: a run that walked the whole
+    /// organization knows its members; a scoped one (`--ou`, `--accounts`, `--shard`) knows only
+    /// those in scope, and says so rather than ask Organizations for more.
     pub async fn membership(&self, account_id: &str) -> Membership {
         if account_id == self.caller.account_id {
             return Membership::Member;
         }
-        let whole = {
-            let listed = self.listed.lock().expect("listed lock");
-            if listed.accounts.contains_key(account_id) {
-                return Membership::Member;
-            }
-            listed.whole_organization
-        };
-        if whole {
-            return Membership::Outside;
+        let listed = self.listed.lock().expect("listed lock");
+        if listed.accounts.contains_key(account_id) {
+            Membership::Member
+        } else if listed.whole_organization {
+            Membership::Outside
+        } else {
+            Membership::Unknown(
+                "not in this run's scope, and a scoped run knows only the accounts in scope"
+                    .to_string(),
+            )
         }
-        once_cell(&self.described, account_id)
-            .get_or_init(|| async {
-                let answer = self
-                    .aws
-                    .organizations()
-                    .describe_account()
-                    .account_id(account_id)
-                    .send()
-                    .await;
-                match answer {
-                    Ok(_) => Membership::Member,
-                    Err(e) if error_code(&e) == Some("AccountNotFoundException") => {
-                        Membership::Outside
-                    }
-                    Err(e) => Membership::Unknown(
-                        CallError::new(format!("organizations:DescribeAccount {account_id}"), &e)
-                            .to_string(),
-                    ),
-                }
-            })
-            .await
-            .clone()
     }
 
     /// Accounts entered this run only to read what the audited trails use (outside `--ou` or

@@ -308,7 +308,7 @@ async fn collect_trails(
             // (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_DescribeTrails.html).
             // Such a trail is kept, unread, never dropped without a word.
             let summary = listed.iter().find(|t| t.trail_arn() == Some(arn.as_str()));
-            found.push(Found::NotDescribed(Box::new(not_described(
+            found.push(Found::Settled(Box::new(not_described(
                 arn,
                 summary.and_then(|t| t.name()),
                 summary.and_then(|t| t.home_region()),
@@ -316,17 +316,8 @@ async fn collect_trails(
             ))));
             continue;
         };
-        let Some(home) = trail.home_region() else {
-            continue;
-        };
-        let covers_audited_region = trail.is_multi_region_trail().unwrap_or(false)
-            || options.regions.iter().any(|r| r == home);
-        // A single-region trail homed in us-east-1 receives the account's global service events
-        // even when us-east-1 is not audited: CT-005 needs it.
-        let carries_global_events = home == GLOBAL_SERVICE_EVENTS_REGION
-            && trail.include_global_service_events().unwrap_or(false);
-        if covers_audited_region || carries_global_events {
-            found.push(Found::Described(trail));
+        if let Some(found_trail) = to_read(trail, &options.regions) {
+            found.push(found_trail);
         }
     }
 
@@ -334,7 +325,7 @@ async fn collect_trails(
         let clients = &clients;
         async move {
             let trail = match found {
-                Found::NotDescribed(trail) => return *trail,
+                Found::Settled(trail) => return *trail,
                 Found::Described(trail) => trail,
             };
             let client = clients.get(trail.home_region().unwrap_or(listing_region));
@@ -350,10 +341,36 @@ async fn collect_trails(
     Ok(futures::future::join_all(details).await)
 }
 
-/// A listed trail, as `DescribeTrails` answered for it or not.
+/// A listed trail: described, its status and selectors to read; or settled already (not
+/// described, or not readable), kept with the reason.
 enum Found<'a> {
     Described(&'a aws::Trail),
-    NotDescribed(Box<Trail>),
+    Settled(Box<Trail>),
+}
+
+/// Whether a described trail concerns the audit, and how: its status and selectors are read
+/// when it covers an audited region (or carries global service events); one without a home
+/// region cannot be asked (both calls answer only there), and is kept with that reason rather
+/// than dropped.
+fn to_read<'a>(trail: &'a aws::Trail, regions: &[String]) -> Option<Found<'a>> {
+    let Some(home) = trail.home_region().filter(|h| !h.is_empty()) else {
+        let arn = trail.trail_arn().unwrap_or_default();
+        let state = TrailState::unread(|call| {
+            format!(
+                "{} on {arn} not attempted: cloudtrail:DescribeTrails gave this trail no home \
+                 region, and CloudTrail answers for a trail only in its home region",
+                call.operation()
+            )
+        });
+        return Some(Found::Settled(Box::new(described_trail(trail, state))));
+    };
+    let covers_audited_region =
+        trail.is_multi_region_trail().unwrap_or(false) || regions.iter().any(|r| r == home);
+    // A single-region trail homed in us-east-1 receives the account's global service events
+    // even when us-east-1 is not audited: CT-005 needs it.
+    let carries_global_events = home == GLOBAL_SERVICE_EVENTS_REGION
+        && trail.include_global_service_events().unwrap_or(false);
+    (covers_audited_region || carries_global_events).then_some(Found::Described(trail))
 }
 
 /// A trail `ListTrails` named and `DescribeTrails` did not return: only its name, ARN and home
@@ -657,5 +674,45 @@ fn advanced_selector(selector: &aws::AdvancedEventSelector) -> AdvancedEventSele
                 other_operators: Default::default(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trail_described_without_a_home_region_is_kept_with_the_reason_not_dropped() {
+        let trail = aws::Trail::builder()
+            .name("nowhere")
+            .trail_arn("arn:aws:cloudtrail:eu-west-1:111111111111:trail/nowhere")
+            .is_multi_region_trail(true)
+            .s3_bucket_name("logs")
+            .build();
+        let Some(Found::Settled(kept)) = to_read(&trail, &["eu-west-1".to_string()]) else {
+            panic!("a trail without a home region must be kept, settled");
+        };
+        assert_eq!(kept.name, "nowhere");
+        // What DescribeTrails said is kept; what could not be asked is unread, with the reason.
+        assert_eq!(kept.s3_bucket_name.as_deref(), Some("logs"));
+        assert!(kept.described().is_ok());
+        let status = kept.read_status().unwrap_err();
+        assert!(status.error.contains("no home region"), "{}", status.error);
+        assert!(kept.read_selectors().is_err());
+    }
+
+    #[test]
+    fn a_trail_with_a_home_region_outside_the_audit_is_not_read() {
+        let trail = aws::Trail::builder()
+            .name("elsewhere")
+            .home_region("ap-south-1")
+            .is_multi_region_trail(false)
+            .build();
+        assert!(to_read(&trail, &["eu-west-1".to_string()]).is_none());
+        let regions = ["ap-south-1".to_string()];
+        assert!(matches!(
+            to_read(&trail, &regions),
+            Some(Found::Described(_))
+        ));
     }
 }

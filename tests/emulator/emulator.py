@@ -1170,6 +1170,255 @@ def seed_nested_pages(org: Org) -> None:
 SCENARIOS["wide"] = seed_wide
 SCENARIOS["nested-pages"] = seed_nested_pages
 
+# --- Issue 20: S3 and KMS as strict as AWS across accounts; the Control Tower layout -----------
+# moto resolves any account's bucket by name (or, with MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS=false,
+# refuses every cross-account request, even one the bucket policy grants) and looks a key ARN up
+# only among the calling account's keys (NotFoundException). AWS decides by policy:
+#
+# * S3: "By default, all Amazon S3 resources are private, and only the resource owner can access
+#   them"; another account needs a bucket policy grant (Amazon S3 user guide, "Identity and
+#   Access Management for Amazon S3" and "Example 2: Bucket owner granting cross-account bucket
+#   permissions", https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-walkthroughs-managing-access-example2.html),
+#   otherwise 403 AccessDenied.
+# * GetBucketPolicy: "If you are using an identity other than the root user of the AWS account
+#   that owns the bucket, the calling identity must both have the GetBucketPolicy permissions on
+#   the specified bucket and belong to the bucket owner's account ... If you don't have
+#   GetBucketPolicy permissions, Amazon S3 returns a 403 Access Denied error. If you have the
+#   correct permissions, but you're not using an identity that belongs to the bucket owner's
+#   account, Amazon S3 returns a 405 Method Not Allowed error."
+#   (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicy.html)
+# * ExpectedBucketOwner: "If the provided account ID does not match the actual owner of the
+#   bucket, the request fails with the HTTP status code 403 Forbidden (access denied)."
+#   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html)
+# * KMS: "Principals in other accounts ... can use the KMS key only when the key policy gives the
+#   account permission" (AWS KMS developer guide, "Allowing users in other accounts to use a KMS
+#   key", https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html);
+#   a refused request answers AccessDeniedException.
+# The checks below are the only authority on cross-account access: moto's own blanket refusal is
+# switched off so that a granted read is served.
+os.environ["MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS"] = "true"
+
+# moto's S3 action names that differ from IAM's.
+S3_IAM_ACTIONS = {"GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock"}
+
+
+def statements(policy) -> list[dict]:
+    if not policy:
+        return []
+    if isinstance(policy, bytes):
+        policy = policy.decode()
+    document = json.loads(policy) if isinstance(policy, str) else policy
+    found = document.get("Statement", [])
+    return found if isinstance(found, list) else [found]
+
+
+def listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def policy_grants(policy, account: str, action: str) -> bool:
+    """Whether an Allow statement names a principal of `account` (its root, the account id,
+    or any of its roles and users) or everyone, for `action` (wildcards as IAM reads them)."""
+    from fnmatch import fnmatchcase
+
+    for statement in statements(policy):
+        if statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal", {})
+        principals = ["*"] if principal == "*" else listed(principal.get("AWS", []))
+        if not any(
+            p == "*" or p == account or p.split(":")[4:5] == [account] for p in principals
+        ):
+            continue
+        if any(fnmatchcase(action.lower(), a.lower()) for a in listed(statement.get("Action", []))):
+            return True
+    return False
+
+
+def refuse_as_aws_across_accounts(response, resource_type: str) -> None:
+    """Raise what S3 answers a request on another account's bucket that its policy does not
+    grant, a GetBucketPolicy from outside the owner's account, or a wrong ExpectedBucketOwner."""
+    from moto.s3.models import s3_backends
+
+    name = getattr(response, "bucket_name", None)
+    action = response.data.get("Action")
+    if not name or not action or resource_type not in ("BUCKET", "KEY"):
+        return
+    owner = s3_backends.bucket_accounts.get(name)
+    if owner is None:
+        return  # no such bucket (yet): moto answers NoSuchBucket, or creates it
+    partition, owner_account = owner
+    expected = response.headers.get("x-amz-expected-bucket-owner")
+    if expected and expected != owner_account:
+        raise InjectedFault("AccessDenied", "Access Denied", 403)
+    caller = response.current_account
+    if caller == owner_account:
+        return
+    if action == "GetBucketPolicy":
+        raise InjectedFault(
+            "MethodNotAllowed", "The specified method is not allowed against this resource.", 405
+        )
+    bucket = s3_backends[owner_account][partition].buckets.get(name)
+    iam_action = S3_IAM_ACTIONS.get(action, f"s3:{action}")
+    if bucket is None or not policy_grants(bucket.policy, caller, iam_action):
+        raise InjectedFault("AccessDenied", "Access Denied", 403)
+
+
+s3_set_action_before_issue20 = S3Response._set_action
+
+
+def s3_set_action_as_aws_across_accounts(self, resource_type, method, querystring):
+    # Named by moto first, so the refusal knows the action; a refused request is logged here with
+    # its refusal (the earlier layer would log it as answered), an allowed one there.
+    original_s3_set_action(self, resource_type, method, querystring)
+    if resource_type == "BUCKET" and "publicAccessBlock" in querystring and method == "GET":
+        self.data["Action"] = "GetPublicAccessBlock"
+    try:
+        refuse_as_aws_across_accounts(self, resource_type)
+    except InjectedFault as refusal:
+        if REQUEST_LOG is not None:
+            log_request(self.current_account, "s3", self.data["Action"], self.region,
+                        ("refused", refusal))
+        raise
+    s3_set_action_before_issue20(self, resource_type, method, querystring)
+
+
+S3Response._set_action = s3_set_action_as_aws_across_accounts
+
+all_buckets_before_issue20 = S3Response.all_buckets
+
+
+def all_buckets_logged(self):
+    # ListBuckets is answered without passing _set_action: log it, and meet armed faults, here.
+    if REQUEST_LOG is not None:
+        fault = injected_fault("s3", self.current_account, "ListBuckets", self.emulator_request)
+        log_request(self.current_account, "s3", "ListBuckets", self.region, fault)
+        error = answer_with(fault, self.emulator_request)
+        if error is not None:
+            raise error
+    return all_buckets_before_issue20(self)
+
+
+S3Response.all_buckets = all_buckets_logged
+
+from moto.kms.models import kms_backends  # noqa: E402
+from moto.kms.responses import KmsResponse  # noqa: E402
+
+get_key_rotation_status_before_issue20 = KmsResponse.get_key_rotation_status
+
+
+def get_key_rotation_status_as_aws(self):
+    """Another account's key: answered from its owner's keys when the key policy grants the
+    caller's account, else AccessDeniedException; a key of the caller's own as moto does."""
+    key_id = self._get_param("KeyId") or ""
+    parts = key_id.split(":")
+    if len(parts) < 6 or parts[4] in ("", self.current_account):
+        return get_key_rotation_status_before_issue20(self)
+    region, owner = parts[3], parts[4]
+    key = kms_backends[owner][region].keys.get(key_id.split(":key/")[-1])
+    action = "kms:GetKeyRotationStatus"
+    if key is None or not policy_grants(key.policy, self.current_account, action):
+        raise JsonRESTError(
+            "AccessDeniedException",
+            f"User: arn:aws:sts::{self.current_account}:assumed-role/caller is not authorized to "
+            f"perform: {action} on resource: {key_id} because no resource-based policy allows "
+            f"the {action} action",
+        )
+    return json.dumps({"KeyRotationEnabled": key.key_rotation_status})
+
+
+KmsResponse.get_key_rotation_status = get_key_rotation_status_as_aws
+
+OUTSIDE_ACCOUNT = "999999999999"  # an AWS account no organization of the scenarios holds
+
+
+def seed_control_tower(org: Org) -> None:
+    """The layout AWS Control Tower deploys (Control Tower user guide, "What is AWS Control
+    Tower?" and "Logging and monitoring"): the organization trail aws-controltower-BaselineCloudTrail
+    in the management account, with CloudWatch Logs and a KMS key there, delivering to
+    aws-controltower-logs-<log-archive-id>-<region> in the Log Archive account, whose access logs
+    go to aws-controltower-s3-access-logs-<log-archive-id>-<region>. Next to it, the cases an
+    auditor meets: members with no trail of their own, a member writing to another member's bucket
+    (and key), a member whose own bucket is public, a member writing to a bucket outside the
+    organization."""
+    security = org.ou("Security")
+    workloads = org.ou("Workloads")
+    log_archive = org.account("log-archive", security)
+    org.account("audit", security)
+    region = "us-east-1"
+    s3 = org.inside(log_archive)("s3", region)
+    bucket = f"aws-controltower-logs-{log_archive}-{region}"
+    access_logs = f"aws-controltower-s3-access-logs-{log_archive}-{region}"
+    s3.create_bucket(Bucket=access_logs, ACL="log-delivery-write")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_logging(
+        Bucket=bucket,
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": access_logs, "TargetPrefix": ""}},
+    )
+    kms = org.client("kms", region)
+    key = kms.create_key(Description="aws-controltower trail key")["KeyMetadata"]["Arn"]
+    kms.enable_key_rotation(KeyId=key)
+    cloudtrail = org.client("cloudtrail", region)
+    name = "aws-controltower-BaselineCloudTrail"
+    cloudtrail.create_trail(
+        Name=name,
+        S3BucketName=bucket,
+        S3KeyPrefix=org.org.describe_organization()["Organization"]["Id"],
+        IsMultiRegionTrail=True,
+        IsOrganizationTrail=True,
+        EnableLogFileValidation=True,
+        KmsKeyId=key,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{MANAGEMENT_ACCOUNT}:log-group:aws-controltower/CloudTrailLogs:*",
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/aws-controltower-CloudWatchLogsRole",
+        TagsList=[{"Key": CLOUDWATCH_AGE_TAG, "Value": "1"}],
+    )
+    cloudtrail.start_logging(Name=name)
+
+    for member in ("workload-a", "workload-b"):
+        org.account(member, workloads)
+
+    # A member whose own trail writes to a bucket, encrypted with a key, of another member; the
+    # bucket's name says nothing of its owner.
+    central = org.account("central-logging", security)
+    central_s3 = org.inside(central)("s3", region)
+    central_s3.create_bucket(Bucket="shared-trail-logs")
+    central_kms = org.inside(central)("kms", region)
+    central_key = central_kms.create_key(Description="shared trail key")["KeyMetadata"]["Arn"]
+    writer = org.account("shared-writer", workloads)
+    writer_trail = org.inside(writer)("cloudtrail", region)
+    writer_trail.create_trail(
+        Name="to-central", S3BucketName="shared-trail-logs", IsMultiRegionTrail=True,
+        EnableLogFileValidation=True, KmsKeyId=central_key,
+    )
+    writer_trail.start_logging(Name="to-central")
+
+    org.trail(org.account("public-bucket", workloads), "own", bucket="public", **MULTI_REGION)
+
+    # A member whose trail writes to a bucket of an account outside the organization, straight
+    # into that account's S3 (no role of the organization exists there).
+    from moto.s3.models import s3_backends
+
+    outside_bucket = f"vendor-logs-{OUTSIDE_ACCOUNT}"
+    s3_backends[OUTSIDE_ACCOUNT]["aws"].create_bucket(outside_bucket, region)
+    outsider = org.account("outside-writer", workloads)
+    outsider_trail = org.inside(outsider)("cloudtrail", region)
+    outsider_trail.create_trail(
+        Name="to-vendor", S3BucketName=outside_bucket, IsMultiRegionTrail=True
+    )
+    outsider_trail.start_logging(Name="to-vendor")
+
+
+SCENARIOS["control-tower"] = seed_control_tower
+
 LATENCY = 0.0  # seconds added to every answer once the scenario is seeded (--latency)
 original_dispatch = DomainDispatcherApplication.__call__
 

@@ -69,7 +69,7 @@ pub async fn trail_changes(
             reason: failures.join("; "),
         };
     }
-    events.sort_by(|a: &TrailEvent, b| b.time.cmp(&a.time));
+    events.sort_by_key(|e| std::cmp::Reverse(e.time));
     Readable::Read(events)
 }
 

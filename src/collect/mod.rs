@@ -241,7 +241,7 @@ async fn period_history(
             unread => return unread,
         }
     }
-    events.sort_by(|a, b| b.time.cmp(&a.time));
+    events.sort_by_key(|e| std::cmp::Reverse(e.time));
     Readable::Read(events)
 }
 

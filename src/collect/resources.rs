@@ -256,12 +256,16 @@ impl BucketOwners<'_> {
                     .collect::<Vec<_>>()
                     .await
                     .into_iter()
-                    .map(|bucket| bucket.map(|b| b.name().unwrap_or_default().to_string()))
+                    .map(|bucket| {
+                        bucket
+                            .map(|b| b.name().unwrap_or_default().to_string())
+                            .map_err(Box::new)
+                    })
                     .collect::<Result<HashSet<String>, _>>()
                     .map_err(|e| {
                         format!(
                             "account {account}: {}",
-                            CallError::new("s3:ListBuckets", &e)
+                            CallError::new("s3:ListBuckets", &*e)
                         )
                     })
             })

@@ -141,7 +141,7 @@ pub fn trail_changes(report: &Report) -> Vec<&TrailEvent> {
         .flat_map(|f| f.evidence.changes.iter())
         .filter(|e| seen.insert(e.event_id.as_str()))
         .collect();
-    events.sort_by(|a, b| b.time.cmp(&a.time));
+    events.sort_by_key(|e| std::cmp::Reverse(e.time));
     events
 }
 

@@ -37,7 +37,7 @@ pub fn logging_continuous(account: &AccountTrails) -> Verdict {
         .filter(|e| e.time >= history.period.start && e.time <= history.period.end)
         .cloned()
         .collect();
-    changes.sort_by(|a, b| b.time.cmp(&a.time));
+    changes.sort_by_key(|e| std::cmp::Reverse(e.time));
     let gaps: Vec<&Interval> = timeline.gaps().collect();
     let unknown: Vec<&Interval> = timeline.unknown().collect();
     let (status, summary, fix) = if !gaps.is_empty() {

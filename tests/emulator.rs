@@ -629,9 +629,19 @@ fn text(value: &Value) -> &str {
 /// Scan and read report.json, checking the exit code.
 fn scanned(emulator: &Emulator, out: &str, extra: &[&str], code: i32) -> Value {
     let out = emulator.dir.path().join(out);
-    let output = emulator.scan(&out, extra);
+    let period = one_period();
+    let mut extra = extra.to_vec();
+    extra.extend(["--period", &period]);
+    let output = emulator.scan(&out, &extra);
     assert_eq!(output.status.code(), Some(code), "{}", stderr(&output));
     read_json(&out.join("report.json"))
+}
+
+/// The same audit period for every scan a test compares (the default ends at each scan's start):
+/// the 30 days up to today, 00:00 UTC.
+fn one_period() -> String {
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    format!("{}..{yesterday}", yesterday - chrono::Duration::days(29))
 }
 
 /// One account's findings as (rule, status, summary): how it was decided, without timings, and
@@ -810,7 +820,7 @@ fn one_unreadable_trail_does_not_sink_the_account_and_every_other_account_is_aud
         ],
     );
     let out = emulator.dir.path().join("out");
-    let output = emulator.scan(&out, &[]);
+    let output = emulator.scan(&out, &["--period", &one_period()]);
     // Every account audited: exit 0, not 3.
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
@@ -895,7 +905,7 @@ fn a_trail_listed_but_not_described_is_recorded_with_the_reason_and_decides_noth
         ],
     );
     let out = emulator.dir.path().join("out");
-    let output = emulator.scan(&out, &[]);
+    let output = emulator.scan(&out, &["--period", &one_period()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
     let inventory = read_json(&out.join("inventory.json"));
@@ -1071,7 +1081,7 @@ fn from_a_delegated_administrator_without_the_audit_role_in_the_management_accou
 fn from_a_delegated_administrator_with_the_audit_role_in_the_management_account() {
     let emulator = Emulator::start("delegated-admin-role-in-management");
     let out = emulator.dir.path().join("out");
-    let output = emulator.scan_as("delegated-admin", &out, &[]);
+    let output = emulator.scan_as("delegated-admin", &out, &["--period", &one_period()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let as_admin = read_json(&out.join("report.json"));
     let reads_as_admin: Vec<String> = emulator

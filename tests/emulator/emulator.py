@@ -1576,16 +1576,46 @@ def event_matches(event: dict, key: str, value: str) -> bool:
     return str(event[key]) == value
 
 
-def lookup_events(self):
-    account, region = self.current_account, self.region
+def within_lookup_rate(account: str, region: str) -> bool:
+    """Whether one more lookup now stays within the account-region's rate; if so, it counts."""
     now = time.time()
     with EVENTS_LOCK:
         recent = [t for t in LOOKUP_REQUESTS.get((account, region), []) if t > now - 1.0]
         limit = LOOKUP_RATE - (1 if account in LOOKUP_SHARED else 0)
         if len(recent) >= limit:
             LOOKUP_REQUESTS[(account, region)] = recent
-            raise LookupError_("ThrottlingException", "Rate exceeded")
+            return False
         LOOKUP_REQUESTS[(account, region)] = recent + [now]
+        return True
+
+
+RATE_CHECKED = "emulator.lookup-rate-checked"
+_injected_fault_before_history = injected_fault
+
+
+def injected_fault_with_lookup_rate(service, account, action, request):
+    """The rate limit is checked with the armed faults when requests are logged, so that a
+    lookup the limit refuses is logged as the throttling it is."""
+    if service == "cloudtrail" and action == "LookupEvents":
+        scope = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", request.headers.get("Authorization", ""))
+        request.environ[RATE_CHECKED] = True
+        if scope and not within_lookup_rate(account, scope.group(1)):
+            # As the storm's throttles are answered: logged with AWS's code, HTTP 400.
+            return "throttling", InjectedFault("ThrottlingException", "Rate exceeded", 400)
+    return _injected_fault_before_history(service, account, action, request)
+
+
+injected_fault = injected_fault_with_lookup_rate
+
+
+def lookup_events(self):
+    account, region = self.current_account, self.region
+    now = time.time()
+    request = getattr(self, "emulator_request", None)
+    checked = request is not None and request.environ.get(RATE_CHECKED)
+    if not checked and not within_lookup_rate(account, region):
+        raise LookupError_("ThrottlingException", "Rate exceeded")
+    with EVENTS_LOCK:
         events = list(EVENTS.get((account, region), []))
     attributes = self._get_param("LookupAttributes") or []
     if len(attributes) > 1:

@@ -10,8 +10,8 @@
 use chrono::{Duration, Utc};
 use orgtrail::model::{
     Account, AccountInventory, AdvancedEventSelector, Audit, CollectionStats, DataResource,
-    EventSelector, EventSelectors, FieldSelector, Inventory, Organization, Trail, TrailStatus,
-    INVENTORY_SCHEMA,
+    EventSelector, EventSelectors, FieldSelector, Inventory, Organization, Period, Readable, Trail,
+    TrailEvent, TrailStatus, INVENTORY_SCHEMA,
 };
 use orgtrail::regions::DEFAULT_REGIONS;
 
@@ -51,6 +51,10 @@ pub fn inventory(count: usize) -> Inventory {
         settings: None,
         shard: None,
         service_control_policies: None,
+        period: Some(Period {
+            start: collected_at - Duration::days(30),
+            end: collected_at,
+        }),
     }
 }
 
@@ -124,6 +128,25 @@ fn account(
             organization_trail.clone(),
         ],
     };
+    // One account in fifty had its trail stopped for two hours during the period.
+    let history = match trails.first() {
+        Some(stopped) if i % 50 == 10 && matches!(audit, Audit::Audited) => {
+            let change = |event: &str, hours_ago: i64| TrailEvent {
+                time: now - Duration::hours(hours_ago),
+                event_name: event.to_string(),
+                trail: stopped.name.clone(),
+                account_id: id.to_string(),
+                region: stopped.home_region.clone(),
+                who: Some(format!("arn:aws:iam::{id}:user/operator")),
+                source_ip: Some("198.51.100.7".to_string()),
+                user_agent: Some("aws-cli/2.17.0".to_string()),
+                request_parameters: serde_json::json!({ "name": stopped.name }),
+                event_id: format!("{id}-{event}"),
+            };
+            vec![change("StartLogging", 98), change("StopLogging", 100)]
+        }
+        _ => Vec::new(),
+    };
     AccountInventory {
         account: Account {
             id: id.to_string(),
@@ -144,6 +167,7 @@ fn account(
         trail_keys: Vec::new(),
         log_groups: Vec::new(),
         collected_at: Some(now),
+        history: Some(Readable::Read(history)),
     }
 }
 

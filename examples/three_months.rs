@@ -23,7 +23,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
-use orgtrail::model::{AccountInventory, Audit, Inventory, Readable};
+use orgtrail::model::{AccountInventory, Audit, Inventory, Period, Readable};
 
 const DEMO: &str = include_str!("demo-inventory.json");
 /// payments-prod, the demo account every rule passes.
@@ -72,6 +72,11 @@ pub fn months() -> Vec<(&'static str, Inventory)> {
                 collected_at,
                 accounts,
                 collection: None,
+                // Each month audits the 30 days before its collection.
+                period: Some(Period {
+                    start: collected_at - Duration::days(30),
+                    end: collected_at,
+                }),
                 ..demo.clone()
             };
             // Each account's own attachment (FullAWSAccess): the SCP guardrail is decided on
@@ -101,6 +106,8 @@ fn account(
     let mut account: AccountInventory = serde_json::from_str(&text).unwrap();
     account.account.name = name.to_string();
     account.account.email = format!("aws+{name}@example.com");
+    // No trail changed during the month: each account stands as its state says all month.
+    account.history = Some(Readable::Read(Vec::new()));
     for trail in &mut account.trails {
         // Delivered an hour before this month's collection, as a healthy trail is.
         trail.status.latest_delivery_time = Some(collected_at - Duration::hours(1));

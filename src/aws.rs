@@ -224,6 +224,15 @@ impl CallCounter {
         let oldest = calls.values().min_by_key(|call| call.started).cloned();
         (calls.len(), oldest)
     }
+
+    /// A call the caller sends again itself once the SDK has given up on it (the period's
+    /// history does): counted as a retry of that call, not as another call.
+    pub fn sent_again(&self, after_throttling: bool) {
+        self.operations.fetch_sub(1, Ordering::Relaxed);
+        if after_throttling {
+            self.throttling_retries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Left in an operation's configuration by one attempt for the next: whether the SDK classified

@@ -195,6 +195,11 @@ pub struct ScanArgs {
     /// AWS Batch sets them in each child of an array job.
     #[arg(long, value_name = "K/N|auto", env = "ORGTRAIL_SHARD")]
     pub shard: Option<ShardArg>,
+    /// The audit period whose trail changes are read and judged: YYYY-MM (a calendar month,
+    /// UTC) or START..END (dates, END included, or RFC 3339 instants; no END: up to now), within
+    /// CloudTrail's 90 days of event history [default: the 30 days ending at the scan].
+    #[arg(long, value_name = "YYYY-MM|START..END", env = "ORGTRAIL_PERIOD")]
+    pub period: Option<String>,
     /// Seconds one account may take, retries included, before it is reported as an ERROR.
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600), env = "ORGTRAIL_ACCOUNT_TIMEOUT")]
     pub account_timeout: u64,

@@ -45,6 +45,8 @@ struct ConfigFile {
     fail_on: Option<Spanned<String>>,
     /// `K/N`, or `auto` in an AWS Batch array child.
     shard: Option<Spanned<String>>,
+    /// The audit period: `YYYY-MM` or `START..END`.
+    period: Option<Spanned<String>>,
     /// A minisign secret key; its password comes from ORGTRAIL_SIGN_PASSWORD, never the file.
     sign_key: Option<Spanned<String>>,
 }
@@ -100,6 +102,7 @@ const SCAN_ONLY: &[&str] = &[
     "max_attempts",
     "retry_mode",
     "shard",
+    "period",
 ];
 
 /// Read `path` (or ./orgtrail.toml when `path` is `None` and it exists) into the arguments it
@@ -191,6 +194,7 @@ fn file_options(file: &ConfigFile, text: &str) -> Vec<FromFile> {
     single!(waivers);
     single!(fail_on);
     single!(shard);
+    single!(period);
     single!(sign_key);
     if let Some(out) = &file.out {
         let date = chrono::Utc::now().format("%Y-%m-%d").to_string();

@@ -11,9 +11,9 @@ use crate::findings::{
     AccountCoverage, AccountEntry, AccountTally, ControlTally, Evidence, Finding, Report, Status,
     Summary, Tally, REPORT_SCHEMA,
 };
-use crate::model::{AccountInventory, Audit, Inventory};
+use crate::model::{AccountInventory, Audit, Inventory, Period};
 use crate::rules::coverage::region_coverage;
-use crate::rules::{framework_name, frameworks, AccountTrails, Placement, Rule};
+use crate::rules::{framework_name, frameworks, AccountTrails, PeriodHistory, Placement, Rule};
 use crate::waivers;
 
 /// Judge every account with every rule, then mute what the waivers cover on the report's date.
@@ -34,7 +34,14 @@ pub fn evaluate(
                 management_account_id: inventory.organization.management_account_id.as_deref(),
                 service_control_policies: inventory.service_control_policies.as_ref(),
             };
-            account_findings(account, rules, &inventory.regions, collected_at, placement)
+            account_findings(
+                account,
+                rules,
+                &inventory.regions,
+                collected_at,
+                placement,
+                inventory.period,
+            )
         })
         .collect();
     let accounts: Vec<AccountEntry> = inventory
@@ -74,6 +81,7 @@ pub fn evaluate(
         framework_focus: Vec::new(),
         history: Vec::new(),
         seal: None,
+        period: inventory.period,
     };
     waivers::apply(&mut report, waivers, generated_at.date_naive());
     report.summary = summarise(&report.accounts, &report.findings, rules);
@@ -97,6 +105,7 @@ fn account_findings(
     regions: &[String],
     collected_at: DateTime<Utc>,
     placement: Placement,
+    period: Option<Period>,
 ) -> Vec<Finding> {
     let account = &inventory.account;
     let account_name: Arc<str> = account.name.as_str().into();
@@ -143,6 +152,9 @@ fn account_findings(
                 regions,
                 collected_at,
                 placement,
+                history: period
+                    .zip(inventory.history.as_ref())
+                    .map(|(period, events)| PeriodHistory { period, events }),
             };
             rules
                 .iter()
@@ -369,6 +381,7 @@ mod tests {
             trail_keys: vec![],
             log_groups: Vec::new(),
             collected_at: None,
+            history: Some(crate::model::Readable::Read(Vec::new())),
         }
     }
 
@@ -389,6 +402,10 @@ mod tests {
             settings: None,
             shard: None,
             service_control_policies: None,
+            period: Some(Period {
+                start: Utc::now() - chrono::Duration::days(30),
+                end: Utc::now(),
+            }),
         }
     }
 

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use chrono::NaiveDate;
 
-use crate::model::{Account, Audit, CollectionStats, Organization, ScanSettings, Trail};
+use crate::model::{
+    Account, Audit, CollectionStats, Organization, Period, ScanSettings, Trail, TrailEvent,
+};
 
 pub const REPORT_SCHEMA: &str = "orgtrail/report/v1";
 
@@ -54,6 +56,9 @@ pub struct Report {
     /// written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<Seal>,
+    /// The audit period the history was read over (`--period`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
 }
 
 /// One earlier run, reduced to what a trend needs: when it was collected and its pass rates.
@@ -255,6 +260,42 @@ pub struct Evidence {
     pub trails: Vec<TrailEvidence>,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// For a rule over the audit period: the intervals it found, in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intervals: Vec<Interval>,
+    /// For a rule over the audit period: the trail changes it walked through, newest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<TrailEvent>,
+}
+
+/// A stretch of the audit period in which the account was not (or not known to be) recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    pub kind: IntervalKind,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub seconds: i64,
+    /// The trail whose change opened it, the change, who made it and from where; all `None`
+    /// when the interval runs from the start of the period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub who: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    /// In words, for a reader: what was not recorded, or what is not known.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalKind {
+    /// No logging trail recorded management reads and writes in every audited region.
+    Gap,
+    /// What the trails recorded cannot be known from the state read and the history.
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -25,6 +25,7 @@ pub mod findings;
 pub mod manifest;
 pub mod merge;
 pub mod model;
+pub mod period;
 pub mod regions;
 pub mod report;
 pub mod rules;
@@ -132,6 +133,7 @@ pub async fn scan(
         settings: None,
         shard: scope.shard,
         service_control_policies,
+        period: Some(options.period),
     })
 }
 
@@ -283,6 +285,7 @@ pub fn write(
         inventory,
         files: staged.digests().to_vec(),
         signing_key_id: seal.signing_key_id.clone(),
+        period: report.period,
     };
     // Signed as the bytes written, so the signature verifies against the file on disk.
     let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;

@@ -194,6 +194,8 @@ async fn scan(mut args: ScanArgs, quiet: bool, run: &RunRecord) -> Result<u8, Fa
     args.output.out = shards::out_directory(&args.output.out, shard)?;
     check_output_dir(&args.output.out)?;
     let judging = load_judging(&args.output)?;
+    let period = orgtrail::period::parse(args.period.as_deref(), chrono::Utc::now())
+        .map_err(|e| Failure::Usage(anyhow!(e)))?;
     let regions = if args.regions.is_empty() {
         orgtrail::regions::DEFAULT_REGIONS
             .iter()
@@ -230,6 +232,7 @@ async fn scan(mut args: ScanArgs, quiet: bool, run: &RunRecord) -> Result<u8, Fa
         },
         concurrency: usize::from(args.concurrency),
         account_timeout: Duration::from_secs(args.account_timeout),
+        period,
     };
     let aws = Aws::load(&SdkSettings {
         max_attempts: args.max_attempts,

@@ -33,6 +33,9 @@ pub struct Manifest {
     /// The minisign key id manifest.json.minisig was made with, when the run signed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_key_id: Option<String>,
+    /// The audit period the evidence attests (`--period`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<crate::model::Period>,
 }
 
 /// Options whose value must never reach a file.

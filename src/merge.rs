@@ -192,6 +192,7 @@ mod tests {
                     trail_keys: vec![],
                     log_groups: Vec::new(),
                     collected_at: None,
+                    history: None,
                 })
                 .collect(),
             collection: Some(CollectionStats {
@@ -204,6 +205,7 @@ mod tests {
             settings: None,
             shard: Some(Shard { index, count }),
             service_control_policies: None,
+            period: None,
         }
     }
 

@@ -36,6 +36,10 @@ pub struct Inventory {
     /// answered; `None` when they were not read (no organization, or an older inventory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_control_policies: Option<ServiceControlPolicies>,
+    /// The audit period whose trail history was read; absent in inventories made before orgtrail
+    /// read history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -271,6 +275,11 @@ pub struct AccountInventory {
     /// Absent in inventories written before orgtrail stamped accounts: the run's time stands in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<DateTime<Utc>>,
+    /// The calls that changed what a trail covering this account records during the period
+    /// (CloudTrail event history), newest first, or why they could not all be read. Absent when
+    /// not collected (an inventory from before orgtrail read history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Readable<Vec<TrailEvent>>>,
 }
 
 /// Something read about a resource the account may not own: what was read, or why it could not
@@ -612,6 +621,72 @@ pub struct FieldSelector {
     /// rather than silently dropped when an inventory is read back.
     #[serde(flatten, default, skip_serializing_if = "BTreeMap::is_empty")]
     pub other_operators: BTreeMap<String, Vec<String>>,
+}
+
+/// The audit period: from `start` to `end` (UTC), what `--period` named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} to {}",
+            self.start.format("%Y-%m-%d %H:%M UTC"),
+            self.end.format("%Y-%m-%d %H:%M UTC")
+        )
+    }
+}
+
+/// The calls that change what a trail records: the event names orgtrail reads from CloudTrail
+/// event history. `PutInsightSelectors` changes no management-event recording and is listed,
+/// never judged.
+pub const TRAIL_CHANGE_EVENTS: [&str; 7] = [
+    "CreateTrail",
+    "DeleteTrail",
+    "StartLogging",
+    "StopLogging",
+    "UpdateTrail",
+    "PutEventSelectors",
+    "PutInsightSelectors",
+];
+
+/// One call that changed a trail, as CloudTrail's event history recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailEvent {
+    pub time: DateTime<Utc>,
+    /// One of [`TRAIL_CHANGE_EVENTS`].
+    pub event_name: String,
+    /// The trail as the call named it (`name` or `trailName`): a name or an ARN.
+    pub trail: String,
+    /// The account whose history holds the event: the trail's owner.
+    pub account_id: String,
+    /// Where the call was made, and so recorded: a trail's home region.
+    pub region: String,
+    /// Who: `userIdentity.arn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub who: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// `requestParameters` as recorded (lowerCamelCase names, `eventSelectors`, `isMultiRegionTrail`).
+    #[serde(default)]
+    pub request_parameters: serde_json::Value,
+    pub event_id: String,
+}
+
+impl TrailEvent {
+    /// The trail's name, whether the call named it or gave its ARN.
+    pub fn trail_name(&self) -> &str {
+        match self.trail.split_once(":trail/") {
+            Some((_, name)) => name,
+            None => &self.trail,
+        }
+    }
 }
 
 #[cfg(test)]

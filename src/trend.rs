@@ -561,6 +561,7 @@ mod tests {
             history: Vec::new(),
             framework_focus: Vec::new(),
             seal: None,
+            period: None,
         };
         let source = RunSource {
             label: at[..7].to_string(),

@@ -321,6 +321,7 @@ fn the_rules_command_prints_the_catalogue_with_its_mappings() {
             "cloudtrail-sns-notifications",
             "cloudtrail-protected-by-scp",
             "cloudtrail-changes-alarmed",
+            "cloudtrail-logging-continuous",
         ]
     );
     // Every rule but the informational ones maps to at least one framework control. The SCP

@@ -15,7 +15,7 @@ const CT_010: &str = "cloudtrail-management-events";
 const SEED_RULES: [&str; 4] = [CIS_3_1, CIS_3_4, CT_005, CT_010];
 
 /// The catalogue, in its order: the columns of the verdict table.
-const RULES: [&str; 18] = [
+const RULES: [&str; 19] = [
     CIS_3_1,
     CIS_3_4,
     CT_005,
@@ -34,6 +34,7 @@ const RULES: [&str; 18] = [
     "cloudtrail-sns-notifications",
     SCP_GUARDRAIL,
     CHANGES_ALARMED,
+    "cloudtrail-logging-continuous",
 ];
 const SCP_GUARDRAIL: &str = "cloudtrail-protected-by-scp";
 const CHANGES_ALARMED: &str = "cloudtrail-changes-alarmed";
@@ -92,38 +93,39 @@ fn a_dozen_account_organization_gets_the_right_verdict_for_every_rule_and_accoun
         //                   CIS 3.1, CloudWatch, CT-005, CT-010, enabled, coverage,
         //                   validation, KMS, rotation, not public, access logs,
         //                   S3 writes, S3 reads, delivery, Insights, SNS, SCP guardrail
-        //                   changes alarmed
+        //                   changes alarmed, continuous over the period (no change in it:
+        //                   as CIS 3.1)
         // (SCPs on, FullAWSAccess everywhere and the guardrail attached to compliant alone:
         // every other member fails it; the management account is not restricted by SCPs and
         // passes as not applicable. Only the two accounts set up by the book alarm on trail
         // changes.)
-        ("management", "PPPP PP PPPPP PPP PP PP"),
-        ("compliant", "PPPP PP PPPPP PPP PP PP"),
+        ("management", "PPPP PP PPPPP PPP PP PP P"),
+        ("compliant", "PPPP PP PPPPP PPP PP PP P"),
         // No trail: nothing passes, not even "no public bucket".
-        ("no-trails", "FFFF FF FFFFF FFF FF FF"),
+        ("no-trails", "FFFF FF FFFFF FFF FF FF F"),
         // A single-Region trail in eu-west-1 with a log group: it misses us-east-1, where the
         // global service events are, and every other region; its bucket has no grants.
-        ("regional-only", "FPFP PF PFFPF FFP FF FF"),
+        ("regional-only", "FPFP PF PFFPF FFP FF FF F"),
         // Stopped: only its (private) bucket passes.
-        ("not-logging", "FFFF FF FFFPF FFF FF FF"),
+        ("not-logging", "FFFF FF FFFPF FFF FF FF F"),
         // Writes only, management and S3 objects; a key without rotation.
-        ("write-only", "FFPP PF FPFPF PFP FF FF"),
+        ("write-only", "FFPP PF FPFPF PFP FF FF F"),
         // Reads and writes from two advanced selectors: a union that covers every region.
-        ("advanced-union", "PFPP PP FFFPF FFP FF FF"),
+        ("advanced-union", "PFPP PP FFFPF FFP FF FF P"),
         // Last CloudWatch delivery 48 hours before collection; a public-read bucket.
-        ("stale-cloudwatch", "PFPP PP FFFFF FFP FF FF"),
+        ("stale-cloudwatch", "PFPP PP FFFFF FFP FF FF P"),
         // Single-Region, in us-east-1, without global service events.
-        ("no-global-events", "FFFP PF FFFPF FFP FF FF"),
+        ("no-global-events", "FFFP PF FFFPF FFP FF FF F"),
         // Two multi-Region trails (both carry global events: a warning); "first" failed to
         // deliver to S3.
-        ("duplicate-global", "PFPP PP FFFPF FFF FF FF"),
+        ("duplicate-global", "PFPP PP FFFPF FFF FF FF P"),
         // S3 objects, read and written, and no management events: so no global service events
         // either, and its log group carries no management events.
-        ("data-events-only", "FFFF PF FFFPF PPP FF FF"),
+        ("data-events-only", "FFFF PF FFFPF PPP FF FF F"),
         // Its audit role is gone: every rule is an ERROR naming AssumeRole.
-        ("role-missing", "EEEE EE EEEEE EEE EE EE"),
+        ("role-missing", "EEEE EE EEEEE EEE EE EE E"),
         // Audited with the external ID its trust policy asks for; it has no trail.
-        ("external-id", "FFFF FF FFFFF FFF FF FF"),
+        ("external-id", "FFFF FF FFFFF FFF FF FF F"),
     ];
     let verdicts = verdicts(&emulator, &report);
     for (account, letters) in expected {
@@ -291,7 +293,9 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
         let read_only = ["List", "Describe", "Get"]
             .iter()
             .any(|prefix| request.action.starts_with(prefix))
-            || request.action == "AssumeRole";
+            || request.action == "AssumeRole"
+            // CloudTrail's event history: a read (the API reference lists it with the reads).
+            || request.action == "LookupEvents";
         assert!(read_only, "orgtrail called {request:?}");
     }
 
@@ -313,7 +317,8 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
             ["List", "Describe", "Get"]
                 .iter()
                 .any(|prefix| request.action.starts_with(prefix))
-                || request.action == "AssumeRole",
+                || request.action == "AssumeRole"
+                || request.action == "LookupEvents",
             "orgtrail called {request:?}"
         );
     }
@@ -411,7 +416,10 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
     }
 
     let mut per_account: HashMap<&str, usize> = HashMap::new();
-    for request in requests.iter().filter(|r| r.service == "cloudtrail") {
+    for request in requests
+        .iter()
+        .filter(|r| r.service == "cloudtrail" && r.action != "LookupEvents")
+    {
         *per_account.entry(request.account.as_str()).or_default() += 1;
     }
     // ListTrails, DescribeTrails, GetTrailStatus, GetEventSelectors; with its AssumeRole, five.
@@ -420,6 +428,16 @@ fn only_read_only_calls_are_made_and_an_account_with_one_trail_costs_five() {
     assert_eq!(per_account[emulator.account("duplicate-global")], 6);
     // No trail at all: ListTrails alone.
     assert_eq!(per_account[emulator.account("no-trails")], 1);
+    // The period's history: one lookup per trail-changing call name in each of the 17 audited
+    // regions, whatever the account holds (duplicate-global's second trail is homed in
+    // ap-southeast-2, an audited region).
+    for account in ["compliant", "duplicate-global", "no-trails"] {
+        let lookups = requests
+            .iter()
+            .filter(|r| r.action == "LookupEvents" && r.account == emulator.account(account))
+            .count();
+        assert_eq!(lookups, 7 * 17, "{account}");
+    }
     // One AssumeRole per member that is audited (the closed account is not tried).
     let members_tried = emulator
         .account_names()
@@ -557,8 +575,12 @@ fn an_account_id_the_organization_does_not_list_is_a_clear_error() {
 fn shards_merged_report_exactly_what_one_scan_reports() {
     let emulator = Emulator::start("dozen");
     let dir = emulator.dir.path();
+    // One audit period for every run, as a month's shards would be given: the default ends at
+    // each scan's own start.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let period = format!("{}..{yesterday}", yesterday - chrono::Duration::days(29));
     let scan = |out: &str, extra: &[&str]| {
-        let mut args = vec!["--external-id", "orgtrail-test"];
+        let mut args = vec!["--external-id", "orgtrail-test", "--period", &period];
         args.extend_from_slice(extra);
         let output = emulator.scan(&dir.join(out), &args);
         // 3 where the shard holds the account whose role is missing.
@@ -632,9 +654,19 @@ fn text(value: &Value) -> &str {
 /// Scan and read report.json, checking the exit code.
 fn scanned(emulator: &Emulator, out: &str, extra: &[&str], code: i32) -> Value {
     let out = emulator.dir.path().join(out);
-    let output = emulator.scan(&out, extra);
+    let period = one_period();
+    let mut extra = extra.to_vec();
+    extra.extend(["--period", &period]);
+    let output = emulator.scan(&out, &extra);
     assert_eq!(output.status.code(), Some(code), "{}", stderr(&output));
     read_json(&out.join("report.json"))
+}
+
+/// The same audit period for every scan a test compares (the default ends at each scan's start):
+/// the 30 days up to today, 00:00 UTC.
+fn one_period() -> String {
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    format!("{}..{yesterday}", yesterday - chrono::Duration::days(29))
 }
 
 /// One account's findings as (rule, status, summary): how it was decided, without timings, and
@@ -815,7 +847,7 @@ fn one_unreadable_trail_does_not_sink_the_account_and_every_other_account_is_aud
         ],
     );
     let out = emulator.dir.path().join("out");
-    let output = emulator.scan(&out, &[]);
+    let output = emulator.scan(&out, &["--period", &one_period()]);
     // Every account audited: exit 0, not 3.
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
@@ -900,7 +932,7 @@ fn a_trail_listed_but_not_described_is_recorded_with_the_reason_and_decides_noth
         ],
     );
     let out = emulator.dir.path().join("out");
-    let output = emulator.scan(&out, &[]);
+    let output = emulator.scan(&out, &["--period", &one_period()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = read_json(&out.join("report.json"));
     let inventory = read_json(&out.join("inventory.json"));
@@ -1076,7 +1108,7 @@ fn from_a_delegated_administrator_without_the_audit_role_in_the_management_accou
 fn from_a_delegated_administrator_with_the_audit_role_in_the_management_account() {
     let emulator = Emulator::start("delegated-admin-role-in-management");
     let out = emulator.dir.path().join("out");
-    let output = emulator.scan_as("delegated-admin", &out, &[]);
+    let output = emulator.scan_as("delegated-admin", &out, &["--period", &one_period()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let as_admin = read_json(&out.join("report.json"));
     let reads_as_admin: Vec<String> = emulator

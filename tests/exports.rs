@@ -389,7 +389,7 @@ fn junit_read_back_by_junitparser_counts_what_the_csv_counts() {
     // A suite per rule, a case per account in each; the accounts not audited in a suite of
     // their own.
     let suites = junit["suites"].as_array().unwrap();
-    assert_eq!(suites.len(), 18 + 1);
+    assert_eq!(suites.len(), 19 + 1);
     for suite in suites {
         let cases = suite["cases"].as_array().unwrap();
         assert_eq!(suite["tests"], cases.len());
@@ -856,7 +856,14 @@ fn the_batch_run_as_the_template_wires_it_merges_to_what_one_scan_reports() {
     let emulator = Emulator::start("dozen");
     let dir = emulator.dir.path();
     let whole = dir.join("whole");
-    let output = emulator.scan(&whole, &["--external-id", "orgtrail-test"]);
+    // One audit period for the whole scan and every child, as a month's run gives them (the
+    // default ends at each process's own start).
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let period = format!("{}..{yesterday}", yesterday - chrono::Duration::days(29));
+    let output = emulator.scan(
+        &whole,
+        &["--external-id", "orgtrail-test", "--period", &period],
+    );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
 
     let shards = 3;
@@ -875,6 +882,7 @@ fn the_batch_run_as_the_template_wires_it_merges_to_what_one_scan_reports() {
                 .env("AWS_SECRET_ACCESS_KEY", support::CALLER_SECRET_KEY)
                 .env("AWS_REGION", "us-east-1")
                 .env("ORGTRAIL_EXTERNAL_ID", "orgtrail-test")
+                .env("ORGTRAIL_PERIOD", &period)
                 .env("AWS_BATCH_JOB_ARRAY_INDEX", index.to_string())
                 .env("AWS_BATCH_JOB_ARRAY_SIZE", shards.to_string())
                 .args(arguments(&commands["Scan"]))

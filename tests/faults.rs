@@ -78,7 +78,13 @@ const SERVICES: [&str; 5] = ["organizations", "sts", "cloudtrail", "s3", "kms"];
 fn a_storm_of_faults_on_every_service_at_the_default_retry_settings_changes_no_judgement() {
     let mut emulator = Emulator::start("dozen");
     let calm_out = emulator.dir.path().join("calm");
-    let output = emulator.scan(&calm_out, &["--external-id", "orgtrail-test"]);
+    // One audit period for both scans: the default ends at each scan's own start.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let period = format!("{}..{yesterday}", yesterday - chrono::Duration::days(29));
+    let output = emulator.scan(
+        &calm_out,
+        &["--external-id", "orgtrail-test", "--period", &period],
+    );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let calm = read_json(&calm_out.join("report.json"));
 
@@ -100,7 +106,10 @@ fn a_storm_of_faults_on_every_service_at_the_default_retry_settings_changes_no_j
     let calm_requests = emulator.requests().len();
     let out = emulator.dir.path().join("stormy");
     // No --max-attempts, no --retry-mode: the defaults.
-    let output = emulator.scan(&out, &["--external-id", "orgtrail-test"]);
+    let output = emulator.scan(
+        &out,
+        &["--external-id", "orgtrail-test", "--period", &period],
+    );
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
 
     let faults: Vec<Request> = emulator

@@ -119,9 +119,15 @@ fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text(
             "Findings",
             "Coverage",
             "Accounts",
-            "Waivers"
+            "Waivers",
+            "Trail changes"
         ])
     );
+    // The period's trail changes, one row each under the header, newest first.
+    let changes = &read["trail_changes"];
+    assert_eq!(changes.as_array().unwrap().len(), 1 + 4, "{changes}");
+    assert_eq!(changes[1][4], "StartLogging");
+    assert_eq!(changes[1][0], "2026-11-11T01:02:40");
     assert_eq!(read["frozen"], "A2", "the header row is frozen");
     // The organization by OU: every account counted once, in its OU's row.
     let organization = read["organization"].as_array().unwrap();
@@ -135,7 +141,7 @@ fn the_workbook_reads_back_like_the_csv_with_typed_cells_and_inert_hostile_text(
         inventory["accounts"].as_array().unwrap().len(),
         "{organization:?}"
     );
-    assert!(read["autofilter"].as_str().unwrap().starts_with("A1:O"));
+    assert!(read["autofilter"].as_str().unwrap().starts_with("A1:P"));
 
     let csv = cells(&out.join("findings.csv"));
     let workbook: Vec<Vec<String>> = serde_json::from_value(read["findings"].clone()).unwrap();

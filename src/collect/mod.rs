@@ -29,18 +29,21 @@ use crate::assume::{AssumeError, AuditRole};
 use crate::aws::{Aws, CallError};
 use crate::model::{
     Account, AccountInventory, AdvancedEventSelector, Audit, DataResource, EventSelector,
-    EventSelectors, FieldSelector, Trail, TrailCall, TrailStatus, UnreadCall,
+    EventSelectors, FieldSelector, Period, Readable, Trail, TrailCall, TrailEvent, TrailStatus,
+    UnreadCall,
 };
 use crate::regions::{listing_region, GLOBAL_SERVICE_EVENTS_REGION};
 use access::{once_cell, Once};
 
 mod access;
+mod history;
 mod log_groups;
 mod organization;
 mod policies;
 mod resources;
 
 pub use access::{AccountAccess, Membership, OwnerUnreachable};
+pub use history::LOOKUP_INTERVAL;
 pub use log_groups::read_log_groups;
 pub use organization::share_organization_trails;
 pub use policies::{policy_targets, service_control_policies};
@@ -53,6 +56,8 @@ pub struct CollectOptions {
     pub concurrency: usize,
     /// Bound on one account's whole collection, retries included.
     pub account_timeout: Duration,
+    /// The audit period: trail history is read from its start up to the scan.
+    pub period: Period,
 }
 
 /// Told how a scan goes, for a progress bar or log lines.
@@ -100,6 +105,7 @@ pub async fn collect(
                         trail_keys: Vec::new(),
                         log_groups: Vec::new(),
                         collected_at: None,
+                        history: None,
                     },
                     Plan::Audit(account) => {
                         progress.account_started(&account);
@@ -131,6 +137,7 @@ pub async fn collect(
                             trail_keys: Vec::new(),
                             log_groups: Vec::new(),
                             collected_at: collected.collected_at,
+                            history: collected.history,
                         }
                     }
                 };
@@ -161,6 +168,7 @@ struct Collected {
     trails: Vec<Trail>,
     /// When its trails had been read: the account's own time for every time-based condition.
     collected_at: Option<DateTime<Utc>>,
+    history: Option<Readable<Vec<TrailEvent>>>,
 }
 
 async fn collect_account(
@@ -172,15 +180,89 @@ async fn collect_account(
 ) -> Result<Collected, CollectError> {
     let credentials = access.credentials(account_id).await?;
     let listing = listing_region(access.caller().partition(), &options.regions, aws.region());
-    let trails = collect_trails(aws, credentials, account_id, listing, options, shared).await?;
+    let trails = collect_trails(
+        aws,
+        credentials.clone(),
+        account_id,
+        listing,
+        options,
+        shared,
+    )
+    .await?;
     // Stamped once the trails are read, so a delivery's age is never understated.
     let collected_at = Some(Utc::now());
     // Buckets and keys are read after every account's trails, each once, as its owner
     // (`read_trail_resources`).
+    let history = period_history(credentials, account_id, &trails, options, shared).await;
     Ok(Collected {
         trails,
         collected_at,
+        history: Some(history),
     })
+}
+
+/// The account's trail changes over the period: its own history, plus the changes of the
+/// organization trails that cover it, taken from their owner's history (read once per run, as
+/// the owner: a member's history does not hold calls made in the management account).
+async fn period_history(
+    credentials: Option<Credentials>,
+    account_id: &str,
+    trails: &[Trail],
+    options: &CollectOptions,
+    shared: &SharedTrails<'_>,
+) -> Readable<Vec<TrailEvent>> {
+    let regions = history_regions(&options.regions, trails);
+    let own = shared
+        .history(account_id, credentials, &regions, options.period)
+        .await;
+    let Readable::Read(mut events) = own else {
+        return own;
+    };
+    for trail in trails {
+        let Some(owner) = trail.owner_account().filter(|owner| *owner != account_id) else {
+            continue;
+        };
+        if !trail.is_organization_trail {
+            continue;
+        }
+        // During collection the registry's `credentials` is the one to ask (its `as_owner`
+        // knows the organization only once discovery is over).
+        let owner_history = match shared.access.credentials(owner).await {
+            Ok(credentials) => {
+                shared
+                    .history(owner, credentials, &regions, options.period)
+                    .await
+            }
+            Err(error) => Readable::NotVerifiable {
+                reason: format!(
+                    "the history of organization trail {} is its owner's, the management account \
+                     {owner}, which could not be entered: {error}",
+                    trail.name
+                ),
+            },
+        };
+        match owner_history {
+            Readable::Read(owner_events) => events.extend(
+                owner_events
+                    .into_iter()
+                    .filter(|e| e.region == trail.home_region && e.trail_name() == trail.name),
+            ),
+            unread => return unread,
+        }
+    }
+    events.sort_by_key(|e| std::cmp::Reverse(e.time));
+    Readable::Read(events)
+}
+
+/// Every audited region, and the home region of every trail listed.
+fn history_regions(audited: &[String], trails: &[Trail]) -> Vec<String> {
+    let mut regions: Vec<String> = audited.to_vec();
+    for trail in trails {
+        if !regions.contains(&trail.home_region) && !trail.home_region.is_empty() {
+            regions.push(trail.home_region.clone());
+        }
+    }
+    regions
 }
 
 async fn collect_trails(
@@ -376,6 +458,8 @@ struct SharedTrails<'a> {
     aws: &'a Aws,
     access: &'a AccountAccess,
     fetched: Once<TrailState>,
+    /// Each account's trail history over the period, read once.
+    histories: Once<Readable<Vec<TrailEvent>>>,
 }
 
 impl<'a> SharedTrails<'a> {
@@ -384,6 +468,7 @@ impl<'a> SharedTrails<'a> {
             aws,
             access,
             fetched: Mutex::default(),
+            histories: Mutex::default(),
         }
     }
 
@@ -420,6 +505,29 @@ impl<'a> SharedTrails<'a> {
                         )
                     }),
                 }
+            })
+            .await
+            .clone()
+    }
+
+    /// `account`'s trail history over `period` (up to now), read once per run.
+    async fn history(
+        &self,
+        account: &str,
+        credentials: Option<Credentials>,
+        regions: &[String],
+        period: Period,
+    ) -> Readable<Vec<TrailEvent>> {
+        once_cell(&self.histories, account)
+            .get_or_init(|| {
+                history::trail_changes(
+                    |region| self.aws.cloudtrail(region, credentials.clone()),
+                    &self.aws.calls,
+                    account,
+                    regions,
+                    period.start,
+                    Utc::now().max(period.end),
+                )
             })
             .await
             .clone()

@@ -114,6 +114,7 @@ mod tests {
             trail_keys: vec![],
             log_groups: Vec::new(),
             collected_at: None,
+            history: None,
         }
     }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::output::{Out, Output, RenderError};
 use super::present::{control_label, summary_with_warnings, waiver_sentence};
 use crate::findings::{Finding, Report, Severity, Status};
-use crate::model::{Account, Audit};
+use crate::model::{Account, Audit, Period};
 
 /// The columns of findings.csv, in order (the workbook's Findings sheet has the same).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +27,12 @@ pub enum Column {
     Remediation,
     CollectedAt,
     Waiver,
+    /// The audit period, as an ISO 8601 interval (start/end).
+    Period,
 }
 
 impl Column {
-    pub const ALL: [Column; 15] = [
+    pub const ALL: [Column; 16] = [
         Column::AccountId,
         Column::AccountName,
         Column::OuPath,
@@ -46,6 +48,7 @@ impl Column {
         Column::Remediation,
         Column::CollectedAt,
         Column::Waiver,
+        Column::Period,
     ];
 
     pub fn header(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Column {
             Column::Remediation => "remediation",
             Column::CollectedAt => "collected_at",
             Column::Waiver => "waiver",
+            Column::Period => "period",
         }
     }
 }
@@ -79,6 +83,7 @@ pub struct Row<'a> {
     pub reason: &'a str,
     /// The report's collection time, as RFC 3339 text.
     pub collected_at: &'a str,
+    pub period: Option<Period>,
 }
 
 impl<'a> Row<'a> {
@@ -97,6 +102,11 @@ impl<'a> Row<'a> {
             )
         };
         let account_status = || Cow::Borrowed(self.account.map_or("", |a| a.status.as_str()));
+        let period = || {
+            Cow::Owned(self.period.map_or_else(String::new, |p| {
+                format!("{}/{}", p.start.to_rfc3339(), p.end.to_rfc3339())
+            }))
+        };
         let Some(finding) = self.finding else {
             return match column {
                 Column::AccountId => Cow::Borrowed(self.account.map_or("", |a| a.id.as_str())),
@@ -106,6 +116,7 @@ impl<'a> Row<'a> {
                 Column::Status => Cow::Borrowed("NOT_AUDITED"),
                 Column::Evidence => Cow::Borrowed(self.reason),
                 Column::CollectedAt => Cow::Borrowed(self.collected_at),
+                Column::Period => period(),
                 _ => Cow::Borrowed(""),
             };
         };
@@ -138,6 +149,7 @@ impl<'a> Row<'a> {
                     .map(waiver_sentence)
                     .unwrap_or_default(),
             ),
+            Column::Period => period(),
         }
     }
 }
@@ -174,6 +186,7 @@ pub fn rows<'a>(report: &'a Report, collected_at: &'a str) -> impl Iterator<Item
         finding: Some(finding),
         reason: "",
         collected_at,
+        period: report.period,
     });
     let not_audited = report.accounts.iter().filter_map(move |entry| {
         let Audit::Skipped { reason } = &entry.audit else {
@@ -184,6 +197,7 @@ pub fn rows<'a>(report: &'a Report, collected_at: &'a str) -> impl Iterator<Item
             finding: None,
             reason,
             collected_at,
+            period: report.period,
         })
     });
     findings.chain(not_audited)

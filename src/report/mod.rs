@@ -11,6 +11,7 @@ mod ocsf;
 mod organization;
 mod output;
 mod pages;
+mod period;
 mod present;
 mod sarif;
 mod staging;

@@ -22,7 +22,7 @@ const TREND: &str = "trend.html.tera";
 /// Every embedded template. The HTML pages' Tera holds each `.html.tera` but the trend's, so a
 /// partial added here (a section of the summary, `{% include "name.html.tera" %}`) needs no
 /// other change.
-const EMBEDDED: [(&str, &str); 6] = [
+const EMBEDDED: [(&str, &str); 7] = [
     (PAGE, include_str!("../../templates/report.html.tera")),
     (ACCOUNT, include_str!("../../templates/account.html.tera")),
     (INDEX, include_str!("../../templates/accounts.html.tera")),
@@ -32,6 +32,10 @@ const EMBEDDED: [(&str, &str); 6] = [
     ),
     (MARKDOWN, include_str!("../../templates/report.md.tera")),
     (TREND, include_str!("../../templates/trend.html.tera")),
+    (
+        "period.html.tera",
+        include_str!("../../templates/period.html.tera"),
+    ),
 ];
 
 /// Where a template's text came from, to name it in an error.

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::history::{history_view, HistoryView};
 use super::organization::{self, OuRow};
+use super::period::{period_view, PeriodView};
 pub use super::present::account_page;
 use super::present::coverage_mark;
 use super::standing::{self, FrameworkView, Headline};
@@ -79,6 +80,8 @@ pub struct PageView<'a> {
     pub heatmap: Heatmap<'a>,
     /// This run and the earlier ones the report holds, when it holds any: report.html's trend.
     pub history: Option<HistoryView>,
+    /// "During the period" (templates/period.html.tera); `None` without a period.
+    pub period: Option<PeriodView<'a>>,
 }
 
 /// Accounts × rules, one status per cell, worst accounts first.
@@ -339,6 +342,7 @@ impl<'a> ReportView<'a> {
             baseline: report.baseline.as_ref(),
             heatmap: heatmap(report, &accounts),
             history: history_view(report),
+            period: period_view(report),
         };
         ReportView { page, accounts }
     }

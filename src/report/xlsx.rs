@@ -8,6 +8,7 @@ use rust_xlsxwriter::{Color, ExcelDateTime, Format, Workbook, Worksheet, XlsxErr
 
 use super::csv::{rows, Column};
 use super::output::{Out, Output, RenderError};
+use super::period;
 use super::present::coverage_mark;
 use super::standing;
 use crate::findings::{Report, Status, Tally};
@@ -47,7 +48,62 @@ fn write(report: &Report, out: &mut Out) -> Result<(), XlsxError> {
     if !report.waivers.is_empty() {
         waivers(workbook.add_worksheet_with_constant_memory(), report, &bold)?;
     }
+    if report.period.is_some() {
+        trail_changes(
+            workbook.add_worksheet_with_constant_memory(),
+            report,
+            &bold,
+            &date,
+        )?;
+    }
     workbook.save_to_writer(out)
+}
+
+/// Every trail change of the audit period, newest first, as CloudTrail's event history holds it.
+fn trail_changes(
+    sheet: &mut Worksheet,
+    report: &Report,
+    bold: &Format,
+    date: &Format,
+) -> Result<(), XlsxError> {
+    sheet.set_name("Trail changes")?;
+    header(
+        sheet,
+        &[
+            "time",
+            "account_id",
+            "region",
+            "trail",
+            "event",
+            "who",
+            "source_ip",
+            "user_agent",
+            "request_parameters",
+            "event_id",
+        ],
+        bold,
+    )?;
+    sheet.set_freeze_panes(1, 0)?;
+    for (index, event) in period::trail_changes(report).into_iter().enumerate() {
+        let row = index as u32 + 1;
+        let time = ExcelDateTime::from_timestamp(event.time.timestamp())?;
+        sheet.write_datetime_with_format(row, 0, &time, date)?;
+        let texts = [
+            event.account_id.as_str(),
+            event.region.as_str(),
+            event.trail_name(),
+            event.event_name.as_str(),
+            event.who.as_deref().unwrap_or(""),
+            event.source_ip.as_deref().unwrap_or(""),
+            event.user_agent.as_deref().unwrap_or(""),
+        ];
+        for (column, text) in texts.into_iter().enumerate() {
+            sheet.write_string(row, column as u16 + 1, text)?;
+        }
+        sheet.write_string(row, 8, event.request_parameters.to_string())?;
+        sheet.write_string(row, 9, &event.event_id)?;
+    }
+    Ok(())
 }
 
 fn header(sheet: &mut Worksheet, titles: &[&str], bold: &Format) -> Result<(), XlsxError> {

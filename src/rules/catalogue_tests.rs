@@ -3,13 +3,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::verdict::PeriodHistory;
 use super::{catalogue, AccountTrails, Placement, Verdict};
 use crate::findings::Status;
 use crate::model::{
     AdvancedEventSelector, AlarmTopic, BucketAccess, DataResource, EventSelector, EventSelectors,
     FieldSelector, LogBucket, LogGroup, LogGroupWatch, MetricAlarm, MetricFilter, MetricName,
-    PublicAccessBlock, Readable, ServiceControlPolicies, ServiceControlPolicy, Trail, TrailKey,
-    TrailStatus,
+    Period, PublicAccessBlock, Readable, ServiceControlPolicies, ServiceControlPolicy, Trail,
+    TrailEvent, TrailKey, TrailStatus,
 };
 
 pub(super) const ACCOUNT: &str = "111111111111";
@@ -29,6 +30,8 @@ pub(super) struct Account {
     /// The root and OU above the account, and the SCPs the organization has there.
     pub(super) parent_ids: Vec<String>,
     pub(super) policies: ServiceControlPolicies,
+    /// The trail changes of the period (none: nothing changed).
+    pub(super) history: Readable<Vec<TrailEvent>>,
 }
 
 impl Account {
@@ -47,6 +50,7 @@ impl Account {
             )],
             parent_ids: vec![ROOT.into(), OU.into()],
             policies: guarded_organization(),
+            history: Readable::Read(Vec::new()),
         }
     }
 
@@ -78,6 +82,13 @@ pub(super) fn run_as(account: &Account, account_id: &str, rule: &str) -> Verdict
             management_account_id: Some(MANAGEMENT),
             service_control_policies: Some(&account.policies),
         },
+        history: Some(PeriodHistory {
+            period: Period {
+                start: now() - Duration::days(30),
+                end: now(),
+            },
+            events: &account.history,
+        }),
     })
 }
 

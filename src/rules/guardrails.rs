@@ -81,6 +81,8 @@ fn management_account() -> Verdict {
                       there"
                 .to_string(),
             trails: Vec::new(),
+            intervals: Vec::new(),
+            changes: Vec::new(),
             warnings: vec![
                 "SCPs do not apply to the management account: restrict who may sign in to it \
                  and who may assume its roles"
@@ -297,6 +299,8 @@ fn judge(account: &AccountTrails, levels: &[Level]) -> Verdict {
         evidence: Evidence {
             summary,
             trails: evidence_trails,
+            intervals: Vec::new(),
+            changes: Vec::new(),
             warnings,
         },
         fix,

@@ -232,6 +232,7 @@ where
             summary,
             trails,
             warnings: Vec::new(),
+            ..Evidence::default()
         },
     }
 }

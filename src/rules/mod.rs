@@ -5,6 +5,7 @@
 mod alarms;
 #[cfg(test)]
 mod catalogue_tests;
+mod continuity;
 pub mod coverage;
 mod data_events;
 pub mod filter_pattern;
@@ -16,6 +17,7 @@ pub mod scp;
 #[cfg(test)]
 mod seed_tests;
 pub mod selectors;
+pub mod timeline;
 #[cfg(test)]
 mod unread_tests;
 pub mod verdict;
@@ -25,7 +27,8 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Serialize};
 
 use crate::findings::{Control, Severity};
-pub use verdict::{AccountTrails, Check, Placement, Verdict};
+pub use continuity::duration as duration_text;
+pub use verdict::{AccountTrails, Check, PeriodHistory, Placement, Verdict};
 
 const CATALOGUE: &str = include_str!("catalogue.toml");
 
@@ -110,6 +113,10 @@ pub const ALL: &[(&str, Check)] = &[
     ),
     ("cloudtrail-protected-by-scp", guardrails::protected_by_scp),
     ("cloudtrail-changes-alarmed", alarms::changes_alarmed),
+    (
+        "cloudtrail-logging-continuous",
+        continuity::logging_continuous,
+    ),
 ];
 
 pub fn by_id(id: &str) -> Option<Check> {

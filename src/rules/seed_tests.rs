@@ -70,6 +70,7 @@ fn run(rule: &str, trails: &[Trail]) -> Verdict {
         regions: &[],
         collected_at: now(),
         placement: Default::default(),
+        history: None,
     })
 }
 
@@ -238,6 +239,7 @@ fn cis_3_4_judges_freshness_at_collection_time_not_now() {
         regions: &[],
         collected_at,
         placement: Default::default(),
+        history: None,
     });
     assert!(passes(&verdict), "{}", verdict.evidence.summary);
 }

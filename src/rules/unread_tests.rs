@@ -291,11 +291,13 @@ fn inventory_with(account_collected_at: Option<chrono::DateTime<chrono::Utc>>) -
             trail_keys: book.trail_keys.clone(),
             log_groups: Vec::new(),
             collected_at: account_collected_at,
+            history: None,
         }],
         collection: None,
         settings: None,
         shard: None,
         service_control_policies: None,
+        period: None,
     }
 }
 
@@ -352,6 +354,7 @@ fn a_trail_view_never_passes_on_defaults_left_by_an_unread_call() {
         regions: &["us-east-1".to_string()],
         collected_at: now(),
         placement: Default::default(),
+        history: None,
     };
     for rule in [
         CIS_3_1,

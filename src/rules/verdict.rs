@@ -4,7 +4,10 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::findings::{Evidence, Status, TrailEvidence};
-use crate::model::{LogBucket, LogGroup, ServiceControlPolicies, Trail, TrailKey, UnreadCall};
+use crate::model::{
+    LogBucket, LogGroup, Period, Readable, ServiceControlPolicies, Trail, TrailEvent, TrailKey,
+    UnreadCall,
+};
 
 /// What a check sees: one audited account's trails, as of the moment they were collected.
 pub struct AccountTrails<'a> {
@@ -22,6 +25,9 @@ pub struct AccountTrails<'a> {
     pub collected_at: DateTime<Utc>,
     /// Where the account sits in its organization, for the rules on what guards it.
     pub placement: Placement<'a>,
+    /// The audit period and the trail changes read over it; `None` when the inventory holds no
+    /// history (made before orgtrail read it).
+    pub history: Option<PeriodHistory<'a>>,
 }
 
 /// The account's place in the organization and the service control policies read there.
@@ -32,6 +38,13 @@ pub struct Placement<'a> {
     pub management_account_id: Option<&'a str>,
     /// `None` when they were not read.
     pub service_control_policies: Option<&'a ServiceControlPolicies>,
+}
+
+/// The audit period, and the account's trail changes from its start up to the scan.
+#[derive(Clone, Copy)]
+pub struct PeriodHistory<'a> {
+    pub period: Period,
+    pub events: &'a Readable<Vec<TrailEvent>>,
 }
 
 pub struct Verdict {
@@ -221,6 +234,7 @@ pub fn decided(
             summary,
             trails,
             warnings: Vec::new(),
+            ..Evidence::default()
         },
     }
 }
@@ -252,6 +266,7 @@ pub fn undecided(account: &AccountTrails, known: &str, trails: Vec<TrailEvidence
             summary,
             trails,
             warnings: Vec::new(),
+            ..Evidence::default()
         },
     }
 }

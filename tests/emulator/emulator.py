@@ -1815,8 +1815,339 @@ def call_action_with_stalls(self):
 BaseResponse.call_action = call_action_with_stalls
 
 
+# --- CloudTrail event history (issue 22) --------------------------------------------------------
+# moto 5.2.5 answers LookupEvents with HTTP 500. AWS records every management call "in the Region
+# where the call was made" and LookupEvents looks up the last 90 days of one Region's management
+# events: "Lookup supports the following attributes ... All attributes are optional. The default
+# number of results returned is 50, with a maximum of 50 possible. The response includes a token
+# that you can use to get the next page of results. ... The rate of lookup requests is limited to
+# two per second, per account, per Region. If this limit is exceeded, a throttling error occurs."
+# (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html); the
+# attribute list "can contain only one item"; results come newest first. Every CloudTrail write
+# call the emulator answers is recorded here as AWS records it (the CloudTrail record contents,
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html),
+# stamped with EVENT_CLOCK: while seeding, long before any period a test audits; inside
+# `Org.at(...)`, the back-dated instant a test names; after seeding, the real time.
+import base64
+import uuid
+from contextlib import contextmanager
+
+from moto.sts.models import sts_backends
+
+TRAIL_CHANGES = {
+    "CreateTrail", "DeleteTrail", "StartLogging", "StopLogging", "UpdateTrail",
+    "PutEventSelectors", "PutInsightSelectors", "AddTags", "RemoveTags",
+}
+LOOKUP_ATTRIBUTES = {
+    "EventId": "eventID", "EventName": "eventName", "ReadOnly": "readOnly", "Username": None,
+    "ResourceType": None, "ResourceName": None, "EventSource": "eventSource",
+    "AccessKeyId": None,
+}
+EVENTS: dict[tuple[str, str], list[dict]] = {}  # (account, region) -> events, oldest first
+EVENTS_LOCK = threading.Lock()
+LOOKUP_REQUESTS: dict[tuple[str, str], list[float]] = {}  # accepted LookupEvents, by time
+LOOKUP_RATE = 2  # per second, per account, per region
+# Accounts where another client (a SIEM, another audit tool) uses one of the two lookups every
+# second, as AWS counts every caller of the account against the same limit: --lookup-shared.
+LOOKUP_SHARED: set[str] = set()
+# Seeded set-ups happened long ago: 100 days back, outside the 90 days LookupEvents reaches.
+SEEDED_LONG_AGO = timedelta(days=100)
+EVENT_CLOCK: datetime | None = None  # None: the real time
+
+
+def camel_keys(value):
+    """CloudTrail records request parameters with lowerCamelCase names (`trailName`, `isLogging`)."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel_keys(v) for v in value]
+    return value
+
+
+def event_time() -> datetime:
+    global EVENT_CLOCK
+    if EVENT_CLOCK is None:
+        return datetime.now(timezone.utc)
+    stamp = EVENT_CLOCK
+    EVENT_CLOCK = EVENT_CLOCK + timedelta(seconds=1)  # keeps the order of calls made together
+    return stamp
+
+
+def record_event(response, action: str) -> None:
+    account = response.current_account
+    region = response.region
+    try:
+        access_key = response.get_access_key()
+        _, arn, _ = sts_backends[account]["aws"].get_caller_identity(access_key, region)
+    except Exception:  # noqa: BLE001 - an identity moto cannot resolve is still an identity
+        access_key, arn = "", f"arn:aws:iam::{account}:root"
+    parameters = camel_keys(json.loads(response.body or "{}"))
+    name = parameters.get("name") or parameters.get("trailName") or ""
+    when = event_time()
+    event_id = str(uuid.uuid4())
+    request = getattr(response, "emulator_request", None)
+    record = {
+        "eventVersion": "1.09",
+        "userIdentity": {
+            "type": "AssumedRole" if ":assumed-role/" in arn else "IAMUser",
+            "arn": arn, "accountId": account, "accessKeyId": access_key,
+        },
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": "cloudtrail.amazonaws.com",
+        "eventName": action,
+        "awsRegion": region,
+        "sourceIPAddress": getattr(request, "remote_addr", None) or "127.0.0.1",
+        "userAgent": (request.headers.get("User-Agent") if request is not None else None) or "",
+        "requestParameters": parameters,
+        "responseElements": None,
+        "requestID": str(uuid.uuid4()),
+        "eventID": event_id,
+        "readOnly": False,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+    }
+    event = {
+        "EventId": event_id,
+        "EventName": action,
+        "ReadOnly": "false",
+        "AccessKeyId": access_key,
+        "EventTime": when.timestamp(),
+        "EventSource": "cloudtrail.amazonaws.com",
+        "Username": arn.rsplit("/", 1)[-1],
+        "Resources": [{"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": name}],
+        "CloudTrailEvent": json.dumps(record),
+    }
+    with EVENTS_LOCK:
+        EVENTS.setdefault((account, region), []).append(event)
+
+
+_call_action_before_history = BaseResponse.call_action
+
+
+def call_action_recording_trail_changes(self):
+    answer = _call_action_before_history(self)
+    action = self._get_action()
+    status = answer[0] if isinstance(answer, tuple) else 200
+    if self.service_name == "cloudtrail" and action in TRAIL_CHANGES and status == 200:
+        record_event(self, action)
+    return answer
+
+
+BaseResponse.call_action = call_action_recording_trail_changes
+
+
+class LookupError_(JsonRESTError):
+    def __init__(self, code: str, message: str):
+        super().__init__(code, message)
+
+
+def event_matches(event: dict, key: str, value: str) -> bool:
+    if key == "Username":
+        return event["Username"] == value
+    if key == "ResourceType":
+        return any(r["ResourceType"] == value for r in event["Resources"])
+    if key == "ResourceName":
+        return any(r["ResourceName"] == value for r in event["Resources"])
+    if key == "AccessKeyId":
+        return event["AccessKeyId"] == value
+    return str(event[key]) == value
+
+
+def within_lookup_rate(account: str, region: str) -> bool:
+    """Whether one more lookup now stays within the account-region's rate; if so, it counts."""
+    now = time.time()
+    with EVENTS_LOCK:
+        recent = [t for t in LOOKUP_REQUESTS.get((account, region), []) if t > now - 1.0]
+        limit = LOOKUP_RATE - (1 if account in LOOKUP_SHARED else 0)
+        if len(recent) >= limit:
+            LOOKUP_REQUESTS[(account, region)] = recent
+            return False
+        LOOKUP_REQUESTS[(account, region)] = recent + [now]
+        return True
+
+
+RATE_CHECKED = "emulator.lookup-rate-checked"
+_injected_fault_before_history = injected_fault
+
+
+def injected_fault_with_lookup_rate(service, account, action, request):
+    """The rate limit is checked with the armed faults when requests are logged, so that a
+    lookup the limit refuses is logged as the throttling it is."""
+    if service == "cloudtrail" and action == "LookupEvents":
+        scope = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", request.headers.get("Authorization", ""))
+        request.environ[RATE_CHECKED] = True
+        if scope and not within_lookup_rate(account, scope.group(1)):
+            # As the storm's throttles are answered: logged with AWS's code, HTTP 400.
+            return "throttling", InjectedFault("ThrottlingException", "Rate exceeded", 400)
+    return _injected_fault_before_history(service, account, action, request)
+
+
+injected_fault = injected_fault_with_lookup_rate
+
+
+def lookup_events(self):
+    account, region = self.current_account, self.region
+    now = time.time()
+    request = getattr(self, "emulator_request", None)
+    checked = request is not None and request.environ.get(RATE_CHECKED)
+    if not checked and not within_lookup_rate(account, region):
+        raise LookupError_("ThrottlingException", "Rate exceeded")
+    with EVENTS_LOCK:
+        events = list(EVENTS.get((account, region), []))
+    attributes = self._get_param("LookupAttributes") or []
+    if len(attributes) > 1:
+        raise LookupError_("InvalidLookupAttributesException",
+                           "You cannot specify more than one lookup attribute.")
+    for attribute in attributes:
+        if attribute.get("AttributeKey") not in LOOKUP_ATTRIBUTES:
+            raise LookupError_("InvalidLookupAttributesException",
+                               f"Unknown lookup attribute {attribute.get('AttributeKey')}")
+    start = self._get_param("StartTime")
+    end = self._get_param("EndTime")
+    if start is not None and end is not None and float(start) > float(end):
+        raise LookupError_("InvalidTimeRangeException",
+                           "Start time must be before end time.")
+    limit = self._get_param("MaxResults") or 50
+    if not 1 <= int(limit) <= 50:
+        raise LookupError_("InvalidMaxResultsException", "MaxResults must be from 1 to 50.")
+    oldest = now - 90 * 24 * 3600  # "events that occurred in a Region within the last 90 days"
+    chosen = [
+        e for e in events
+        if e["EventTime"] >= oldest
+        and (start is None or e["EventTime"] >= float(start))
+        and (end is None or e["EventTime"] <= float(end))
+        and all(event_matches(e, a["AttributeKey"], a["AttributeValue"]) for a in attributes)
+    ]
+    chosen.sort(key=lambda e: e["EventTime"], reverse=True)  # newest first
+    query = json.dumps([attributes, start, end])
+    offset = 0
+    token = self._get_param("NextToken")
+    if token:
+        try:
+            saved = json.loads(base64.b64decode(token))
+            assert saved["query"] == query
+            offset = int(saved["offset"])
+        except Exception:  # noqa: BLE001
+            raise LookupError_("InvalidNextTokenException", "Invalid NextToken.") from None
+    page = chosen[offset: offset + int(limit)]
+    answer = {"Events": page}
+    if offset + int(limit) < len(chosen):
+        answer["NextToken"] = base64.b64encode(
+            json.dumps({"query": query, "offset": offset + int(limit)}).encode()).decode()
+    return json.dumps(answer)
+
+
+CloudTrailResponse.lookup_events = lookup_events
+
+
+@contextmanager
+def back_dated(when: datetime):
+    """CloudTrail calls made inside are recorded at `when` (one second apart, in order)."""
+    global EVENT_CLOCK
+    before = EVENT_CLOCK
+    EVENT_CLOCK = when
+    try:
+        yield
+    finally:
+        EVENT_CLOCK = before
+
+
+def ago(days: float = 0, hours: float = 0) -> datetime:
+    return SEEDED_AT - timedelta(days=days, hours=hours)
+
+
+SEEDED_AT = datetime.now(timezone.utc)
+
+
+def trail_client(org: "Org", account_id: str, region: str = "us-east-1"):
+    return org.inside(account_id)("cloudtrail", region)
+
+
+def seed_history(org: Org) -> None:
+    """Issue 22's cases, each in its own account with one multi-region trail set up long ago,
+    then changed at back-dated instants inside (or before) the default 30-day period."""
+    org.trail(MANAGEMENT_ACCOUNT, "management-trail", cloudwatch_age_hours=1, **BY_THE_BOOK)
+    steady = org.account("steady")
+    org.trail(steady, "main", **MULTI_REGION)
+
+    restarted = org.account("stopped-and-restarted")
+    org.trail(restarted, "main", **MULTI_REGION)
+    with back_dated(ago(days=10)):
+        trail_client(org, restarted).stop_logging(Name="main")
+    with back_dated(ago(days=8)):
+        trail_client(org, restarted).start_logging(Name="main")
+
+    before = org.account("stopped-before-period")
+    org.trail(before, "main", **MULTI_REGION)
+    with back_dated(ago(days=60)):
+        trail_client(org, before).stop_logging(Name="main")
+    with back_dated(ago(days=50)):
+        trail_client(org, before).start_logging(Name="main")
+
+    still = org.account("still-stopped")
+    org.trail(still, "main", **MULTI_REGION)
+    with back_dated(ago(days=5)):
+        trail_client(org, still).stop_logging(Name="main")
+
+    two = org.account("one-of-two-stopped")
+    org.trail(two, "first", **MULTI_REGION)
+    org.trail(two, "second", region="eu-west-1", **MULTI_REGION)
+    with back_dated(ago(days=10)):
+        trail_client(org, two).stop_logging(Name="first")
+    with back_dated(ago(days=9)):
+        trail_client(org, two).start_logging(Name="first")
+
+    narrowed = org.account("narrowed-to-writes")
+    org.trail(narrowed, "main", **MULTI_REGION)
+    with back_dated(ago(days=12)):
+        trail_client(org, narrowed).put_event_selectors(TrailName="main", EventSelectors=[
+            {"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
+    with back_dated(ago(days=9)):
+        trail_client(org, narrowed).put_event_selectors(TrailName="main", EventSelectors=[
+            {"ReadWriteType": "All", "IncludeManagementEvents": True}])
+
+    recreated = org.account("deleted-and-recreated")
+    org.trail(recreated, "main", **MULTI_REGION)
+    with back_dated(ago(days=7)):
+        trail_client(org, recreated).delete_trail(Name="main")
+    with back_dated(ago(days=6)):
+        trail_client(org, recreated).create_trail(
+            Name="main", S3BucketName=f"main-{recreated}-logs", IsMultiRegionTrail=True)
+    with back_dated(ago(days=6, hours=-1)):
+        trail_client(org, recreated).start_logging(Name="main")
+
+    benign = org.account("cloudwatch-added")
+    org.trail(benign, "main", **MULTI_REGION)
+    with back_dated(ago(days=4)):
+        trail_client(org, benign).update_trail(
+            Name="main",
+            CloudWatchLogsLogGroupArn=f"arn:aws:logs:us-east-1:{benign}:log-group:main:*",
+            CloudWatchLogsRoleArn=f"arn:aws:iam::{benign}:role/main-to-logs")
+
+
+def seed_history_organization_trail(org: Org) -> None:
+    """An organization trail stopped for two hours three days ago: every member it covers had a
+    gap, and the history that shows it is the management account's."""
+    org.trail(MANAGEMENT_ACCOUNT, "org-trail", region="eu-central-1", cloudwatch_age_hours=1,
+              IsOrganizationTrail=True, **BY_THE_BOOK)
+    for name in ("covered-by-org-trail", "also-covered"):
+        org.account(name)
+    own = org.account("own-trail-too")
+    org.trail(own, "main", **MULTI_REGION)
+    with back_dated(ago(days=3)):
+        trail_client(org, MANAGEMENT_ACCOUNT, "eu-central-1").stop_logging(Name="org-trail")
+    with back_dated(ago(days=3, hours=-2)):
+        trail_client(org, MANAGEMENT_ACCOUNT, "eu-central-1").start_logging(Name="org-trail")
+
+
+SCENARIOS["history"] = seed_history
+SCENARIOS["history-organization-trail"] = seed_history_organization_trail
+
+
 def main() -> None:
-    global EXTERNAL_ID
+    global EXTERNAL_ID, EVENT_CLOCK
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", choices=sorted([*SCENARIOS, NO_ORGANIZATION, "scale"]),
                         required=True)
@@ -1859,6 +2190,8 @@ def main() -> None:
                         metavar="ACCOUNT:SECONDS",
                         help="fix the account's CloudWatch Logs deliveries at 24 h minus SECONDS "
                              "before the emulator is ready: stale SECONDS later")
+    parser.add_argument("--lookup-shared", action="append", default=[], metavar="ACCOUNT",
+                        help="another client uses one of this account's two LookupEvents a second")
     parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
                         help="delay every answer by this many milliseconds once seeded")
     args = parser.parse_args()
@@ -1870,6 +2203,7 @@ def main() -> None:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    EVENT_CLOCK = datetime.now(timezone.utc) - SEEDED_LONG_AGO  # what seeding sets up, long ago
     endpoint = f"http://{host}:{port}"
     if args.scenario == NO_ORGANIZATION:
         org = Org(endpoint, create=False)
@@ -1880,6 +2214,7 @@ def main() -> None:
         org = Org(endpoint)
         SCENARIOS[args.scenario](org)
     global REQUEST_LOG, ISSUED_CREDENTIALS
+    EVENT_CLOCK = None  # what happens from now on happens now
     if args.request_log:
         REQUEST_LOG = open(args.request_log, "a", encoding="utf-8")
         ISSUED_CREDENTIALS = open(args.request_log + ".credentials", "a", encoding="utf-8")
@@ -1915,6 +2250,7 @@ def arm(args, org: Org) -> None:
     EACH_FAULT_FIRST = args.each_fault_first
     arm_issue14(args, resolve)
     arm_issue21(args, resolve)
+    LOOKUP_SHARED.update(resolve(account) for account in args.lookup_shared)
     LATENCY = args.latency / 1000
 
 

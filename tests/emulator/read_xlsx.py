@@ -5,8 +5,8 @@
 Prints {"sheets": [names], "findings": [[cell, ...], ...], "types": [[type, ...], ...],
 "frozen": "A2", "autofilter": "A1:O42", "controls": [[cell, ...], ...]}: every cell of the
 Findings sheet as text (dates as ISO 8601), with openpyxl's data type of each ("s" string, "n"
-number, "d" date, "f" formula), the Controls sheet's rows as text, and the Organization sheet's
-rows as their values ("organization").
+number, "d" date, "f" formula), the Controls sheet's rows as text, the Organization sheet's rows
+as their values ("organization"), and the Trail changes sheet's ("trail_changes") as text.
 """
 
 import json
@@ -36,11 +36,19 @@ def main() -> int:
         [cell.value for cell in row]
         for row in workbook["Organization"].iter_rows()
     ] if "Organization" in workbook.sheetnames else []
+    changes = [
+        [
+            cell.value.isoformat() if isinstance(cell.value, datetime) else ("" if cell.value is None else str(cell.value))
+            for cell in row
+        ]
+        for row in workbook["Trail changes"].iter_rows()
+    ] if "Trail changes" in workbook.sheetnames else []
     print(
         json.dumps(
             {
                 "controls": controls,
                 "organization": organization,
+                "trail_changes": changes,
                 "sheets": workbook.sheetnames,
                 "findings": rows,
                 "types": types,

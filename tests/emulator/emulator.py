@@ -483,22 +483,6 @@ def s3_set_action(self, resource_type, method, querystring):
 
 S3Response._set_action = s3_set_action
 
-# (As issue-20's 2e55619 has it, which the credentials registry merged here relies on.)
-all_buckets_before_issue20 = S3Response.all_buckets
-
-
-def all_buckets_logged(self):
-    # ListBuckets is answered without passing _set_action: log it, and meet armed faults, here.
-    if REQUEST_LOG is not None:
-        fault = injected_fault("s3", self.current_account, "ListBuckets", self.emulator_request)
-        log_request(self.current_account, "s3", "ListBuckets", self.region, fault)
-        error = answer_with(fault, self.emulator_request)
-        if error is not None:
-            raise error
-    return all_buckets_before_issue20(self)
-
-
-S3Response.all_buckets = all_buckets_logged
 # AWS's default: another account's bucket answers AccessDenied unless its policy says otherwise.
 os.environ["MOTO_S3_ALLOW_CROSSACCOUNT_ACCESS"] = "false"
 
@@ -1173,8 +1157,8 @@ def arm_issue14(args, resolve) -> None:
 DELEGATED_ADMIN_READS.update({"ListPoliciesForTarget", "DescribePolicy", "ListPolicies",
                               "ListTargetsForPolicy"})
 
-TRAIL_CHANGES = ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
-                 "cloudtrail:PutEventSelectors"]
+GUARDED_TRAIL_ACTIONS = ["cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
+                         "cloudtrail:PutEventSelectors"]
 TRAIL_ADMIN_ROLE = "arn:aws:iam::*:role/TrailAdmin"
 
 
@@ -1204,7 +1188,7 @@ def seed_guardrails(org: Org) -> None:
     org.trail(org.account("open", open_unit), "main", **MULTI_REGION)
     org.trail(org.account("tagged", tagged), "main", **MULTI_REGION)
     scp(org, "protect-trails", {
-        "Sid": "ProtectTrails", "Effect": "Deny", "Action": TRAIL_CHANGES, "Resource": "*",
+        "Sid": "ProtectTrails", "Effect": "Deny", "Action": GUARDED_TRAIL_ACTIONS, "Resource": "*",
         "Condition": {"ArnNotLike": {"aws:PrincipalArn": TRAIL_ADMIN_ROLE}},
     }, guarded)
     scp(org, "protect-trails-by-tag", {
@@ -1226,7 +1210,7 @@ def seed_dozen_with_scps(org: Org) -> None:
     changes_alarm(org, MANAGEMENT_ACCOUNT, "management-trail")
     changes_alarm(org, org.accounts["compliant"], "main")
     scp(org, "protect-trails", {
-        "Sid": "ProtectTrails", "Effect": "Deny", "Action": TRAIL_CHANGES, "Resource": "*",
+        "Sid": "ProtectTrails", "Effect": "Deny", "Action": GUARDED_TRAIL_ACTIONS, "Resource": "*",
         "Condition": {"ArnNotLike": {"aws:PrincipalArn": TRAIL_ADMIN_ROLE}},
     }, org.accounts["compliant"])
 

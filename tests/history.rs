@@ -177,13 +177,110 @@ fn every_case_of_the_period_is_judged_with_the_intervals_that_decide_it() {
         );
     }
 
-    // History is read in each audited region with one lookup per change name, paced.
-    let lookups: Vec<_> = emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.action == "LookupEvents" && r.account == emulator.account("steady"))
-        .collect();
-    assert_eq!(lookups.len(), 2 * 7, "two regions, seven names");
+    // History is read in each audited region with one lookup of CloudTrail's event source: these
+    // regions are quiet, every CloudTrail event of the period fits its one page.
+    for account in ["steady", "stopped-and-restarted", "deleted-and-recreated"] {
+        let lookups = lookups_by_region(&emulator, account);
+        assert_eq!(
+            lookups,
+            [
+                ("eu-west-1".to_string(), vec![BY_SOURCE.to_string()]),
+                ("us-east-1".to_string(), vec![BY_SOURCE.to_string()])
+            ]
+            .into(),
+            "{account}: two regions, one call each"
+        );
+    }
+}
+
+const BY_SOURCE: &str = "EventSource=cloudtrail.amazonaws.com";
+
+/// An account's LookupEvents, by region, each as its lookup attribute, in the order sent.
+fn lookups_by_region(
+    emulator: &Emulator,
+    account: &str,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut lookups = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for request in emulator.requests() {
+        if request.action == "LookupEvents" && request.account == emulator.account(account) {
+            lookups
+                .entry(request.region)
+                .or_default()
+                .push(request.lookup_attribute.unwrap_or_default());
+        }
+    }
+    lookups
+}
+
+#[test]
+fn a_busy_region_falls_back_to_the_seven_names_and_still_finds_the_gap() {
+    // A SIEM polled the trails of stopped-and-restarted in us-east-1, where its StopLogging and
+    // StartLogging were recorded: more CloudTrail events in the period than one page holds.
+    let emulator = Emulator::start_with(
+        "history",
+        &["--busy-history", "stopped-and-restarted:us-east-1"],
+    );
+    let out = emulator.dir.path().join("out");
+    let accounts = [
+        emulator.account("stopped-and-restarted"),
+        emulator.account("still-stopped"),
+    ]
+    .join(",");
+    let output = emulator.scan(
+        &out,
+        &["--regions", "us-east-1,eu-west-1", "--accounts", &accounts],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = read_json(&out.join("report.json"));
+
+    // The busy region: the event source's first page has a NextToken, so the seven names are
+    // looked up instead, one page each; the quiet region: the one call.
+    let by_name = |name: &str| format!("EventName={name}");
+    let mut busy = vec![BY_SOURCE.to_string()];
+    busy.extend(
+        [
+            "CreateTrail",
+            "DeleteTrail",
+            "StartLogging",
+            "StopLogging",
+            "UpdateTrail",
+            "PutEventSelectors",
+            "PutInsightSelectors",
+        ]
+        .map(by_name),
+    );
+    assert_eq!(
+        lookups_by_region(&emulator, "stopped-and-restarted"),
+        [
+            ("eu-west-1".to_string(), vec![BY_SOURCE.to_string()]),
+            ("us-east-1".to_string(), busy),
+        ]
+        .into()
+    );
+    // The gap is still found, from the StopLogging and StartLogging lookups.
+    let restarted = finding(&emulator, &report, "stopped-and-restarted");
+    assert_eq!(restarted["status"], "FAIL");
+    assert_eq!(
+        gaps(&restarted),
+        vec![(2 * DAY, Some("StopLogging".into()), Some("main".into()))]
+    );
+    assert_eq!(change_names(&restarted), ["StartLogging", "StopLogging"]);
+
+    // A quiet region finds its gap with its one call: still-stopped's StopLogging in us-east-1.
+    assert_eq!(
+        lookups_by_region(&emulator, "still-stopped"),
+        [
+            ("eu-west-1".to_string(), vec![BY_SOURCE.to_string()]),
+            ("us-east-1".to_string(), vec![BY_SOURCE.to_string()]),
+        ]
+        .into()
+    );
+    let still = finding(&emulator, &report, "still-stopped");
+    assert_eq!(still["status"], "FAIL");
+    assert_eq!(change_names(&still), ["StopLogging"]);
+    let still_gaps = gaps(&still);
+    assert_eq!(still_gaps.len(), 1, "{still_gaps:?}");
+    assert!((still_gaps[0].0 - 5 * DAY).abs() < 600, "{still_gaps:?}");
 }
 
 #[test]
@@ -211,16 +308,15 @@ fn an_organization_trail_stopped_for_two_hours_fails_every_member_it_covered_rea
     assert_eq!(own["status"], "PASS", "{own}");
     assert_eq!(change_names(&own), ["StartLogging", "StopLogging"]);
 
-    // The management account's history was read once: one lookup per name and region, for
+    // The management account's history was read once: one lookup per region (both quiet), for
     // its own audit and for every member the organization trail covers.
-    let management_lookups = emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.action == "LookupEvents" && r.account == emulator.account("management"))
-        .count();
     assert_eq!(
-        management_lookups,
-        2 * 7,
+        lookups_by_region(&emulator, "management"),
+        [
+            ("eu-central-1".to_string(), vec![BY_SOURCE.to_string()]),
+            ("us-east-1".to_string(), vec![BY_SOURCE.to_string()]),
+        ]
+        .into(),
         "us-east-1 and the trail's home eu-central-1"
     );
 }
@@ -228,8 +324,18 @@ fn an_organization_trail_stopped_for_two_hours_fails_every_member_it_covered_rea
 #[test]
 fn a_history_throttled_past_two_requests_a_second_is_still_complete() {
     // Another client uses one of the account's two lookups a second: orgtrail's paced requests
-    // meet ThrottlingException and are retried until the history is whole.
-    let emulator = Emulator::start_with("history", &["--lookup-shared", "stopped-and-restarted"]);
+    // meet ThrottlingException and are retried until the history is whole. The region of the
+    // changes is busy, so that its history takes the eight paced lookups (a quiet region's one
+    // lookup meets no limit).
+    let emulator = Emulator::start_with(
+        "history",
+        &[
+            "--lookup-shared",
+            "stopped-and-restarted",
+            "--busy-history",
+            "stopped-and-restarted:us-east-1",
+        ],
+    );
     let out = emulator.dir.path().join("out");
     let account = emulator.account("stopped-and-restarted").to_string();
     let output = emulator.scan(

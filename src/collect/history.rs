@@ -7,12 +7,31 @@
 //! region of every trail listed, for the period's start up to the scan (the walk back from the
 //! state read at the scan needs the changes after the period's end too).
 //!
-//! What: one lookup per event name (`LookupAttributes` holds "only one item"), not one per event
-//! source. `EventSource = cloudtrail.amazonaws.com` would also return every CloudTrail *read*
-//! (DescribeTrails, GetTrailStatus, LookupEvents itself — event history holds read-only
-//! management events too), which AWS Config, Security Hub and orgtrail's own scans make every
-//! day: pages without bound. Seven event names cost seven calls per region, one page each unless
-//! a name has more than 50 events in the period, whatever else the account does.
+//! What: first ONE lookup per region with `EventSource = cloudtrail.amazonaws.com`, then, only
+//! where that is not enough, one per event name. Event history holds every management event of
+//! the region, reads too: "CloudTrail began logging all CloudTrail management events in Event
+//! history on June 14, 2018", and the lookup attribute `ReadOnly=false` "returns write events. It
+//! excludes read events such as `GetBucketLocation` and `DescribeStream`"
+//! (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events-cli.html>;
+//! "settings that you apply to a trail or event data store do not apply to Event history",
+//! <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html>).
+//! So the event source returns CloudTrail's reads as well (DescribeTrails, GetTrailStatus, which
+//! AWS Config, Security Hub and orgtrail's own scans make every day), beside the seven changes.
+//! `LookupAttributes` "can contain only one item" (`EventName` or `EventSource`, not both), and a
+//! page holds "a maximum of 50" events "with a token that you can use to get the next page"
+//! (<https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html>); "If
+//! no `NextToken` entry appears in the output, there are no more results to return" (the CLI
+//! page above). Hence, per region:
+//! - one lookup by event source, 50 a page, over the same time range. No `NextToken`: that page
+//!   is every CloudTrail management event of the region in the range, and the trail changes are
+//!   those of its events whose name is one of the seven, kept here. One call instead of seven, and
+//!   most regions of most accounts are this quiet;
+//! - a `NextToken`: a busy region, whose CloudTrail reads could fill pages without bound. The
+//!   source's further pages are not read; the seven event names are looked up instead, each paged
+//!   as it needs (one page unless a name has more than 50 events in the period): eight calls,
+//!   bounded whatever else reads the account's CloudTrail.
+//!
+//! Neither path can miss a change: the first reads all of the source, the second all of each name.
 //!
 //! How fast: "The rate of lookup requests is limited to two per second, per account, per Region.
 //! If this limit is exceeded, a throttling error occurs."
@@ -26,7 +45,7 @@
 use std::time::Duration;
 
 use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsError;
+use aws_sdk_cloudtrail::operation::lookup_events::{LookupEventsError, LookupEventsOutput};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_cloudtrail::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -73,7 +92,8 @@ pub async fn trail_changes(
     Readable::Read(events)
 }
 
-/// One region's changes: each event name in turn, every page, paced.
+/// One region's changes: one lookup of CloudTrail's event source when it fits one page, else
+/// each event name in turn, every page; requests paced.
 async fn region_changes(
     client: &Client,
     calls: &CallCounter,
@@ -82,53 +102,124 @@ async fn region_changes(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<TrailEvent>, CallError> {
+    let mut pace = Pace::default();
+    let all = Lookup {
+        key: LookupAttributeKey::EventSource,
+        value: CLOUDTRAIL_SOURCE,
+    };
+    let first = pace
+        .lookup(client, calls, &all, from, to, None, region)
+        .await?;
+    if next_page(&first).is_none() {
+        // The whole of the source in the range: the seven changes are among these events.
+        return Ok(first
+            .events()
+            .iter()
+            .filter(|event| {
+                event
+                    .event_name()
+                    .is_some_and(|name| TRAIL_CHANGE_EVENTS.contains(&name))
+            })
+            .filter_map(|event| trail_event(event, account_id, region))
+            .collect());
+    }
+    // A busy region: the seven names, each to its last page.
     let mut events = Vec::new();
-    let mut next_request = tokio::time::Instant::now();
     for name in TRAIL_CHANGE_EVENTS {
+        let by_name = Lookup {
+            key: LookupAttributeKey::EventName,
+            value: name,
+        };
         let mut token: Option<String> = None;
         loop {
-            // A hand-written page loop rather than the SDK's paginator: the pace is per request.
-            tokio::time::sleep_until(next_request).await;
-            let mut tries = 0;
-            let answer = loop {
-                let answer = lookup(client, name, from, to, token.clone()).await;
-                match answer {
-                    Err(error) if tries < EXTRA_TRIES && worth_another_try(&error) => {
-                        tries += 1;
-                        tokio::time::sleep(LOOKUP_INTERVAL * 2u32.pow(tries)).await;
-                        calls.sent_again(error.code() == Some("ThrottlingException"));
-                    }
-                    answer => break answer,
-                }
-            };
-            next_request = tokio::time::Instant::now() + LOOKUP_INTERVAL;
-            let answer = answer.map_err(|e| {
-                CallError::new(format!("cloudtrail:LookupEvents ({name}) in {region}"), &e)
-            })?;
+            let answer = pace
+                .lookup(client, calls, &by_name, from, to, token.take(), region)
+                .await?;
             events.extend(
                 answer
                     .events()
                     .iter()
+                    .filter(|event| event.event_name() == Some(name))
                     .filter_map(|event| trail_event(event, account_id, region)),
             );
-            match answer.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => break,
+            match next_page(&answer) {
+                Some(next) => token = Some(next.to_string()),
+                None => break,
             }
         }
     }
     Ok(events)
 }
 
-type LookupAnswer = Result<
-    aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput,
-    SdkError<LookupEventsError, HttpResponse>,
->;
+/// The event source CloudTrail's own API calls are recorded under.
+const CLOUDTRAIL_SOURCE: &str = "cloudtrail.amazonaws.com";
 
-/// One page of one event name's lookup.
+/// The one lookup attribute a request may carry.
+struct Lookup<'a> {
+    key: LookupAttributeKey,
+    value: &'a str,
+}
+
+fn next_page(answer: &LookupEventsOutput) -> Option<&str> {
+    answer.next_token().filter(|token| !token.is_empty())
+}
+
+/// One region's requests, [`LOOKUP_INTERVAL`] apart.
+#[derive(Default)]
+struct Pace {
+    next_request: Option<tokio::time::Instant>,
+}
+
+impl Pace {
+    /// One page of one lookup, after the pause the pace asks; a lookup the SDK gave up on is
+    /// asked again, [`EXTRA_TRIES`] times at most.
+    #[allow(clippy::too_many_arguments)]
+    async fn lookup(
+        &mut self,
+        client: &Client,
+        calls: &CallCounter,
+        attribute: &Lookup<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        token: Option<String>,
+        region: &str,
+    ) -> Result<LookupEventsOutput, CallError> {
+        // A hand-written page loop rather than the SDK's paginator: the pace is per request.
+        if let Some(at) = self.next_request {
+            tokio::time::sleep_until(at).await;
+        }
+        let mut tries = 0;
+        let answer = loop {
+            let answer = lookup(client, attribute, from, to, token.clone()).await;
+            match answer {
+                Err(error) if tries < EXTRA_TRIES && worth_another_try(&error) => {
+                    tries += 1;
+                    tokio::time::sleep(LOOKUP_INTERVAL * 2u32.pow(tries)).await;
+                    calls.sent_again(error.code() == Some("ThrottlingException"));
+                }
+                answer => break answer,
+            }
+        };
+        self.next_request = Some(tokio::time::Instant::now() + LOOKUP_INTERVAL);
+        answer.map_err(|e| {
+            CallError::new(
+                format!(
+                    "cloudtrail:LookupEvents ({} {}) in {region}",
+                    attribute.key.as_str(),
+                    attribute.value
+                ),
+                &e,
+            )
+        })
+    }
+}
+
+type LookupAnswer = Result<LookupEventsOutput, SdkError<LookupEventsError, HttpResponse>>;
+
+/// One page of one lookup.
 async fn lookup(
     client: &Client,
-    name: &str,
+    attribute: &Lookup<'_>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     token: Option<String>,
@@ -137,8 +228,8 @@ async fn lookup(
         .lookup_events()
         .lookup_attributes(
             LookupAttribute::builder()
-                .attribute_key(LookupAttributeKey::EventName)
-                .attribute_value(name)
+                .attribute_key(attribute.key.clone())
+                .attribute_value(attribute.value)
                 .build()
                 .expect("key and value are set"),
         )

@@ -409,7 +409,8 @@ def drop_connection(request) -> None:
     request.environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
 
 
-def log_request(account: str, service: str, action: str, region: str, fault) -> None:
+def log_request(account: str, service: str, action: str, region: str, fault,
+                lookup_attribute: str | None = None) -> None:
     kind, answer = fault if fault else (None, None)
     record = {
         "account": account,
@@ -424,10 +425,21 @@ def log_request(account: str, service: str, action: str, region: str, fault) -> 
         # Tree listings received and not yet answered when this one arrived, itself included
         # (section "Listings in flight" below); None for other calls.
         "listings_in_flight": getattr(LISTINGS, "in_flight_at_arrival", None),
+        # For a LookupEvents: its one lookup attribute, "Key=Value" (None when it has none).
+        "lookup_attribute": lookup_attribute,
     }
     with FAULT_LOCK:
         REQUEST_LOG.write(json.dumps(record) + "\n")
         REQUEST_LOG.flush()
+
+
+def lookup_attribute_of(response) -> str | None:
+    """A LookupEvents request's lookup attribute as "Key=Value", for the request log."""
+    try:
+        attributes = json.loads(response.body or "{}").get("LookupAttributes") or []
+    except ValueError:
+        return None
+    return ",".join(f"{a.get('AttributeKey')}={a.get('AttributeValue')}" for a in attributes) or None
 
 
 def answer_with(fault, request) -> Exception | None:
@@ -447,7 +459,8 @@ def call_action(self):
     fault = None
     if REQUEST_LOG is not None:
         fault = injected_fault(self.service_name, account, action, self.emulator_request)
-        log_request(account, self.service_name, action, self.region, fault)
+        log_request(account, self.service_name, action, self.region, fault,
+                    lookup_attribute_of(self) if action == "LookupEvents" else None)
     if self.service_name == "cloudtrail" and account in SLOW:
         time.sleep(SLOW[account])
     error = answer_with(fault, getattr(self, "emulator_request", None))
@@ -1807,11 +1820,21 @@ BaseResponse.call_action = call_action_with_stalls
 # that you can use to get the next page of results. ... The rate of lookup requests is limited to
 # two per second, per account, per Region. If this limit is exceeded, a throttling error occurs."
 # (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html); the
-# attribute list "can contain only one item"; results come newest first. Every CloudTrail write
-# call the emulator answers is recorded here as AWS records it (the CloudTrail record contents,
+# attribute list "can contain only one item"; results come newest first. Every CloudTrail call
+# the emulator answers is recorded here as AWS records it (the CloudTrail record contents,
 # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html),
 # stamped with EVENT_CLOCK: while seeding, long before any period a test audits; inside
 # `Org.at(...)`, the back-dated instant a test names; after seeding, the real time.
+# Reads too, with readOnly "true": "CloudTrail began logging all CloudTrail management events in
+# Event history on June 14, 2018", and `ReadOnly=false` "returns write events. It excludes read
+# events such as GetBucketLocation and DescribeStream"
+# (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events-cli.html); a
+# trail's selectors do not apply to event history ("settings that you apply to a trail or event
+# data store do not apply to Event history",
+# https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html).
+# LookupEvents itself is not recorded: no AWS page consulted says that it is (CLOUDTRAIL_READS).
+# --busy-history seeds a region with more than a page of back-dated reads, as a SIEM polling the
+# trails' status would leave.
 import base64
 import uuid
 from contextlib import contextmanager
@@ -1821,6 +1844,11 @@ from moto.sts.models import sts_backends
 TRAIL_CHANGES = {
     "CreateTrail", "DeleteTrail", "StartLogging", "StopLogging", "UpdateTrail",
     "PutEventSelectors", "PutInsightSelectors", "AddTags", "RemoveTags",
+}
+# CloudTrail's read calls, recorded with readOnly "true" in the region called.
+CLOUDTRAIL_READS = {
+    "DescribeTrails", "GetTrailStatus", "ListTrails", "GetEventSelectors", "GetInsightSelectors",
+    "GetTrail", "ListTags", "ListPublicKeys",
 }
 LOOKUP_ATTRIBUTES = {
     "EventId": "eventID", "EventName": "eventName", "ReadOnly": "readOnly", "Username": None,
@@ -1857,7 +1885,7 @@ def event_time() -> datetime:
     return stamp
 
 
-def record_event(response, action: str) -> None:
+def record_event(response, action: str, read_only: bool = False) -> None:
     account = response.current_account
     region = response.region
     try:
@@ -1865,11 +1893,23 @@ def record_event(response, action: str) -> None:
         _, arn, _ = sts_backends[account]["aws"].get_caller_identity(access_key, region)
     except Exception:  # noqa: BLE001 - an identity moto cannot resolve is still an identity
         access_key, arn = "", f"arn:aws:iam::{account}:root"
-    parameters = camel_keys(json.loads(response.body or "{}"))
-    name = parameters.get("name") or parameters.get("trailName") or ""
-    when = event_time()
-    event_id = str(uuid.uuid4())
+    try:
+        parameters = camel_keys(json.loads(response.body or "{}"))
+    except ValueError:
+        parameters = {}
     request = getattr(response, "emulator_request", None)
+    add_event(
+        account, region, action, parameters, event_time(), read_only, arn, access_key,
+        source_ip=getattr(request, "remote_addr", None) or "127.0.0.1",
+        user_agent=(request.headers.get("User-Agent") if request is not None else None) or "",
+    )
+
+
+def add_event(account: str, region: str, action: str, parameters: dict, when: datetime,
+              read_only: bool, arn: str, access_key: str, source_ip: str, user_agent: str) -> None:
+    """One CloudTrail event in the account-region's history."""
+    name = parameters.get("name") or parameters.get("trailName") or ""
+    event_id = str(uuid.uuid4())
     record = {
         "eventVersion": "1.09",
         "userIdentity": {
@@ -1880,13 +1920,13 @@ def record_event(response, action: str) -> None:
         "eventSource": "cloudtrail.amazonaws.com",
         "eventName": action,
         "awsRegion": region,
-        "sourceIPAddress": getattr(request, "remote_addr", None) or "127.0.0.1",
-        "userAgent": (request.headers.get("User-Agent") if request is not None else None) or "",
-        "requestParameters": parameters,
+        "sourceIPAddress": source_ip,
+        "userAgent": user_agent,
+        "requestParameters": parameters or None,
         "responseElements": None,
         "requestID": str(uuid.uuid4()),
         "eventID": event_id,
-        "readOnly": False,
+        "readOnly": read_only,
         "eventType": "AwsApiCall",
         "managementEvent": True,
         "recipientAccountId": account,
@@ -1895,16 +1935,32 @@ def record_event(response, action: str) -> None:
     event = {
         "EventId": event_id,
         "EventName": action,
-        "ReadOnly": "false",
+        "ReadOnly": "true" if read_only else "false",
         "AccessKeyId": access_key,
         "EventTime": when.timestamp(),
         "EventSource": "cloudtrail.amazonaws.com",
         "Username": arn.rsplit("/", 1)[-1],
-        "Resources": [{"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": name}],
+        "Resources": [{"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": name}]
+        if name else [],
         "CloudTrailEvent": json.dumps(record),
     }
     with EVENTS_LOCK:
         EVENTS.setdefault((account, region), []).append(event)
+
+
+# How many reads --busy-history seeds: more than LookupEvents' page of 50.
+BUSY_READS = 120
+
+
+def seed_busy_history(account: str, region: str, reads: int = BUSY_READS) -> None:
+    """A SIEM's polling of the account's trails in `region`: `reads` DescribeTrails and
+    GetTrailStatus calls spread over the 29 days before now, inside any default period."""
+    now = datetime.now(timezone.utc)
+    arn = f"arn:aws:sts::{account}:assumed-role/SiemReadOnly/poller"
+    for i in range(reads):
+        action = ("DescribeTrails", "GetTrailStatus")[i % 2]
+        add_event(account, region, action, {}, now - timedelta(days=29) * (i + 1) / (reads + 1),
+                  True, arn, "ASIASIEMPOLLER", "198.51.100.7", "siem-poller/1.0")
 
 
 _call_action_before_history = BaseResponse.call_action
@@ -1914,8 +1970,11 @@ def call_action_recording_trail_changes(self):
     answer = _call_action_before_history(self)
     action = self._get_action()
     status = answer[0] if isinstance(answer, tuple) else 200
-    if self.service_name == "cloudtrail" and action in TRAIL_CHANGES and status == 200:
-        record_event(self, action)
+    if self.service_name == "cloudtrail" and status == 200:
+        if action in TRAIL_CHANGES:
+            record_event(self, action)
+        elif action in CLOUDTRAIL_READS:
+            record_event(self, action, read_only=True)
     return answer
 
 
@@ -2176,6 +2235,9 @@ def main() -> None:
                              "before the emulator is ready: stale SECONDS later")
     parser.add_argument("--lookup-shared", action="append", default=[], metavar="ACCOUNT",
                         help="another client uses one of this account's two LookupEvents a second")
+    parser.add_argument("--busy-history", action="append", default=[], metavar="ACCOUNT:REGION",
+                        help=f"seed {BUSY_READS} CloudTrail reads (a SIEM's polling) over the 29 "
+                             "days before now in this account's region: more than a page")
     parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
                         help="delay every answer by this many milliseconds once seeded")
     args = parser.parse_args()
@@ -2235,6 +2297,9 @@ def arm(args, org: Org) -> None:
     arm_issue14(args, resolve)
     arm_issue21(args, resolve)
     LOOKUP_SHARED.update(resolve(account) for account in args.lookup_shared)
+    for rule in args.busy_history:
+        account, region = rule.split(":")
+        seed_busy_history(resolve(account), region)
     LATENCY = args.latency / 1000
 
 

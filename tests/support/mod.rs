@@ -338,6 +338,9 @@ pub struct Request {
     /// itself included (counted until each answer left, after any --latency).
     #[serde(default)]
     pub listings_in_flight: Option<usize>,
+    /// For a LookupEvents: its one lookup attribute, "Key=Value".
+    #[serde(default)]
+    pub lookup_attribute: Option<String>,
 }
 
 /// What a run in `dir` decided: its accounts, and each finding's account, rule, status and

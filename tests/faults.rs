@@ -330,8 +330,9 @@ fn a_caller_outside_any_organization_gets_a_clear_message() {
 
 #[test]
 fn a_hung_account_becomes_a_timeout_error_and_the_run_finishes() {
-    // The hung account answers after an hour; the others need a fraction of a second, so a
-    // budget of ten keeps them clear of it on a machine busy with other tests.
+    // The hung account's calls answer after an hour. No wall-clock premise about the others: what
+    // each healthy account is owed follows from what the emulator's request log shows of it.
+    const BUDGET: f64 = 10.0;
     let emulator = Emulator::start_with("dozen", &["--slow", "not-logging:3600"]);
     let out = emulator.dir.path().join("out");
     let scope = ["not-logging", "compliant", "stale-cloudwatch"]
@@ -354,12 +355,39 @@ fn a_hung_account_becomes_a_timeout_error_and_the_run_finishes() {
     assert_eq!(hung["state"], "error");
     let error = hung["error"].as_str().unwrap();
     assert!(error.contains("timed out after 10s"), "{error}");
-    for audited in ["compliant", "stale-cloudwatch"] {
-        assert_eq!(
-            audit_state(&report, emulator.account(audited))["state"],
-            "audited",
-            "{audited}"
+
+    let requests = emulator.requests();
+    for healthy in ["compliant", "stale-cloudwatch"] {
+        let id = emulator.account(healthy);
+        let times: Vec<f64> = requests
+            .iter()
+            .filter(|r| r.account == id)
+            .map(|r| r.time)
+            .collect();
+        let first = times.iter().copied().fold(f64::INFINITY, f64::min);
+        let last = times.iter().copied().fold(0.0, f64::max);
+        let state = audit_state(&report, id);
+        // Its calls arrived within half the budget (none hangs for it; the other half covers
+        // what orgtrail does before its first call and after its last): it must have been
+        // audited, whatever the hung account did meanwhile.
+        if last - first < BUDGET / 2.0 {
+            assert_eq!(state["state"], "audited", "{healthy}: {state}");
+            continue;
+        }
+        // The machine was so loaded that its own calls took that long: then it may have run out
+        // of budget too, and if it did, it is the same timeout error, never anything else.
+        eprintln!(
+            "{healthy}: its calls spanned {:.1}s of the {BUDGET}s budget on this machine",
+            last - first
         );
+        if state["state"] != "audited" {
+            assert!(
+                state["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("timed out after 10s")),
+                "{healthy}: {state}"
+            );
+        }
     }
 }
 

@@ -1,13 +1,13 @@
 //! orgtrail as a user runs it offline: the demo report, hostile input from AWS, and bad input.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::{demo_inventory, orgtrail, read_json, repo, report, stderr};
 use serde_json::Value;
-use support::{demo_inventory, orgtrail, read_json, repo, report, stderr};
 
 /// An endpoint nothing listens on, on any machine: port 0 cannot be listened on (binding it picks
 /// another), so connecting is refused; a real port such as 9 (discard) may be served.

@@ -2,12 +2,10 @@
 //! one page is walked several OUs at a time, every account is found once with its OU path, and
 //! auditing starts before the walk ends.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::{read_json, stderr, Emulator, Request};
 use serde_json::Value;
-use support::{read_json, stderr, Emulator, Request};
 
 /// Added to every answer of the emulator, so that calls in flight together show in its log.
 const LATENCY_MS: u32 = 100;

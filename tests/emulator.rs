@@ -1,12 +1,12 @@
 //! orgtrail against a real AWS emulator (moto server, extended to AWS's documented behaviour by
 //! tests/emulator/emulator.py).
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::support::{audit_state, decided, read_json, stderr, Emulator};
 use serde_json::Value;
-use support::{audit_state, decided, read_json, stderr, Emulator};
 
 const CIS_3_1: &str = "cloudtrail-multi-region-management-events";
 const CIS_3_4: &str = "cloudtrail-cloudwatch-logs";

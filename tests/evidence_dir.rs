@@ -2,12 +2,12 @@
 //! or nothing, takes away the formats it no longer writes, and `orgtrail verify` reads only the
 //! files inside the directory and reports any file the manifest does not list.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 
+use crate::support::{demo_inventory, files_under, orgtrail, read_json, report, stderr};
 use sha2::{Digest, Sha256};
-use support::{demo_inventory, files_under, orgtrail, read_json, report, stderr};
 
 fn verify(dir: &Path) -> std::process::Output {
     orgtrail().arg("verify").arg(dir).output().unwrap()

@@ -7,17 +7,17 @@
 //! Debian, the Python ones into the test venv). Under CI a missing tool fails its test; on a
 //! developer machine the test says so loudly and leaves that check out.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use serde_json::Value;
-use support::{
+use crate::support::{
     decided, demo_inventory, demo_waivers, orgtrail, read_back, read_json, repo, report, stderr,
     Emulator,
 };
+use serde_json::Value;
 
 const PASSWORD: &str = "correct horse battery staple";
 

@@ -1,17 +1,17 @@
 //! Nothing lost, nothing leaked: orgtrail under the faults real organizations produce, injected
 //! into the emulator (throttling, denials, slowness) or sent to the process (interrupts).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-use support::{
+use crate::support::{
     audit_state, read_json, says, stderr, Emulator, Request, CALLER_ACCESS_KEY, CALLER_SECRET_KEY,
 };
+use serde_json::{json, Value};
 
 /// Each finding's status, by account name and rule.
 fn verdicts(emulator: &Emulator, report: &Value) -> BTreeMap<(String, String), String> {

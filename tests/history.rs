@@ -2,10 +2,10 @@
 //! event history in the emulator, where the scenario's trail changes were recorded back-dated
 //! as AWS would have recorded them weeks ago.
 
-mod support;
+use crate::support;
 
+use crate::support::{orgtrail, read_json, stderr, Emulator};
 use serde_json::Value;
-use support::{orgtrail, read_json, stderr, Emulator};
 
 const CONTINUOUS: &str = "cloudtrail-logging-continuous";
 const DAY: i64 = 24 * 3600;

@@ -3,7 +3,7 @@
 //! what paper shows, at the scale of the 10,000-account synthetic organization
 //! (examples/synthetic_inventory.rs) and on the demo.
 
-mod support;
+use crate::support;
 
 #[path = "../examples/synthetic_inventory.rs"]
 #[allow(dead_code)]
@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{demo_inventory, read_json, report, stderr, SEED_RULES};
+use crate::support::{demo_inventory, read_json, report, stderr, SEED_RULES};
 
 /// The 10,000-account organization reported (html, csv, md) into `dir/out`: the directory.
 fn large_report(dir: &Path) -> PathBuf {

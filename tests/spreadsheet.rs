@@ -3,12 +3,12 @@
 //! .ci/run installs LibreOffice. Under CI (`CI=true`, `CI=1`) a missing LibreOffice fails these tests; on
 //! a developer's machine they say loudly what they skipped.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;
 
-use support::{demo_inventory, demo_waivers, read_json, report, stderr};
+use crate::support::{demo_inventory, demo_waivers, read_json, report, stderr};
 
 /// Whether LibreOffice is there to run `check`; panics when it is not and this is CI.
 fn libreoffice_for(check: &str) -> bool {

@@ -2,8 +2,6 @@
 //! (examples/three_months.rs: five accounts whose set-ups change month by month), checked number
 //! by number in trend.csv.
 
-mod support;
-
 #[path = "../examples/three_months.rs"]
 #[allow(dead_code)]
 mod three_months;
@@ -12,9 +10,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::{orgtrail, read_json, stderr, SEED_RULES};
 use orgtrail::model::Inventory;
 use serde_json::Value;
-use support::{orgtrail, read_json, stderr, SEED_RULES};
 
 const SEP: &str = "2026-09-01T06:00:00+00:00";
 const OCT: &str = "2026-10-01T06:00:00+00:00";

@@ -4,8 +4,6 @@
 //! The emulator's Python environment is installed on first use into `target/moto-venv` (or
 //! `$ORGTRAIL_TEST_VENV`) from the pinned `tests/emulator/requirements.txt`.
 
-#![allow(dead_code)] // each test binary uses its own part of the harness
-
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

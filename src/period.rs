@@ -20,27 +20,42 @@ pub enum PeriodError {
     )]
     Malformed(String),
     #[error(
-        "--period starts {start}, further back than CloudTrail's {EVENT_HISTORY_DAYS} days of event \
-         history (LookupEvents reaches back to {limit}): audit a period starting on or after \
-         {limit}, or read older changes from the trail's own log files"
+        "--period starts {from}, further back than CloudTrail's {EVENT_HISTORY_DAYS} days of event \
+         history (LookupEvents reaches back to {reach}): audit a period starting on or after \
+         {earliest} (the first whole day it reaches), or read older changes from the trail's own \
+         log files",
+        from = shown(.start),
+        reach = shown(.limit),
+        earliest = (*.limit + chrono::Duration::days(1)).format("%Y-%m-%d")
     )]
     TooOld {
         start: DateTime<Utc>,
         limit: DateTime<Utc>,
     },
     #[error(
-        "--period ends {end}, in the future (now is {now}): give an END no later than now, or \
-         leave END out (START..) to audit up to the scan"
+        "--period ends {until}, in the future (now is {today}): give an END no later than now, or \
+         leave END out (START..) to audit up to the scan",
+        until = shown(.end),
+        today = shown(.now)
     )]
     Future {
         end: DateTime<Utc>,
         now: DateTime<Utc>,
     },
-    #[error("--period is empty: it starts {start} and ends {end}; END must come after START")]
+    #[error(
+        "--period is empty: it starts {from} and ends {until}; END must come after START",
+        from = shown(.start),
+        until = shown(.end)
+    )]
     Empty {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     },
+}
+
+/// An instant as the error messages show it: RFC 3339 to the second, as `--period` accepts it back.
+fn shown(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The period `value` names, as of `now`; the default period when `value` is `None`.
@@ -159,6 +174,25 @@ mod tests {
         assert!(matches!(old, PeriodError::TooOld { .. }));
         assert!(old.to_string().contains("90 days"), "{old}");
         assert!(old.to_string().contains("2026-09-04"), "{old}");
+        // The start it suggests is accepted until the end of the day (UTC) it was suggested on.
+        let suggested = old
+            .to_string()
+            .split("on or after ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .map(str::to_string)
+            .unwrap();
+        let last_second_of_today = (now().date_naive() + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            - Duration::seconds(1);
+        for later in [now(), last_second_of_today] {
+            assert!(
+                parse(Some(&format!("{suggested}..")), later).is_ok(),
+                "{old}"
+            );
+        }
         let future = parse(Some("2026-12"), now()).unwrap_err();
         assert!(matches!(future, PeriodError::Future { .. }));
         assert!(future.to_string().contains("START.."), "{future}");

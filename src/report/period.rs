@@ -1,4 +1,4 @@
-//! "During the period" in report.html: the headline line (logging continuous in N of M audited
+//! "During the period" in report.html: the headline line (logging continuous in N of M judged
 //! accounts), one timeline per account that had a gap (the period as a bar, gaps marked, hover
 //! for who and when), and one table of every trail change in the organization, newest first.
 //! Built from the findings of `cloudtrail-logging-continuous` alone.
@@ -24,7 +24,11 @@ pub struct PeriodView<'a> {
     /// "2026-11-01 00:00 UTC to 2026-12-01 00:00 UTC".
     pub period: String,
     pub continuous: usize,
+    /// Accounts the rule decided (PASS, FAIL or a waived finding): an account that could not be
+    /// audited, or whose history could not be read, is `undecided` instead.
     pub judged: usize,
+    /// Accounts with at least one gap (FAIL), timelines shown or not.
+    pub interrupted: usize,
     /// Accounts whose history could not be read or told (ERROR).
     pub undecided: usize,
     pub timelines: Vec<Timeline<'a>>,
@@ -115,14 +119,13 @@ pub fn period_view(report: &Report) -> Option<PeriodView<'_>> {
             source_ip: e.source_ip.as_deref().unwrap_or(""),
         })
         .collect();
+    let count = |status: Status| findings.iter().filter(|f| f.status == status).count();
     Some(PeriodView {
         period: period.to_string(),
-        continuous: findings.iter().filter(|f| f.status == Status::Pass).count(),
-        judged: findings.len(),
-        undecided: findings
-            .iter()
-            .filter(|f| f.status == Status::Error)
-            .count(),
+        continuous: count(Status::Pass),
+        judged: findings.len() - count(Status::Error),
+        interrupted: count(Status::Fail),
+        undecided: count(Status::Error),
         timelines,
         more_timelines,
         changes,

@@ -23,10 +23,14 @@ pub fn evaluate(
     waivers: Vec<Waiver>,
     generated_at: DateTime<Utc>,
 ) -> Report {
-    let findings: Vec<Finding> = inventory
+    // One Vec per account, then moved into one of exact size. `flat_map_iter(..).collect()`
+    // grew a Vec per worker by doubling and copied them all into a third: at 10,000 accounts
+    // 113 MB of those beside the 50 MB result, a third of the report's peak heap (heaptrack,
+    // issue 24).
+    let per_account: Vec<Vec<Finding>> = inventory
         .accounts
         .par_iter()
-        .flat_map_iter(|account| {
+        .map(|account| {
             // An account's own stamp, or the run's in inventories written before accounts had one.
             let collected_at = account.collected_at.unwrap_or(inventory.collected_at);
             let placement = Placement {
@@ -44,6 +48,10 @@ pub fn evaluate(
             )
         })
         .collect();
+    let mut findings = Vec::with_capacity(per_account.iter().map(Vec::len).sum());
+    for account in per_account {
+        findings.extend(account);
+    }
     let accounts: Vec<AccountEntry> = inventory
         .accounts
         .iter()

@@ -14,12 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use crate::support::{
-    decided, demo_inventory, demo_waivers, orgtrail, read_back, read_json, repo, report, stderr,
-    Emulator,
+    decided, demo_inventory, demo_waivers, keygen, orgtrail, read_back, read_json, repo, report,
+    stderr, Emulator, SIGN_PASSWORD as PASSWORD,
 };
 use serde_json::Value;
-
-const PASSWORD: &str = "correct horse battery staple";
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -450,21 +448,6 @@ fn hostile_account_names_stay_text_in_the_junit_xml() {
 }
 
 // --- Signed evidence -----------------------------------------------------------------------
-
-fn keygen(dir: &Path) -> (PathBuf, PathBuf) {
-    let (public, secret) = (dir.join("audit.pub"), dir.join("audit.key"));
-    let output = orgtrail()
-        .env("ORGTRAIL_SIGN_PASSWORD", PASSWORD)
-        .arg("keygen")
-        .arg("--public-key")
-        .arg(&public)
-        .arg("--secret-key")
-        .arg(&secret)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    (public, secret)
-}
 
 fn key_id(public: &Path) -> String {
     let text = std::fs::read_to_string(public).unwrap();

@@ -4,6 +4,7 @@
 mod asff;
 mod charts;
 mod csv;
+mod direct;
 mod history;
 mod junit;
 mod markdown;

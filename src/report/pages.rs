@@ -55,14 +55,20 @@ pub fn html_files<'a>(
         let (pages, view, run) = (pages.clone(), view.clone(), run.clone());
         files.push((
             INDEX_FILE.to_string(),
-            Box::new(move |out| Ok(pages.index(&run, &view, out)?)),
+            Box::new(move |out| {
+                let header = RunHeader::of(&view.page);
+                Ok(pages.index(&run, &header, &view, out)?)
+            }),
         ));
     }
     for index in 0..view.accounts.len() {
         let (pages, view, run) = (pages.clone(), view.clone(), run.clone());
         files.push((
             account_page(view.accounts[index].id),
-            Box::new(move |out| Ok(pages.account(&run, &view.accounts[index], out)?)),
+            Box::new(move |out| {
+                let header = RunHeader::of(&view.page);
+                Ok(pages.account(&run, &header, &view.accounts[index], out)?)
+            }),
         ));
     }
     files

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use tera::{Context, Tera};
 
+use super::direct;
 use super::present::escape_markdown;
 use super::view::{account_page, AccountView, PageView, ReportView};
 
@@ -19,16 +20,19 @@ const ACCOUNT: &str = "account.html.tera";
 const INDEX: &str = "accounts.html.tera";
 const MARKDOWN: &str = "report.md.tera";
 const TREND: &str = "trend.html.tera";
+const STYLE: &str = "style.html.tera";
+const INDEX_SCRIPT: &str = "accounts-script.html.tera";
 /// Every embedded template. The HTML pages' Tera holds each `.html.tera` but the trend's, so a
 /// partial added here (a section of the summary, `{% include "name.html.tera" %}`) needs no
 /// other change.
-const EMBEDDED: [(&str, &str); 7] = [
+const EMBEDDED: [(&str, &str); 8] = [
     (PAGE, include_str!("../../templates/report.html.tera")),
     (ACCOUNT, include_str!("../../templates/account.html.tera")),
     (INDEX, include_str!("../../templates/accounts.html.tera")),
+    (STYLE, include_str!("../../templates/style.html.tera")),
     (
-        "style.html.tera",
-        include_str!("../../templates/style.html.tera"),
+        INDEX_SCRIPT,
+        include_str!("../../templates/accounts-script.html.tera"),
     ),
     (MARKDOWN, include_str!("../../templates/report.md.tera")),
     (TREND, include_str!("../../templates/trend.html.tera")),
@@ -170,8 +174,31 @@ impl Templates {
     /// The HTML pages' templates, parsed once for the summary, accounts.html and every
     /// account's page.
     pub fn html_pages(&self) -> Result<HtmlPages<'_>, TemplateError> {
+        let tera = self.html()?;
+        let embedded = |name| matches!(self.origin(name), Origin::Embedded(_));
+        let direct = if embedded(STYLE) {
+            let header = "\u{0}print_header\u{0}";
+            let mut context = Context::new();
+            context.insert("print_header", header);
+            let style = tera.render(STYLE, &context).map_err(self.failed(STYLE))?;
+            let script = tera
+                .render(INDEX_SCRIPT, &Context::new())
+                .map_err(self.failed(INDEX_SCRIPT))?;
+            style
+                .split_once(header)
+                .map(|(before, after)| direct::Parts {
+                    style_before_header: before.to_string(),
+                    style_after_header: after.to_string(),
+                    index_script: script,
+                })
+        } else {
+            None
+        };
         Ok(HtmlPages {
-            tera: self.html()?,
+            direct_account: direct.is_some() && embedded(ACCOUNT),
+            direct_index: direct.is_some() && embedded(INDEX),
+            direct,
+            tera,
             templates: self,
         })
     }
@@ -219,6 +246,13 @@ impl Templates {
 pub struct HtmlPages<'t> {
     tera: Tera,
     templates: &'t Templates,
+    /// What the pages written directly (report/direct.rs) share with the templates; `None` when
+    /// the stylesheet is a user's own.
+    direct: Option<direct::Parts>,
+    /// Whether account pages, and accounts.html, are the embedded templates' and so written
+    /// directly.
+    direct_account: bool,
+    direct_index: bool,
 }
 
 /// What an account's page and accounts.html show of the run, beside the accounts.
@@ -264,13 +298,18 @@ impl HtmlPages<'_> {
         Ok(context)
     }
 
-    /// accounts/ID.html: one account's full evidence, a page of its own.
+    /// accounts/ID.html: one account's full evidence, a page of its own. `run` is `header` as
+    /// [`HtmlPages::run_context`] made it, for a user's own template.
     pub fn account(
         &self,
         run: &Context,
+        header: &RunHeader,
         account: &AccountView,
         out: &mut dyn Write,
     ) -> Result<(), TemplateError> {
+        if let (true, Some(parts)) = (self.direct_account, &self.direct) {
+            return Ok(direct::write_account(out, parts, header, account)?);
+        }
         let mut context = run.clone();
         context.insert("account", account);
         self.tera
@@ -282,9 +321,13 @@ impl HtmlPages<'_> {
     pub fn index(
         &self,
         run: &Context,
+        header: &RunHeader,
         view: &ReportView,
         out: &mut dyn Write,
     ) -> Result<(), TemplateError> {
+        if let (true, Some(parts)) = (self.direct_index, &self.direct) {
+            return Ok(direct::write_index(out, parts, header, &view.accounts)?);
+        }
         let mut context = run.clone();
         let rows: Vec<AccountRow> = view.accounts.iter().map(AccountRow::of).collect();
         context.insert("accounts", &rows);

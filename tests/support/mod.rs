@@ -447,6 +447,25 @@ pub fn written_forms(secret: &str) -> Vec<String> {
     forms
 }
 
+/// The password the tests' minisign keys are made with (`ORGTRAIL_SIGN_PASSWORD`).
+pub const SIGN_PASSWORD: &str = "correct horse battery staple";
+
+/// A minisign key pair made with `orgtrail keygen` in `dir`: (public key, secret key).
+pub fn keygen(dir: &Path) -> (PathBuf, PathBuf) {
+    let (public, secret) = (dir.join("audit.pub"), dir.join("audit.key"));
+    let output = orgtrail()
+        .env("ORGTRAIL_SIGN_PASSWORD", SIGN_PASSWORD)
+        .arg("keygen")
+        .arg("--public-key")
+        .arg(&public)
+        .arg("--secret-key")
+        .arg(&secret)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    (public, secret)
+}
+
 /// Every file under `dir`, at any depth, by its path relative to `dir`, with its bytes.
 pub fn files_under(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut files = std::collections::BTreeMap::new();

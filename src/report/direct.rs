@@ -95,7 +95,7 @@ impl Page {
     }
 
     fn title_date(&mut self, run: &RunHeader) {
-        // `truncate(length=10, end="")` counts graphemes; the date here is ASCII.
+        // The template's `truncate(length=10, end="")`: the first ten characters of an ASCII date.
         let day: String = run.collected_at.chars().take(10).collect();
         self.text(&day);
     }

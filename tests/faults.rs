@@ -91,7 +91,9 @@ fn a_storm_of_faults_on_every_service_at_the_default_retry_settings_changes_no_j
     // Three calls in ten fail, on every service: throttled in the service's own words (S3's 503
     // SlowDown, KMS's ThrottlingException, ...), answered with a 500, or dropped unanswered; the
     // first call to each service meets all three in turn. No call fails more than four times in
-    // a row, which the default five attempts must ride out.
+    // a row, which the default five attempts must ride out (the emulator knows a call's retries
+    // by the SDK's invocation id). A LookupEvents may also meet CloudTrail's two lookups a second
+    // and fail a fifth time: the history asks such a call again (collect/history.rs).
     emulator.arm(&[
         "--throttle",
         "0.2",

@@ -2,7 +2,8 @@
 //! it through `AWS_ENDPOINT_URL`.
 //!
 //! The emulator's Python environment is installed on first use into `target/moto-venv` (or
-//! `$ORGTRAIL_TEST_VENV`) from the pinned `tests/emulator/requirements.txt`.
+//! `$ORGTRAIL_TEST_VENV`) from the pinned `tests/emulator/requirements.txt`, by
+//! `tests/emulator/install.sh`.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -107,17 +108,9 @@ fn python() -> &'static Path {
         };
         if !has_moto(&python) {
             eprintln!("installing the emulator into {} ...", venv.display());
-            run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
-            run(Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "-r",
-                ])
-                .arg(repo().join("tests/emulator/requirements.txt")));
+            run(Command::new("bash")
+                .arg(repo().join("tests/emulator/install.sh"))
+                .arg(&venv));
             assert!(
                 has_moto(&python),
                 "moto did not install into {}",

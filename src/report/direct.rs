@@ -5,10 +5,11 @@
 //! Through Tera, each page's context is converted to JSON values and every
 //! `{{ finding.evidence.summary }}` is looked up by its dotted path: the pages took 2.2 of the 3.8
 //! user CPU s of `--format html`, and the index's context 80 MB of its 410 MB peak (perf and GNU
-//! time, issue 24). Written here, the pages take a fraction of that. A `--templates` directory's
-//! own `account.html.tera`, `accounts.html.tera` or `style.html.tera` is rendered through Tera, as
-//! before; tests/layout.rs asserts that copies of the embedded templates render accounts.html and
-//! every page byte for byte as this module writes them, so a change to one shows there.
+//! time, issue 24). Written here, the whole of `--format html` takes 1.0–1.4 user CPU s and 330 MB
+//! (BENCHMARKS.md). A `--templates` directory's own `account.html.tera`, `accounts.html.tera` or
+//! `style.html.tera` is rendered through Tera, as before; tests/layout.rs asserts that copies of
+//! the embedded templates render accounts.html and every page byte for byte as this module writes
+//! them, so a change to one shows there.
 
 use std::io::Write;
 

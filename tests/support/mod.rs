@@ -121,6 +121,33 @@ fn python() -> &'static Path {
     })
 }
 
+/// The socket of the test run's one zygote (tests/emulator/zygote.py), which forks every emulator
+/// from a process that has imported moto once: about a second of CPU less per emulator, and the
+/// suite starts dozens. It lives as long as the test binary, which holds its stdin: when the
+/// binary exits, however it exits, the zygote sees the end of its input and stops.
+fn zygote() -> &'static Path {
+    static ZYGOTE: OnceLock<(Child, PathBuf)> = OnceLock::new();
+    &ZYGOTE
+        .get_or_init(|| {
+            let mut child = Command::new(python())
+                .arg(repo().join("tests/emulator/zygote.py"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("start the emulators' zygote");
+            let said = BufReader::new(child.stdout.take().unwrap());
+            match read_line_within(said, EMULATOR_START_LIMIT) {
+                Some((_, line)) if !line.trim().is_empty() => (child, PathBuf::from(line.trim())),
+                _ => {
+                    let _ = child.kill();
+                    let exit = child.wait().ok();
+                    panic!("the emulators' zygote did not start (exit {exit:?})")
+                }
+            }
+        })
+        .1
+}
+
 /// A program the test venv installs (`cfn-lint`, `hadolint`), by path.
 pub fn venv_program(name: &str) -> PathBuf {
     python().with_file_name(name)
@@ -166,7 +193,8 @@ impl Emulator {
         let dir = tempfile::tempdir().unwrap();
         let request_log = dir.path().join("requests.jsonl");
         let mut child = Command::new(python())
-            .arg(repo().join("tests/emulator/emulator.py"))
+            .arg(repo().join("tests/emulator/fork.py"))
+            .arg(zygote())
             .args(["--scenario", scenario, "--request-log"])
             .arg(&request_log)
             .args(faults)

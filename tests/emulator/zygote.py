@@ -100,6 +100,11 @@ def main() -> None:
                 elif ready is listener:
                     trampoline, _ = listener.accept()
                     message, streams, _, _ = socket.recv_fds(trampoline, 1 << 16, 3)
+                    if len(streams) != 3:  # the trampoline died before it asked: nothing to fork
+                        for fd in streams:
+                            os.close(fd)
+                        trampoline.close()
+                        continue
                     pid = os.fork()
                     if pid == 0:
                         run_emulator(streams, json.loads(message))
